@@ -1,0 +1,17 @@
+//! FacePass domain: the validated vocabulary (ids, keys, embeddings, faces), the three ports
+//! the outside world plugs into (`Embedder`, `VectorStore`, `PhotoSource`) and the use cases
+//! that combine them. Nothing here knows about HTTP, SQL, ONNX or S3.
+
+pub mod calibration;
+pub mod embedding;
+pub mod face;
+pub mod ids;
+pub mod ports;
+pub mod use_cases;
+
+pub use calibration::SimilarityCalibration;
+pub use embedding::{Embedding, EmbeddingError, EmbeddingSpace, ModelId, Threshold};
+pub use face::{
+    BoundingBox, DetectedFace, FaceAnalysis, ImageBytes, Landmarks, Point, StageTimings,
+};
+pub use ids::{FaceId, IdError, PhotoId, PhotoKey, PhotoKeyError, SessionId};

@@ -1,0 +1,50 @@
+//! Port: turn an encoded image into faces with embeddings.
+
+use async_trait::async_trait;
+
+use crate::embedding::EmbeddingSpace;
+use crate::face::{FaceAnalysis, ImageBytes};
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EmbedError {
+    /// The bytes are not a decodable JPEG, PNG or WebP image.
+    #[error("not a decodable image: {0}")]
+    InvalidImage(String),
+    /// The image declares more pixels than allowed (decompression-bomb guard); nothing was
+    /// decoded.
+    #[error("image is {width}x{height} = {pixels} pixels, the limit is {max_pixels}")]
+    ImageTooLarge {
+        width: u64,
+        height: u64,
+        pixels: u64,
+        max_pixels: u64,
+    },
+    /// Every inference worker is busy and the queue is full; retry later.
+    #[error("the face pipeline is overloaded")]
+    Overloaded,
+    /// The models are not loaded or the inference runtime is down.
+    #[error("the face pipeline is unavailable: {0}")]
+    Unavailable(String),
+    #[error("face pipeline failure: {0}")]
+    Unexpected(String),
+}
+
+/// Detects every face of an image and embeds each one.
+///
+/// Contract:
+/// - every returned embedding is L2-normalised and belongs to [`Embedder::space`];
+/// - boxes and landmarks are in pixels of the orientation-corrected original image, whatever
+///   resolution the adapter worked at internally; `width`/`height` are that image's size;
+/// - an image without faces is `Ok` with an empty `faces` list, never an error;
+/// - undecodable bytes are [`EmbedError::InvalidImage`], oversized images
+///   [`EmbedError::ImageTooLarge`] (checked before decoding pixels);
+/// - faces filling the whole frame (a tight selfie) are still found;
+/// - the call never blocks the async executor: CPU work runs elsewhere.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Embedder: Send + Sync + 'static {
+    /// The embedding space of everything this embedder returns.
+    fn space(&self) -> EmbeddingSpace;
+
+    async fn analyze(&self, image: ImageBytes) -> Result<FaceAnalysis, EmbedError>;
+}

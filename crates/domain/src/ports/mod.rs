@@ -1,0 +1,19 @@
+//! The ports: what the use cases need from the outside world. Adapter crates implement them;
+//! `mocks` (feature) exports mockall doubles for tests of the layers above.
+
+mod embedder;
+mod photo_source;
+mod vector_store;
+
+pub use embedder::{EmbedError, Embedder};
+pub use photo_source::{PhotoSource, PhotoSourceError};
+pub use vector_store::{
+    DeletedCounts, PhotoMatch, SearchHits, SessionStats, StoreError, StoredFace, VectorStore,
+};
+
+#[cfg(any(test, feature = "mocks"))]
+pub use embedder::MockEmbedder;
+#[cfg(any(test, feature = "mocks"))]
+pub use photo_source::MockPhotoSource;
+#[cfg(any(test, feature = "mocks"))]
+pub use vector_store::MockVectorStore;

@@ -1,0 +1,56 @@
+//! Use case: forget the faces of one photo (idempotent).
+
+use std::sync::Arc;
+
+use crate::ids::{PhotoId, SessionId};
+use crate::ports::{DeletedCounts, StoreError, VectorStore};
+
+#[derive(Debug)]
+pub struct DeletePhoto<S> {
+    store: Arc<S>,
+}
+
+impl<S: VectorStore> DeletePhoto<S> {
+    pub fn new(store: Arc<S>) -> Self {
+        Self { store }
+    }
+
+    pub async fn execute(
+        &self,
+        session: &SessionId,
+        photo: &PhotoId,
+    ) -> Result<DeletedCounts, StoreError> {
+        self.store.delete_photo(session, photo).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::MockVectorStore;
+
+    #[tokio::test]
+    async fn deleting_an_unknown_photo_is_not_an_error() {
+        let mut store = MockVectorStore::new();
+        store
+            .expect_delete_photo()
+            .times(1)
+            .returning(|_, _| Ok(DeletedCounts::default()));
+
+        let counts = DeletePhoto::new(Arc::new(store))
+            .execute(
+                &SessionId::parse("s1").unwrap(),
+                &PhotoId::parse("nope").unwrap(),
+            )
+            .await
+            .unwrap();
+
+        assert_eq!(
+            counts,
+            DeletedCounts {
+                photos: 0,
+                faces: 0
+            }
+        );
+    }
+}

@@ -1,0 +1,57 @@
+//! The use cases, each a struct generic over the ports it needs. The app wires them once.
+
+mod delete_photo;
+mod delete_session;
+mod index_batch;
+mod index_photo;
+mod search_by_selfie;
+mod session_status;
+
+pub use delete_photo::DeletePhoto;
+pub use delete_session::DeleteSession;
+pub use index_batch::{BatchItem, BatchOutcome, BatchReport, IndexBatch};
+pub use index_photo::{IndexPhoto, IndexPhotoError, IndexPhotoRequest, IndexStatus, IndexedPhoto};
+pub use search_by_selfie::{
+    QueryFace, SearchBySelfie, SearchLimit, SearchLimitError, SearchSelfieError, SelfieMatch,
+    SelfiePolicy, SelfieSearch, SelfieSearchRequest,
+};
+pub use session_status::SessionStatus;
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::embedding::{Embedding, EmbeddingSpace, ModelId};
+    use crate::face::{BoundingBox, DetectedFace, FaceAnalysis, Point, StageTimings};
+
+    pub fn space() -> EmbeddingSpace {
+        EmbeddingSpace {
+            model: ModelId::parse("test-model").unwrap(),
+            dim: 4,
+        }
+    }
+
+    /// A face of the given size whose embedding points along axis `axis`.
+    pub fn face(width: f32, axis: usize) -> DetectedFace {
+        let mut v = vec![0.0; 4];
+        v[axis] = 1.0;
+        DetectedFace {
+            bbox: BoundingBox {
+                x: 0.0,
+                y: 0.0,
+                width,
+                height: width,
+            },
+            landmarks: [Point { x: 0.0, y: 0.0 }; 5],
+            det_score: 0.9,
+            embedding: Embedding::normalise(&space(), v).unwrap(),
+        }
+    }
+
+    pub fn analysis(faces: Vec<DetectedFace>) -> FaceAnalysis {
+        FaceAnalysis {
+            width: 640,
+            height: 480,
+            faces,
+            timings: StageTimings::default(),
+        }
+    }
+}

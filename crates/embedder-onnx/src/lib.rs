@@ -1,0 +1,3 @@
+//! placeholder
+pub use opencv;
+pub use ort;

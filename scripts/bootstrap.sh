@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what FacePass needs on a fresh Debian machine and is safe to re-run:
+#   - system libraries for the opencv crate (libopencv-dev, clang for bindgen, pkg-config);
+#   - the ONNX Runtime shared library, taken from the PyPI wheel into .deps/onnxruntime/;
+#   - Python packages used by the reference/golden scripts and the client tests.
+# Run as root (or with sudo available). Everything project-local lands in .deps/ (git-ignored).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ORT_VERSION=1.31.1
+DEPS=.deps
+
+log() { printf '\033[1;34m[bootstrap]\033[0m %s\n' "$*"; }
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_packages=(libopencv-dev clang libclang-dev pkg-config unzip)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "apt: installing ${missing[*]}"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+ort_lib="$DEPS/onnxruntime/libonnxruntime.so.$ORT_VERSION"
+if [ ! -f "$ort_lib" ]; then
+  log "onnxruntime $ORT_VERSION: fetching the PyPI wheel for its shared library"
+  tmp=$(mktemp -d)
+  python3 -m pip download -q --no-deps --only-binary=:all: -d "$tmp" "onnxruntime==$ORT_VERSION"
+  mkdir -p "$DEPS/onnxruntime"
+  unzip -q -j -o "$tmp"/onnxruntime-*.whl "onnxruntime/capi/libonnxruntime.so.$ORT_VERSION" -d "$DEPS/onnxruntime"
+  rm -rf "$tmp"
+fi
+
+py_packages=("onnxruntime==$ORT_VERSION" "numpy<3" "opencv-python-headless" "requests")
+if ! python3 -c "import onnxruntime, numpy, cv2, requests" 2>/dev/null; then
+  log "pip: installing ${py_packages[*]}"
+  python3 -m pip install -q --disable-pip-version-check "${py_packages[@]}"
+fi
+
+log "ready ($ort_lib)"

@@ -1,1 +1,42 @@
-fn main() {}
+//! `facepass` binary: parses the command line and dispatches to a subcommand.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use facepass::cli;
+use facepass::settings::Settings;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "facepass",
+    version,
+    about = "Self-hostable face search for event photography"
+)]
+struct Cli {
+    /// Extra TOML config file, read after config/default.toml (also: FACEPASS_CONFIG).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Detect and embed the faces of local image files; one JSON line per file.
+    Embed(cli::embed::EmbedArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,ort=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let settings = Settings::load(cli.config)?;
+    match cli.command {
+        Command::Embed(args) => cli::embed::run(settings, args),
+    }
+}

@@ -221,13 +221,16 @@ mod tests {
         assert_eq!(out.face_count, 0);
     }
 
+    /// What the photo source and the embedder answer, and the error the use case must give.
+    type Case = (
+        Result<(), PhotoSourceError>,
+        Result<(), EmbedError>,
+        IndexPhotoError,
+    );
+
     #[tokio::test]
     async fn each_failure_keeps_its_port_classification_and_stores_nothing() {
-        let cases: Vec<(
-            Result<(), PhotoSourceError>,
-            Result<(), EmbedError>,
-            IndexPhotoError,
-        )> = vec![
+        let cases: Vec<Case> = vec![
             (
                 Err(PhotoSourceError::NotFound),
                 Ok(()),

@@ -1,0 +1,133 @@
+//! `facepass embed FILE...`: run the face pipeline on local files and print one JSON object
+//! per file and line (faces with boxes, landmarks, scores and embeddings, or an error).
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::path::PathBuf;
+
+use facepass_domain::ports::EmbedError;
+use facepass_domain::{DetectedFace, FaceAnalysis};
+use facepass_embedder_onnx::OnnxEmbedder;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+use crate::settings::Settings;
+
+#[derive(Debug, clap::Args)]
+pub struct EmbedArgs {
+    /// Images (JPEG, PNG, WebP).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Detector preset (overrides models.detector): det_2.5g, det_500m, yunet.
+    #[arg(long)]
+    pub detector: Option<String>,
+    /// Recognizer preset (overrides models.recognizer): fr_feature, mobilefacenet.
+    #[arg(long)]
+    pub recognizer: Option<String>,
+    /// Folder of the ONNX models (overrides models.dir).
+    #[arg(long)]
+    pub models_dir: Option<PathBuf>,
+    /// Add per-stage timings (decode, detect, align+embed) in milliseconds.
+    #[arg(long)]
+    pub timings: bool,
+}
+
+/// Stable machine-readable code of an embedder error.
+pub fn error_code(error: &EmbedError) -> &'static str {
+    match error {
+        EmbedError::InvalidImage(_) => "invalid_image",
+        EmbedError::ImageTooLarge { .. } => "image_too_large",
+        EmbedError::Overloaded => "overloaded",
+        EmbedError::Unavailable(_) => "models_unavailable",
+        EmbedError::Unexpected(_) => "internal_error",
+    }
+}
+
+type Pending = oneshot::Receiver<Result<FaceAnalysis, EmbedError>>;
+
+pub fn run(settings: Settings, args: EmbedArgs) -> anyhow::Result<()> {
+    let mut models = settings.models;
+    if let Some(d) = args.detector {
+        models.detector = d;
+    }
+    if let Some(r) = args.recognizer {
+        models.recognizer = r;
+    }
+    if let Some(dir) = args.models_dir {
+        models.dir = dir;
+    }
+    let embedder = OnnxEmbedder::start(&models.embedder_config()?)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    // Keep a few images queued so reading files overlaps inference.
+    let depth = models.workers * 2;
+    let mut in_flight: VecDeque<(PathBuf, Result<Pending, Value>)> = VecDeque::new();
+    for file in args.files {
+        let job = match std::fs::read(&file) {
+            Ok(bytes) => embedder
+                .submit_blocking(bytes.into())
+                .map_err(|e| error_json(&e)),
+            Err(e) => Err(json!({"code": "file_unreadable", "message": e.to_string()})),
+        };
+        in_flight.push_back((file, job));
+        while in_flight.len() > depth {
+            print_next(&mut out, &mut in_flight, args.timings)?;
+        }
+    }
+    while !in_flight.is_empty() {
+        print_next(&mut out, &mut in_flight, args.timings)?;
+    }
+    Ok(())
+}
+
+fn print_next(
+    out: &mut impl Write,
+    in_flight: &mut VecDeque<(PathBuf, Result<Pending, Value>)>,
+    timings: bool,
+) -> anyhow::Result<()> {
+    let Some((file, job)) = in_flight.pop_front() else {
+        return Ok(());
+    };
+    let file = file.display().to_string();
+    let result = job.and_then(|rx| {
+        rx.blocking_recv()
+            .unwrap_or_else(|_| Err(EmbedError::Unavailable("inference worker stopped".into())))
+            .map_err(|e| error_json(&e))
+    });
+    let line = match result {
+        Ok(analysis) => {
+            let mut line = json!({
+                "file": file,
+                "width": analysis.width,
+                "height": analysis.height,
+                "faces": analysis.faces.iter().map(face_json).collect::<Vec<_>>(),
+            });
+            if timings {
+                let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+                line["timings_ms"] = json!({
+                    "decode": ms(analysis.timings.decode),
+                    "detect": ms(analysis.timings.detect),
+                    "align_embed": ms(analysis.timings.embed),
+                });
+            }
+            line
+        }
+        Err(error) => json!({"file": file, "error": error}),
+    };
+    serde_json::to_writer(&mut *out, &line)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn error_json(error: &EmbedError) -> Value {
+    json!({"code": error_code(error), "message": error.to_string()})
+}
+
+fn face_json(face: &DetectedFace) -> Value {
+    json!({
+        "bbox": {"x": face.bbox.x, "y": face.bbox.y, "width": face.bbox.width, "height": face.bbox.height},
+        "det_score": face.det_score,
+        "landmarks": face.landmarks.iter().map(|p| [p.x, p.y]).collect::<Vec<_>>(),
+        "embedding": face.embedding.as_slice(),
+    })
+}

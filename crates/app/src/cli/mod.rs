@@ -1,0 +1,3 @@
+//! Command-line subcommands of the `facepass` binary.
+
+pub mod embed;

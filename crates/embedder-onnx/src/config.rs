@@ -1,0 +1,168 @@
+//! The model set and runtime knobs of the ONNX embedder, with presets for the known models.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// Which detector architecture decodes the model's outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DetectorKind {
+    /// InsightFace SCRFD with 5 keypoints: strides 8/16/32, 2 anchors per cell, distance boxes.
+    Scrfd,
+    /// OpenCV zoo YuNet 2023mar: strides 8/16/32, 1 anchor, cls*obj scores.
+    Yunet,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct DetectorConfig {
+    pub kind: DetectorKind,
+    /// File name inside `EmbedderConfig::models_dir` (or an absolute path).
+    pub file: String,
+    /// Square letterbox side the detector runs at.
+    #[serde(default = "default_input_size")]
+    pub input_size: u32,
+    pub score_threshold: f32,
+    pub nms_threshold: f32,
+}
+
+fn default_input_size() -> u32 {
+    640
+}
+
+impl DetectorConfig {
+    /// Known detectors, with the thresholds measured in `shared/fixtures/MANIFEST.md`.
+    pub fn preset(name: &str) -> Option<Self> {
+        let scrfd = |file: &str| DetectorConfig {
+            kind: DetectorKind::Scrfd,
+            file: file.to_owned(),
+            input_size: 640,
+            score_threshold: 0.5,
+            nms_threshold: 0.4,
+        };
+        match name {
+            "det_2.5g" | "scrfd" => Some(scrfd("det_2.5g.onnx")),
+            "det_500m" | "scrfd500m" => Some(scrfd("det_500m.onnx")),
+            "yunet" => Some(DetectorConfig {
+                kind: DetectorKind::Yunet,
+                file: "face_detection_yunet_2023mar.onnx".to_owned(),
+                input_size: 640,
+                score_threshold: 0.7,
+                nms_threshold: 0.3,
+            }),
+            _ => None,
+        }
+    }
+
+    pub const PRESETS: &'static [&'static str] = &["det_2.5g", "det_500m", "yunet"];
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RecognizerConfig {
+    /// The embedding space id stored with every vector; change it whenever the weights change.
+    pub id: String,
+    pub file: String,
+    pub dim: usize,
+    /// Input normalisation: `(rgb - mean) / std`.
+    pub mean: f32,
+    pub std: f32,
+    /// Recommended cosine operating point (same person at or above).
+    pub threshold: f32,
+    /// Most aligned faces per inference call (models with a fixed batch of 1 use 1 anyway).
+    #[serde(default = "default_max_batch")]
+    pub max_batch: usize,
+}
+
+fn default_max_batch() -> usize {
+    16
+}
+
+impl RecognizerConfig {
+    /// Known recognizers. `fr_feature` uses the dynamic-batch export, whose outputs are
+    /// identical to `fr_feature.onnx`, so both share one embedding space id.
+    pub fn preset(name: &str) -> Option<Self> {
+        match name {
+            "fr_feature" => Some(RecognizerConfig {
+                id: "fr_feature".to_owned(),
+                file: "fr_feature_dynbatch.onnx".to_owned(),
+                dim: 512,
+                mean: 127.0,
+                std: 128.0,
+                threshold: 0.42,
+                max_batch: 16,
+            }),
+            "mobilefacenet" | "mobilefacenet_sirius_192d" => Some(RecognizerConfig {
+                id: "mobilefacenet_sirius_192d".to_owned(),
+                file: "mobilefacenet_sirius_192d.onnx".to_owned(),
+                dim: 192,
+                mean: 127.5,
+                std: 128.0,
+                threshold: 0.50,
+                max_batch: 16,
+            }),
+            _ => None,
+        }
+    }
+
+    pub const PRESETS: &'static [&'static str] = &["fr_feature", "mobilefacenet"];
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct EmbedderConfig {
+    pub models_dir: PathBuf,
+    pub detector: DetectorConfig,
+    pub recognizer: RecognizerConfig,
+    /// Images declaring more pixels are refused before decoding (decompression bombs).
+    #[serde(default = "default_max_pixels")]
+    pub max_pixels: u64,
+    /// Inference threads, each owning its own ONNX sessions.
+    #[serde(default = "default_workers")]
+    pub workers: usize,
+    /// ONNX Runtime intra-op threads per session (0 = ONNX Runtime's default).
+    #[serde(default)]
+    pub intra_threads: usize,
+    /// Images waiting for a worker before new ones are refused as overloaded.
+    #[serde(default = "default_queue")]
+    pub queue: usize,
+    /// Decode large JPEGs at 1/2, 1/4 or 1/8 scale (faster; see `pipeline` for the trade-off).
+    #[serde(default)]
+    pub reduced_decoding: bool,
+    /// The ONNX Runtime shared library; `ORT_DYLIB_PATH` when unset.
+    #[serde(default)]
+    pub onnxruntime: Option<PathBuf>,
+}
+
+fn default_max_pixels() -> u64 {
+    100_000_000
+}
+fn default_workers() -> usize {
+    1
+}
+fn default_queue() -> usize {
+    64
+}
+
+impl EmbedderConfig {
+    /// The primary pipeline (SCRFD 2.5G + fr_feature) over `models_dir`.
+    pub fn new(
+        models_dir: impl Into<PathBuf>,
+        detector: DetectorConfig,
+        recognizer: RecognizerConfig,
+    ) -> Self {
+        Self {
+            models_dir: models_dir.into(),
+            detector,
+            recognizer,
+            max_pixels: default_max_pixels(),
+            workers: default_workers(),
+            intra_threads: 0,
+            queue: default_queue(),
+            reduced_decoding: false,
+            onnxruntime: None,
+        }
+    }
+
+    pub(crate) fn model_path(&self, file: &str) -> PathBuf {
+        self.models_dir.join(file)
+    }
+}

@@ -1,0 +1,163 @@
+//! Face detectors (SCRFD, YuNet): letterbox to a square input, run, decode, NMS. Returns
+//! boxes and landmarks in pixels of the image they were given.
+
+mod scrfd;
+mod yunet;
+
+use facepass_domain::ports::EmbedError;
+use opencv::core::{Mat, Size};
+use opencv::imgproc;
+use opencv::prelude::*;
+use ort::environment::Environment;
+
+use crate::InitError;
+use crate::config::{DetectorConfig, DetectorKind, EmbedderConfig};
+use crate::decode::cv_err;
+
+/// One raw detection: corners, score and 5 landmarks, in input-image pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Detection {
+    pub x1: f32,
+    pub y1: f32,
+    pub x2: f32,
+    pub y2: f32,
+    pub score: f32,
+    pub landmarks: [[f32; 2]; 5],
+}
+
+impl Detection {
+    fn shift_and_scale(&mut self, dx: f32, dy: f32, sx: f32, sy: f32) {
+        self.x1 = (self.x1 + dx) * sx;
+        self.x2 = (self.x2 + dx) * sx;
+        self.y1 = (self.y1 + dy) * sy;
+        self.y2 = (self.y2 + dy) * sy;
+        for p in &mut self.landmarks {
+            p[0] = (p[0] + dx) * sx;
+            p[1] = (p[1] + dy) * sy;
+        }
+    }
+
+    /// Moves the detection by (dx, dy), then scales it by (sx, sy).
+    pub fn transformed(mut self, dx: f32, dy: f32, sx: f32, sy: f32) -> Self {
+        self.shift_and_scale(dx, dy, sx, sy);
+        self
+    }
+}
+
+/// A detector model with its decoder; owns its ONNX session.
+pub(crate) enum Detector {
+    Scrfd(scrfd::Scrfd),
+    Yunet(yunet::Yunet),
+}
+
+impl Detector {
+    pub fn load(env: &Environment, config: &EmbedderConfig) -> Result<Self, InitError> {
+        let det: &DetectorConfig = &config.detector;
+        let session =
+            crate::runtime::load_session(env, &config.model_path(&det.file), config.intra_threads)?;
+        Ok(match det.kind {
+            DetectorKind::Scrfd => Detector::Scrfd(scrfd::Scrfd::new(session, det)?),
+            DetectorKind::Yunet => Detector::Yunet(yunet::Yunet::new(session, det)?),
+        })
+    }
+
+    /// Detects faces in a BGR image; coordinates are in that image's pixels.
+    pub fn detect(&mut self, image: &Mat) -> Result<Vec<Detection>, EmbedError> {
+        let side = match self {
+            Detector::Scrfd(d) => d.side,
+            Detector::Yunet(d) => d.side,
+        };
+        let boxed = Letterbox::new(image, side)?;
+        let mut found = match self {
+            Detector::Scrfd(d) => d.run(&boxed)?,
+            Detector::Yunet(d) => d.run(&boxed)?,
+        };
+        let inv = 1.0 / boxed.scale;
+        found
+            .iter_mut()
+            .for_each(|d| d.shift_and_scale(0.0, 0.0, inv, inv));
+        Ok(found)
+    }
+}
+
+/// The image resized (aspect kept) to fit a `side`x`side` square, for the top-left corner.
+pub(crate) struct Letterbox {
+    pub pixels: Mat,
+    pub width: usize,
+    pub height: usize,
+    pub scale: f32,
+}
+
+impl Letterbox {
+    fn new(image: &Mat, side: usize) -> Result<Self, EmbedError> {
+        let (w, h) = (image.cols() as f64, image.rows() as f64);
+        let scale = (side as f64 / h).min(side as f64 / w);
+        // Python's round() (ties to even), as the reference pipeline uses.
+        let nw = ((w * scale).round_ties_even() as i32).clamp(1, side as i32);
+        let nh = ((h * scale).round_ties_even() as i32).clamp(1, side as i32);
+        let mut pixels = Mat::default();
+        imgproc::resize(
+            image,
+            &mut pixels,
+            Size::new(nw, nh),
+            0.0,
+            0.0,
+            imgproc::INTER_LINEAR,
+        )
+        .map_err(cv_err)?;
+        Ok(Self {
+            pixels,
+            width: nw as usize,
+            height: nh as usize,
+            scale: scale as f32,
+        })
+    }
+
+    pub fn bytes(&self) -> Result<&[u8], EmbedError> {
+        self.pixels.data_bytes().map_err(cv_err)
+    }
+}
+
+/// Greedy non-maximum suppression, the same arithmetic as InsightFace's (`+1` pixel areas).
+pub(crate) fn nms(mut dets: Vec<Detection>, iou_threshold: f32) -> Vec<Detection> {
+    dets.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let area = |d: &Detection| (d.x2 - d.x1 + 1.0) * (d.y2 - d.y1 + 1.0);
+    let mut keep: Vec<Detection> = Vec::new();
+    'candidates: for d in dets {
+        for k in &keep {
+            let w = (k.x2.min(d.x2) - k.x1.max(d.x1) + 1.0).max(0.0);
+            let h = (k.y2.min(d.y2) - k.y1.max(d.y1) + 1.0).max(0.0);
+            let inter = w * h;
+            if inter / (area(k) + area(&d) - inter) > iou_threshold {
+                continue 'candidates;
+            }
+        }
+        keep.push(d);
+    }
+    keep
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn det(x: f32, score: f32) -> Detection {
+        Detection {
+            x1: x,
+            y1: 0.0,
+            x2: x + 10.0,
+            y2: 10.0,
+            score,
+            landmarks: [[0.0; 2]; 5],
+        }
+    }
+
+    #[test]
+    fn nms_keeps_the_best_of_overlapping_boxes_and_all_disjoint_ones() {
+        let kept = nms(vec![det(0.0, 0.6), det(1.0, 0.9), det(50.0, 0.7)], 0.4);
+        assert_eq!(
+            kept.iter().map(|d| d.score).collect::<Vec<_>>(),
+            vec![0.9, 0.7]
+        );
+    }
+}

@@ -16,14 +16,19 @@ fn main() -> anyhow::Result<()> {
         Some("test") => test(&root),
         Some("bootstrap") => bootstrap(&root),
         _ => {
-            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  bootstrap  install system libraries, ONNX Runtime and Python tools\n  test       bootstrap, then fmt check, clippy and every test");
+            eprintln!(
+                "usage: cargo xtask <task>\n\ntasks:\n  bootstrap  install system libraries, ONNX Runtime and Python tools\n  test       bootstrap, then fmt check, clippy and every test"
+            );
             bail!("unknown or missing task")
         }
     }
 }
 
 fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 fn bootstrap(root: &Path) -> anyhow::Result<()> {
@@ -35,14 +40,24 @@ fn test(root: &Path) -> anyhow::Result<()> {
     run(Command::new("cargo").args(["fmt", "--all", "--check"]))?;
     // One profile (release) for lints, tests and the README's run command: on a 2-core CI
     // machine, building the OpenCV bindings once saves minutes.
-    run(Command::new("cargo").args(["clippy", "--workspace", "--all-targets", "--release", "--", "-D", "warnings"]))?;
+    run(Command::new("cargo").args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--release",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     run(Command::new("cargo").args(["test", "--workspace", "--release"]))?;
     Ok(())
 }
 
 fn run(command: &mut Command) -> anyhow::Result<()> {
     eprintln!("\x1b[1;34m[xtask]\x1b[0m {command:?}");
-    let status = command.status().with_context(|| format!("cannot start {command:?}"))?;
+    let status = command
+        .status()
+        .with_context(|| format!("cannot start {command:?}"))?;
     if !status.success() {
         bail!("{command:?} failed with {status}");
     }

@@ -18,7 +18,10 @@ use opencv::{imgcodecs, imgproc};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures");
-    let photo = args.first().map(PathBuf::from).unwrap_or_else(|| fixtures.join("faces/fr_two_people.jpg"));
+    let photo = args
+        .first()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| fixtures.join("faces/fr_two_people.jpg"));
     let (w, h) = args
         .get(1)
         .and_then(|s| s.split_once('x'))
@@ -28,11 +31,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let source = imgcodecs::imread(&photo.display().to_string(), imgcodecs::IMREAD_COLOR)?;
     let mut big = Mat::default();
-    imgproc::resize(&source, &mut big, Size::new(w, h), 0.0, 0.0, imgproc::INTER_CUBIC)?;
+    imgproc::resize(
+        &source,
+        &mut big,
+        Size::new(w, h),
+        0.0,
+        0.0,
+        imgproc::INTER_CUBIC,
+    )?;
     let mut jpeg = Vector::<u8>::new();
-    imgcodecs::imencode(".jpg", &big, &mut jpeg, &Vector::from_slice(&[imgcodecs::IMWRITE_JPEG_QUALITY, 92]))?;
+    imgcodecs::imencode(
+        ".jpg",
+        &big,
+        &mut jpeg,
+        &Vector::from_slice(&[imgcodecs::IMWRITE_JPEG_QUALITY, 92]),
+    )?;
     let jpeg = jpeg.to_vec();
-    println!("{} upscaled to {w}x{h}: {:.1} MB JPEG, {runs} runs", photo.display(), jpeg.len() as f64 / 1e6);
+    println!(
+        "{} upscaled to {w}x{h}: {:.1} MB JPEG, {runs} runs",
+        photo.display(),
+        jpeg.len() as f64 / 1e6
+    );
 
     for reduced in [false, true] {
         let mut config = EmbedderConfig::new(

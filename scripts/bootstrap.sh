@@ -14,7 +14,7 @@ log() { printf '\033[1;34m[bootstrap]\033[0m %s\n' "$*"; }
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-apt_packages=(libopencv-dev clang libclang-dev pkg-config unzip)
+apt_packages=(libopencv-dev clang libclang-dev pkg-config unzip curl)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,7 +1,8 @@
 //! Project workflows, run as `cargo xtask <task>` (see the README).
 //!
-//! - `test`: bootstrap the machine, then fmt check, clippy, and the whole test suite: the
-//!   same command on a laptop and in CI.
+//! - `test`: bootstrap the machine, start the dev services, then fmt check, clippy, and the
+//!   whole test suite: the same command on a laptop and in CI.
+//! - `services up|down|env|status`: local PostgreSQL+pgvector and S3 (scripts/services.sh).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,6 +16,9 @@ fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("test") => test(&root),
         Some("bootstrap") => bootstrap(&root),
+        Some("services") => run(Command::new("bash")
+            .arg(root.join("scripts/services.sh"))
+            .args(&args[1..])),
         _ => {
             eprintln!(
                 "usage: cargo xtask <task>\n\ntasks:\n  bootstrap  install system libraries, ONNX Runtime and Python tools\n  test       bootstrap, then fmt check, clippy and every test"
@@ -49,8 +53,33 @@ fn test(root: &Path) -> anyhow::Result<()> {
         "-D",
         "warnings",
     ]))?;
-    run(Command::new("cargo").args(["test", "--workspace", "--release"]))?;
-    Ok(())
+    let env = services_up(root)?;
+    let tests = run(Command::new("cargo")
+        .args(["test", "--workspace", "--release"])
+        .envs(env));
+    let stopped = run(Command::new("bash")
+        .arg(root.join("scripts/services.sh"))
+        .arg("down"));
+    tests.and(stopped)
+}
+
+/// Starts the services and returns the environment they print (`export KEY=VALUE` lines).
+fn services_up(root: &Path) -> anyhow::Result<Vec<(String, String)>> {
+    eprintln!("\x1b[1;34m[xtask]\x1b[0m scripts/services.sh up");
+    let out = Command::new("bash")
+        .arg(root.join("scripts/services.sh"))
+        .arg("up")
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("cannot start scripts/services.sh")?;
+    if !out.status.success() {
+        bail!("scripts/services.sh up failed with {}", out.status);
+    }
+    Ok(String::from_utf8(out.stdout)?
+        .lines()
+        .filter_map(|l| l.strip_prefix("export ")?.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect())
 }
 
 fn run(command: &mut Command) -> anyhow::Result<()> {

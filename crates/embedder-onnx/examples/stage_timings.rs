@@ -29,7 +29,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or((6000, 4000));
     let runs: u32 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10);
 
-    let source = imgcodecs::imread(&photo.display().to_string(), imgcodecs::IMREAD_COLOR)?;
+    let source = imgcodecs::imread(
+        photo.to_str().ok_or("non-UTF-8 path")?,
+        imgcodecs::IMREAD_COLOR,
+    )?;
     let mut big = Mat::default();
     imgproc::resize(
         &source,

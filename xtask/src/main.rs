@@ -2,6 +2,7 @@
 //!
 //! - `test`: bootstrap the machine, start the dev services, then fmt check, clippy, and the
 //!   whole test suite: the same command on a laptop and in CI.
+//! - `migrate up|down|status`: the storage schema, through `facepass migrate`.
 //! - `services up|down|env|status`: local PostgreSQL+pgvector and S3 (scripts/services.sh).
 
 use std::path::{Path, PathBuf};
@@ -16,6 +17,17 @@ fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("test") => test(&root),
         Some("bootstrap") => bootstrap(&root),
+        Some("migrate") => run(Command::new("cargo")
+            .args([
+                "run",
+                "--quiet",
+                "--release",
+                "--bin",
+                "facepass",
+                "--",
+                "migrate",
+            ])
+            .args(&args[1..])),
         Some("services") => run(Command::new("bash")
             .arg(root.join("scripts/services.sh"))
             .args(&args[1..])),

@@ -24,13 +24,15 @@ struct Cli {
 enum Command {
     /// Detect and embed the faces of local image files; one JSON line per file.
     Embed(cli::embed::EmbedArgs),
+    /// Apply or revert storage schema migrations (`up`, `down`, `status`).
+    Migrate(cli::migrate::MigrateArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,ort=warn".into()),
+                .unwrap_or_else(|_| "info,ort=warn,sqlx=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -38,5 +40,6 @@ fn main() -> anyhow::Result<()> {
     let settings = Settings::load(cli.config)?;
     match cli.command {
         Command::Embed(args) => cli::embed::run(settings, args),
+        Command::Migrate(args) => cli::migrate::run(settings, args),
     }
 }

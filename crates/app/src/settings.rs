@@ -9,6 +9,28 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
     pub models: ModelSettings,
+    pub storage: StorageSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    /// An embedded SQLite file: nothing to run.
+    Sqlite,
+    /// PostgreSQL with the pgvector extension.
+    Postgres,
+}
+
+/// `storage.*`: where face vectors live.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StorageSettings {
+    pub backend: StorageBackend,
+    /// SQLite: a file path (`sqlite://` prefix optional). Postgres: a `postgres://` URL.
+    pub url: String,
+    /// Apply pending migrations at startup.
+    pub migrate: bool,
+    /// Postgres connection pool size.
+    pub max_connections: u32,
 }
 
 /// `models.*`: which detector and recognizer to run, and where their files are.
@@ -43,6 +65,10 @@ impl Settings {
             .set_default("models.intra_threads", 0)?
             .set_default("models.max_pixels", 100_000_000u64)?
             .set_default("models.reduced_decoding", false)?
+            .set_default("storage.backend", "sqlite")?
+            .set_default("storage.url", "var/facepass.db")?
+            .set_default("storage.migrate", true)?
+            .set_default("storage.max_connections", 10)?
             .add_source(config::File::with_name("config/default").required(false));
         if let Some(file) = file.or_else(|| std::env::var_os("FACEPASS_CONFIG").map(PathBuf::from))
         {
@@ -61,6 +87,21 @@ impl Settings {
 }
 
 impl ModelSettings {
+    /// The embedding space of the configured recognizer (no model is loaded).
+    pub fn space(&self) -> anyhow::Result<facepass_domain::EmbeddingSpace> {
+        let recognizer = RecognizerConfig::preset(&self.recognizer).ok_or_else(|| {
+            anyhow::anyhow!(
+                "unknown models.recognizer {:?}; known: {:?}",
+                self.recognizer,
+                RecognizerConfig::PRESETS
+            )
+        })?;
+        Ok(facepass_domain::EmbeddingSpace {
+            model: facepass_domain::ModelId::parse(recognizer.id)?,
+            dim: recognizer.dim,
+        })
+    }
+
     /// The embedder configuration these settings describe.
     pub fn embedder_config(&self) -> anyhow::Result<EmbedderConfig> {
         let detector = DetectorConfig::preset(&self.detector).ok_or_else(|| {

@@ -1,3 +1,4 @@
 //! Command-line subcommands of the `facepass` binary.
 
 pub mod embed;
+pub mod migrate;

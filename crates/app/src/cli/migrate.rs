@@ -1,0 +1,87 @@
+//! `facepass migrate up|down|status`: the storage schema, against `DATABASE_URL` when set,
+//! else `storage.url`. The vector dimension comes from `models.recognizer`.
+
+use std::path::PathBuf;
+
+use facepass_vector_store_sql::migrate;
+
+use crate::settings::{Settings, StorageBackend};
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Direction {
+    /// Apply every pending step.
+    Up,
+    /// Revert the latest applied step.
+    Down,
+    /// List the applied steps.
+    Status,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MigrateArgs {
+    #[arg(value_enum, default_value = "up")]
+    pub direction: Direction,
+    /// Database URL (overrides DATABASE_URL and storage.url).
+    #[arg(long)]
+    pub url: Option<String>,
+}
+
+/// Which backend a URL names: `postgres://`/`postgresql://`, else a SQLite path.
+pub fn backend_of(url: &str) -> StorageBackend {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        StorageBackend::Postgres
+    } else {
+        StorageBackend::Sqlite
+    }
+}
+
+/// A SQLite location without its optional `sqlite://` scheme.
+pub fn sqlite_path(url: &str) -> PathBuf {
+    PathBuf::from(url.strip_prefix("sqlite://").unwrap_or(url))
+}
+
+pub fn run(settings: Settings, args: MigrateArgs) -> anyhow::Result<()> {
+    let space = settings.models.space()?;
+    let (url, backend) = match args.url.or_else(|| std::env::var("DATABASE_URL").ok()) {
+        Some(url) => {
+            let backend = backend_of(&url);
+            (url, backend)
+        }
+        None => (settings.storage.url.clone(), settings.storage.backend),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let (db, steps) = match backend {
+            StorageBackend::Postgres => (
+                facepass_vector_store_pgvector::connect(&url, &Default::default()).await?,
+                facepass_vector_store_pgvector::MIGRATIONS,
+            ),
+            StorageBackend::Sqlite => (
+                facepass_vector_store_sqlite::connect(&sqlite_path(&url)).await?,
+                facepass_vector_store_sqlite::MIGRATIONS,
+            ),
+        };
+        match args.direction {
+            Direction::Up => {
+                let applied = migrate::up(&db, steps, &space).await?;
+                println!("applied {applied:?} ({} {}-d)", space.model, space.dim);
+            }
+            Direction::Down => match migrate::down(&db, steps, &space).await? {
+                Some(v) => println!("reverted {v}"),
+                None => println!("nothing to revert"),
+            },
+            Direction::Status => {
+                let applied = migrate::applied(&db).await?;
+                let pending: Vec<i64> = steps
+                    .iter()
+                    .map(|s| s.version)
+                    .filter(|v| !applied.contains(v))
+                    .collect();
+                println!("applied {applied:?}, pending {pending:?}");
+            }
+        }
+        anyhow::Ok(())
+    })
+}

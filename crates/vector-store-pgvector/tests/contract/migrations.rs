@@ -1,0 +1,76 @@
+//! Migrations round-trip (up, down, up) on a fresh database, and a store refuses a database
+//! made for another recognizer.
+
+use facepass_domain::ports::StoreError;
+use facepass_domain::{EmbeddingSpace, ModelId};
+use facepass_vector_store_pgvector::{MIGRATIONS, PgOptions, PgVectorStore, connect};
+use facepass_vector_store_sql::contract::space;
+use facepass_vector_store_sql::migrate;
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+use crate::support::{create_database, drop_database};
+
+async fn tables(db: &sea_orm::DatabaseConnection) -> Vec<String> {
+    db.query_all_raw(Statement::from_string(
+        DbBackend::Postgres,
+        "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'facepass_migrations' \
+         ORDER BY tablename::text COLLATE \"C\"",
+    ))
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.try_get_by_index::<String>(0).unwrap())
+    .collect()
+}
+
+#[tokio::test]
+async fn migrations_go_up_down_and_up_again() {
+    let (url, name) = create_database().await;
+    let db = connect(&url, &PgOptions::default()).await.unwrap();
+
+    assert_eq!(
+        migrate::up(&db, MIGRATIONS, &space()).await.unwrap(),
+        vec![1]
+    );
+    assert_eq!(tables(&db).await, ["facepass_space", "faces", "photos"]);
+    assert_eq!(
+        migrate::up(&db, MIGRATIONS, &space()).await.unwrap(),
+        Vec::<i64>::new(),
+        "idempotent"
+    );
+    assert_eq!(
+        migrate::down(&db, MIGRATIONS, &space()).await.unwrap(),
+        Some(1)
+    );
+    assert!(tables(&db).await.is_empty());
+    assert_eq!(
+        migrate::down(&db, MIGRATIONS, &space()).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        migrate::up(&db, MIGRATIONS, &space()).await.unwrap(),
+        vec![1]
+    );
+    assert_eq!(migrate::applied(&db).await.unwrap(), vec![1]);
+    drop(db);
+    drop_database(name).await;
+}
+
+#[tokio::test]
+async fn a_store_refuses_a_database_of_another_recognizer() {
+    let (url, name) = create_database().await;
+    PgVectorStore::open(&url, space(), &PgOptions::default())
+        .await
+        .unwrap();
+    let other = EmbeddingSpace {
+        model: ModelId::parse("another-recognizer").unwrap(),
+        dim: 8,
+    };
+
+    let err = PgVectorStore::open(&url, other, &PgOptions::default())
+        .await
+        .unwrap_err();
+
+    assert!(matches!(err, StoreError::ModelMismatch { .. }), "{err:?}");
+    drop_database(name).await;
+}

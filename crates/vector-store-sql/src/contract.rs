@@ -1,0 +1,408 @@
+//! The `VectorStore` contract, as tests every adapter runs against its real backend:
+//! `vector_store_contract!(fresh)` expands to one `#[tokio::test]` per case, each on a fresh,
+//! empty store made by `fresh(space).await`.
+
+// Test code: a failed unwrap is a failed contract case.
+#![allow(clippy::unwrap_used)]
+
+use std::future::Future;
+use std::pin::Pin;
+
+use facepass_domain::ports::{DeletedCounts, StoreError, VectorStore};
+use facepass_domain::{
+    BoundingBox, DetectedFace, Embedding, EmbeddingSpace, ModelId, PhotoId, Point, SessionId,
+};
+
+/// A fresh store for one test, and what to do afterwards (drop its database, say).
+pub struct Fresh<S> {
+    pub store: S,
+    pub cleanup: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+}
+
+impl<S> std::fmt::Debug for Fresh<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Fresh")
+    }
+}
+
+/// The space every contract store is created for.
+pub fn space() -> EmbeddingSpace {
+    EmbeddingSpace {
+        model: ModelId::parse("contract-model").expect("valid"),
+        dim: 8,
+    }
+}
+
+/// Expands to one test per contract case for a backend. `$fresh` is an async function
+/// `fn(EmbeddingSpace) -> Fresh<impl VectorStore>`.
+#[macro_export]
+macro_rules! vector_store_contract {
+    ($fresh:path) => {
+        $crate::vector_store_contract!(@cases $fresh;
+            an_indexed_photo_is_reported_with_its_face_count,
+            replacing_a_photo_replaces_all_its_faces,
+            search_keeps_the_best_face_per_photo_sorted_and_counts_beyond_the_limit,
+            search_ties_are_ordered_by_photo_id,
+            search_equals_brute_force_on_random_data,
+            an_unknown_session_is_empty_everywhere,
+            deletes_report_counts_and_are_idempotent,
+            vectors_of_another_model_are_refused_and_nothing_is_written,
+            health_reports_a_reachable_store
+        );
+    };
+    (@cases $fresh:path; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                let fresh = $fresh($crate::contract::space()).await;
+                $crate::contract::$case(&fresh.store).await;
+                if let Some(cleanup) = fresh.cleanup {
+                    cleanup.await;
+                }
+            }
+        )*
+    };
+}
+
+fn sid(s: &str) -> SessionId {
+    SessionId::parse(s).expect("valid session id")
+}
+
+fn pid(s: &str) -> PhotoId {
+    PhotoId::parse(s).expect("valid photo id")
+}
+
+/// A unit vector of the contract space whose cosine with `axis(0)` is `cosine`.
+fn at_cosine(cosine: f32, spread_axis: usize) -> Embedding {
+    let mut v = vec![0.0; space().dim];
+    v[0] = cosine;
+    v[spread_axis] = (1.0 - cosine * cosine).max(0.0).sqrt();
+    Embedding::normalise(&space(), v).expect("non-zero")
+}
+
+fn axis(i: usize) -> Embedding {
+    let mut v = vec![0.0; space().dim];
+    v[i] = 1.0;
+    Embedding::normalise(&space(), v).expect("non-zero")
+}
+
+fn face(embedding: Embedding, x: f32) -> DetectedFace {
+    DetectedFace {
+        bbox: BoundingBox {
+            x,
+            y: 2.0,
+            width: 30.0,
+            height: 40.0,
+        },
+        landmarks: [Point { x: 1.0, y: 2.0 }; 5],
+        det_score: 0.875,
+        embedding,
+    }
+}
+
+pub async fn an_indexed_photo_is_reported_with_its_face_count(store: &impl VectorStore) {
+    let s = sid("s1");
+    store
+        .replace_photo(&s, &pid("p1"), vec![face(axis(1), 1.0), face(axis(2), 2.0)])
+        .await
+        .unwrap();
+    store.replace_photo(&s, &pid("p2"), vec![]).await.unwrap();
+
+    assert_eq!(store.indexed_faces(&s, &pid("p1")).await.unwrap(), Some(2));
+    assert_eq!(store.indexed_faces(&s, &pid("p2")).await.unwrap(), Some(0));
+    assert_eq!(store.indexed_faces(&s, &pid("p3")).await.unwrap(), None);
+    assert_eq!(
+        store
+            .indexed_faces(&sid("other"), &pid("p1"))
+            .await
+            .unwrap(),
+        None
+    );
+    let stats = store.session_status(&s).await.unwrap();
+    assert_eq!(
+        (
+            stats.photos_indexed,
+            stats.faces_indexed,
+            stats.photos_without_faces
+        ),
+        (2, 2, 1)
+    );
+    assert_eq!(stats.model, Some(space().model));
+    let age = std::time::SystemTime::now()
+        .duration_since(stats.last_indexed_at.expect("indexed"))
+        .unwrap_or_default();
+    assert!(age.as_secs() < 300, "last_indexed_at is {age:?} old");
+}
+
+pub async fn replacing_a_photo_replaces_all_its_faces(store: &impl VectorStore) {
+    let s = sid("s1");
+    let first = store
+        .replace_photo(
+            &s,
+            &pid("p1"),
+            vec![face(axis(0), 1.0), face(axis(0), 2.0), face(axis(0), 3.0)],
+        )
+        .await
+        .unwrap();
+    let second = store
+        .replace_photo(&s, &pid("p1"), vec![face(axis(0), 9.0)])
+        .await
+        .unwrap();
+
+    assert_eq!(first.len(), 3);
+    assert_eq!(store.indexed_faces(&s, &pid("p1")).await.unwrap(), Some(1));
+    let hits = store.search(&s, &axis(0), -1.0, 10).await.unwrap();
+    assert_eq!(hits.total_matches, 1);
+    assert_eq!(hits.matches[0].face.face_id, second[0].face_id);
+    assert_eq!(hits.matches[0].face.bbox.x, 9.0);
+    assert_eq!(store.session_status(&s).await.unwrap().faces_indexed, 1);
+}
+
+pub async fn search_keeps_the_best_face_per_photo_sorted_and_counts_beyond_the_limit(
+    store: &impl VectorStore,
+) {
+    let s = sid("s1");
+    store
+        .replace_photo(
+            &s,
+            &pid("a"),
+            vec![face(at_cosine(0.5, 1), 1.0), face(at_cosine(0.9, 2), 2.0)],
+        )
+        .await
+        .unwrap();
+    store
+        .replace_photo(&s, &pid("b"), vec![face(at_cosine(0.7, 3), 3.0)])
+        .await
+        .unwrap();
+    store
+        .replace_photo(&s, &pid("c"), vec![face(at_cosine(0.3, 4), 4.0)])
+        .await
+        .unwrap();
+    store
+        .replace_photo(&sid("s2"), &pid("d"), vec![face(at_cosine(0.99, 5), 5.0)])
+        .await
+        .unwrap();
+
+    let all = store.search(&s, &axis(0), 0.4, 10).await.unwrap();
+    let cut = store.search(&s, &axis(0), 0.4, 1).await.unwrap();
+
+    let ids: Vec<&str> = all.matches.iter().map(|m| m.photo_id.as_str()).collect();
+    assert_eq!(ids, ["a", "b"]);
+    assert_eq!(all.total_matches, 2);
+    assert!((all.matches[0].cosine - 0.9).abs() < 1e-5);
+    assert_eq!(all.matches[0].face.bbox.x, 2.0, "the best face of photo a");
+    assert_eq!(all.matches[0].face.det_score, 0.875);
+    assert_eq!(cut.matches.len(), 1);
+    assert_eq!(cut.total_matches, 2, "total counts photos beyond the limit");
+}
+
+pub async fn search_ties_are_ordered_by_photo_id(store: &impl VectorStore) {
+    let s = sid("s1");
+    for p in ["p-c", "p-a", "P-b", "p-b"] {
+        store
+            .replace_photo(&s, &pid(p), vec![face(at_cosine(0.8, 1), 0.0)])
+            .await
+            .unwrap();
+    }
+    let hits = store.search(&s, &axis(0), 0.5, 10).await.unwrap();
+    let ids: Vec<&str> = hits.matches.iter().map(|m| m.photo_id.as_str()).collect();
+    // Bytewise order: uppercase before lowercase.
+    assert_eq!(ids, ["P-b", "p-a", "p-b", "p-c"]);
+}
+
+/// xorshift64*: deterministic test data without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn unit(&mut self) -> f32 {
+        (self.next() >> 40) as f32 / (1u64 << 24) as f32
+    }
+
+    fn vector(&mut self) -> Embedding {
+        let v: Vec<f32> = (0..space().dim).map(|_| self.unit() * 2.0 - 1.0).collect();
+        Embedding::normalise(&space(), v).expect("non-zero")
+    }
+}
+
+pub async fn search_equals_brute_force_on_random_data(store: &impl VectorStore) {
+    let mut rng = Rng(0x5EED_F00D_1234_5678);
+    let s = sid("rand");
+    let mut gallery: Vec<(String, Vec<Embedding>)> = Vec::new();
+    for i in 0..60 {
+        let photo = format!("photo-{:03}", (i * 37) % 101);
+        let faces: Vec<Embedding> = (0..rng.next() % 5).map(|_| rng.vector()).collect();
+        store
+            .replace_photo(
+                &s,
+                &pid(&photo),
+                faces.iter().cloned().map(|e| face(e, 0.0)).collect(),
+            )
+            .await
+            .unwrap();
+        gallery.push((photo, faces));
+    }
+    // Noise in another session must never show up.
+    store
+        .replace_photo(
+            &sid("noise"),
+            &pid("photo-000"),
+            vec![face(rng.vector(), 0.0)],
+        )
+        .await
+        .unwrap();
+
+    let mut checked = 0;
+    while checked < 25 {
+        let query = rng.vector();
+        let threshold = rng.unit() * 1.2 - 0.6;
+        let limit = 1 + (rng.next() % 40) as usize;
+        let mut expected: Vec<(String, f32)> = gallery
+            .iter()
+            .filter_map(|(p, faces)| {
+                faces
+                    .iter()
+                    .map(|e| query.cosine(e).expect("same space"))
+                    .reduce(f32::max)
+                    .map(|c| (p.clone(), c))
+            })
+            .collect();
+        // Backends may sum in a different float order: skip draws with near-ties.
+        let mut cosines: Vec<f32> = expected.iter().map(|(_, c)| *c).collect();
+        cosines.sort_by(f32::total_cmp);
+        let near_tie = cosines.windows(2).any(|w| w[1] - w[0] < 1e-4);
+        if near_tie || cosines.iter().any(|c| (c - threshold).abs() < 1e-4) {
+            continue;
+        }
+        expected.retain(|(_, c)| *c >= threshold);
+        expected.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+
+        let hits = store.search(&s, &query, threshold, limit).await.unwrap();
+
+        assert_eq!(hits.total_matches, expected.len() as u64);
+        let got: Vec<&str> = hits.matches.iter().map(|m| m.photo_id.as_str()).collect();
+        let want: Vec<&str> = expected
+            .iter()
+            .take(limit)
+            .map(|(p, _)| p.as_str())
+            .collect();
+        assert_eq!(got, want, "threshold {threshold} limit {limit}");
+        for (m, (_, c)) in hits.matches.iter().zip(&expected) {
+            assert!((m.cosine - c).abs() < 1e-5);
+        }
+        checked += 1;
+    }
+}
+
+pub async fn an_unknown_session_is_empty_everywhere(store: &impl VectorStore) {
+    let s = sid("never-indexed");
+    let hits = store.search(&s, &axis(0), -1.0, 10).await.unwrap();
+    assert!(hits.matches.is_empty());
+    assert_eq!(hits.total_matches, 0);
+    let stats = store.session_status(&s).await.unwrap();
+    assert_eq!((stats.photos_indexed, stats.faces_indexed), (0, 0));
+    assert!(stats.last_indexed_at.is_none() && stats.model.is_none());
+    assert_eq!(
+        store.delete_session(&s).await.unwrap(),
+        DeletedCounts::default()
+    );
+}
+
+pub async fn deletes_report_counts_and_are_idempotent(store: &impl VectorStore) {
+    let s = sid("s1");
+    store
+        .replace_photo(&s, &pid("p1"), vec![face(axis(0), 0.0), face(axis(1), 0.0)])
+        .await
+        .unwrap();
+    store
+        .replace_photo(&s, &pid("p2"), vec![face(axis(2), 0.0)])
+        .await
+        .unwrap();
+    store.replace_photo(&s, &pid("p3"), vec![]).await.unwrap();
+    store
+        .replace_photo(&sid("s2"), &pid("p1"), vec![face(axis(0), 0.0)])
+        .await
+        .unwrap();
+
+    assert_eq!(
+        store.delete_photo(&s, &pid("p1")).await.unwrap(),
+        DeletedCounts {
+            photos: 1,
+            faces: 2
+        }
+    );
+    assert_eq!(
+        store.delete_photo(&s, &pid("p1")).await.unwrap(),
+        DeletedCounts::default()
+    );
+    assert_eq!(store.indexed_faces(&s, &pid("p1")).await.unwrap(), None);
+    assert_eq!(
+        store.delete_session(&s).await.unwrap(),
+        DeletedCounts {
+            photos: 2,
+            faces: 1
+        }
+    );
+    assert_eq!(
+        store.delete_session(&s).await.unwrap(),
+        DeletedCounts::default()
+    );
+    assert_eq!(store.session_status(&s).await.unwrap().photos_indexed, 0);
+    // The other session is untouched.
+    assert_eq!(
+        store.indexed_faces(&sid("s2"), &pid("p1")).await.unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        store
+            .search(&sid("s2"), &axis(0), 0.5, 10)
+            .await
+            .unwrap()
+            .total_matches,
+        1
+    );
+}
+
+pub async fn vectors_of_another_model_are_refused_and_nothing_is_written(store: &impl VectorStore) {
+    let other = EmbeddingSpace {
+        model: ModelId::parse("other-model").expect("valid"),
+        dim: 8,
+    };
+    let wrong_model = Embedding::normalise(&other, vec![1.0; 8]).expect("non-zero");
+    let wider = EmbeddingSpace {
+        model: space().model,
+        dim: 16,
+    };
+    let wrong_dim = Embedding::normalise(&wider, vec![1.0; 16]).expect("non-zero");
+    let s = sid("s1");
+
+    for bad in [wrong_model, wrong_dim] {
+        let err = store
+            .replace_photo(
+                &s,
+                &pid("p1"),
+                vec![face(axis(0), 0.0), face(bad.clone(), 0.0)],
+            )
+            .await;
+        assert!(
+            matches!(err, Err(StoreError::ModelMismatch { .. })),
+            "{err:?}"
+        );
+        let err = store.search(&s, &bad, 0.0, 10).await;
+        assert!(
+            matches!(err, Err(StoreError::ModelMismatch { .. })),
+            "{err:?}"
+        );
+    }
+    assert_eq!(store.indexed_faces(&s, &pid("p1")).await.unwrap(), None);
+}
+
+pub async fn health_reports_a_reachable_store(store: &impl VectorStore) {
+    store.health().await.unwrap();
+}

@@ -1,0 +1,108 @@
+//! A small migration runner over the SQL files in the repository's `migrations/<backend>/`:
+//! numbered steps, each with an up and a down script, applied one transaction per step and
+//! recorded in `facepass_migrations`. Scripts may use `{{dim}}` and `{{model_id}}`, filled in
+//! from the configured recognizer (the vector column's type depends on it).
+
+use facepass_domain::EmbeddingSpace;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement, TransactionTrait};
+
+/// One step: `version` orders steps; `up` and `down` undo each other.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub up: &'static str,
+    pub down: &'static str,
+}
+
+const TRACKING: &str = "CREATE TABLE IF NOT EXISTS facepass_migrations (\
+     version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)";
+
+fn render(sql: &str, space: &EmbeddingSpace) -> String {
+    // Model ids are validated to [A-Za-z0-9_.:@-]: safe inside a quoted SQL literal.
+    sql.replace("{{dim}}", &space.dim.to_string())
+        .replace("{{model_id}}", space.model.as_str())
+}
+
+/// Versions applied so far, ascending.
+pub async fn applied(db: &DatabaseConnection) -> Result<Vec<i64>, DbErr> {
+    db.execute_unprepared(TRACKING).await?;
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT version FROM facepass_migrations ORDER BY version",
+        ))
+        .await?;
+    rows.iter().map(|r| r.try_get_by_index::<i64>(0)).collect()
+}
+
+/// Applies every pending step in order; returns the versions applied now.
+pub async fn up(
+    db: &DatabaseConnection,
+    steps: &[Migration],
+    space: &EmbeddingSpace,
+) -> Result<Vec<i64>, DbErr> {
+    let done = applied(db).await?;
+    let mut now = Vec::new();
+    for step in steps.iter().filter(|s| !done.contains(&s.version)) {
+        tracing::info!(
+            version = step.version,
+            name = step.name,
+            "applying migration"
+        );
+        let txn = db.begin().await?;
+        txn.execute_unprepared(&render(step.up, space)).await?;
+        txn.execute_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            placeholders(
+                db,
+                "INSERT INTO facepass_migrations (version, name) VALUES ($1, $2)",
+            ),
+            [step.version.into(), step.name.into()],
+        ))
+        .await?;
+        txn.commit().await?;
+        now.push(step.version);
+    }
+    Ok(now)
+}
+
+/// Reverts the latest applied step; returns its version, or `None` when nothing is applied.
+pub async fn down(
+    db: &DatabaseConnection,
+    steps: &[Migration],
+    space: &EmbeddingSpace,
+) -> Result<Option<i64>, DbErr> {
+    let Some(&latest) = applied(db).await?.last() else {
+        return Ok(None);
+    };
+    let step = steps.iter().find(|s| s.version == latest).ok_or_else(|| {
+        DbErr::Custom(format!(
+            "applied migration {latest} is unknown to this build"
+        ))
+    })?;
+    tracing::info!(
+        version = step.version,
+        name = step.name,
+        "reverting migration"
+    );
+    let txn = db.begin().await?;
+    txn.execute_unprepared(&render(step.down, space)).await?;
+    txn.execute_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        placeholders(db, "DELETE FROM facepass_migrations WHERE version = $1"),
+        [latest.into()],
+    ))
+    .await?;
+    txn.commit().await?;
+    Ok(Some(latest))
+}
+
+/// Rewrites Postgres `$1, $2, ...` into SQLite's numbered `?1, ?2, ...` (same binding order,
+/// reusable), so one statement text serves both backends.
+pub fn placeholders(db: &impl ConnectionTrait, sql: &str) -> String {
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => sql.replace('$', "?"),
+        _ => sql.to_owned(),
+    }
+}

@@ -1,0 +1,320 @@
+//! `VectorStore` in an embedded SQLite file: the zero-setup default. Embeddings are stored as
+//! little-endian float32 blobs; search reads one session's faces (an index range scan) and
+//! scores them exactly in Rust.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use facepass_domain::embedding::dot;
+use facepass_domain::ports::{
+    DeletedCounts, PhotoMatch, SearchHits, SessionStats, StoreError, StoredFace, VectorStore,
+};
+use facepass_domain::{
+    BoundingBox, DetectedFace, Embedding, EmbeddingSpace, FaceId, PhotoId, SessionId,
+};
+use facepass_vector_store_sql::migrate::{self, Migration};
+use facepass_vector_store_sql::{
+    check_space, ensure_faces_in_space, ensure_in_space, from_unix_millis, store_error, unix_millis,
+};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
+    TransactionTrait, Value,
+};
+
+/// The schema steps of `migrations/sqlite/`.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "init",
+    up: include_str!("../../../migrations/sqlite/0001_init.up.sql"),
+    down: include_str!("../../../migrations/sqlite/0001_init.down.sql"),
+}];
+
+#[derive(Debug, Clone)]
+pub struct SqliteVectorStore {
+    db: DatabaseConnection,
+    space: EmbeddingSpace,
+}
+
+/// Opens (creating if needed) the database file, in WAL mode with foreign keys on.
+pub async fn connect(path: &Path) -> Result<DatabaseConnection, StoreError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+        })?;
+    }
+    let mut opts = ConnectOptions::new(format!("sqlite://{}?mode=rwc", path.display()));
+    opts.max_connections(4)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(30))
+        .sqlx_logging(false);
+    opts.map_sqlx_sqlite_opts(|o| {
+        o.journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30))
+    });
+    Database::connect(opts)
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))
+}
+
+impl SqliteVectorStore {
+    /// Opens the file, applies pending migrations if asked, and checks it holds `space`.
+    pub async fn open(
+        path: &Path,
+        space: EmbeddingSpace,
+        migrate: bool,
+    ) -> Result<Self, StoreError> {
+        let db = connect(path).await?;
+        if migrate {
+            migrate::up(&db, MIGRATIONS, &space)
+                .await
+                .map_err(store_error)?;
+        }
+        check_space(&db, &space).await?;
+        Ok(Self { db, space })
+    }
+
+    fn stmt(&self, sql: &str, values: Vec<Value>) -> Statement {
+        Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            migrate::placeholders(&self.db, sql),
+            values,
+        )
+    }
+}
+
+fn f32_blob(values: impl IntoIterator<Item = f32>) -> Vec<u8> {
+    values.into_iter().flat_map(f32::to_le_bytes).collect()
+}
+
+fn blob_f32(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
+
+#[async_trait]
+impl VectorStore for SqliteVectorStore {
+    async fn indexed_faces(
+        &self,
+        session: &SessionId,
+        photo: &PhotoId,
+    ) -> Result<Option<u64>, StoreError> {
+        let row = self
+            .db
+            .query_one_raw(self.stmt(
+                "SELECT face_count FROM photos WHERE session_id = $1 AND photo_id = $2",
+                vec![session.as_str().into(), photo.as_str().into()],
+            ))
+            .await
+            .map_err(store_error)?;
+        row.map(|r| r.try_get_by_index::<i64>(0).map(|n| n as u64))
+            .transpose()
+            .map_err(store_error)
+    }
+
+    async fn replace_photo(
+        &self,
+        session: &SessionId,
+        photo: &PhotoId,
+        faces: Vec<DetectedFace>,
+    ) -> Result<Vec<StoredFace>, StoreError> {
+        ensure_faces_in_space(&self.space, &faces)?;
+        let now = unix_millis(SystemTime::now());
+        let stored: Vec<StoredFace> = faces
+            .iter()
+            .map(|f| StoredFace {
+                face_id: FaceId::new(),
+                bbox: f.bbox,
+                det_score: f.det_score,
+            })
+            .collect();
+        let txn = self.db.begin().await.map_err(store_error)?;
+        txn.execute_raw(self.stmt(
+            "INSERT INTO photos (session_id, photo_id, face_count, model_id, indexed_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (session_id, photo_id) DO UPDATE \
+             SET face_count = excluded.face_count, model_id = excluded.model_id, indexed_at = excluded.indexed_at",
+            vec![
+                session.as_str().into(),
+                photo.as_str().into(),
+                (faces.len() as i64).into(),
+                self.space.model.as_str().into(),
+                now.into(),
+            ],
+        ))
+        .await
+        .map_err(store_error)?;
+        txn.execute_raw(self.stmt(
+            "DELETE FROM faces WHERE session_id = $1 AND photo_id = $2",
+            vec![session.as_str().into(), photo.as_str().into()],
+        ))
+        .await
+        .map_err(store_error)?;
+        for (face, s) in faces.iter().zip(&stored) {
+            txn.execute_raw(self.stmt(
+                "INSERT INTO faces (face_id, session_id, photo_id, bbox_x, bbox_y, bbox_width, bbox_height, \
+                 landmarks, det_score, embedding, model_id, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                vec![
+                    s.face_id.to_string().into(),
+                    session.as_str().into(),
+                    photo.as_str().into(),
+                    face.bbox.x.into(),
+                    face.bbox.y.into(),
+                    face.bbox.width.into(),
+                    face.bbox.height.into(),
+                    f32_blob(face.landmarks.iter().flat_map(|p| [p.x, p.y])).into(),
+                    face.det_score.into(),
+                    f32_blob(face.embedding.as_slice().iter().copied()).into(),
+                    self.space.model.as_str().into(),
+                    now.into(),
+                ],
+            ))
+            .await
+            .map_err(store_error)?;
+        }
+        txn.commit().await.map_err(store_error)?;
+        Ok(stored)
+    }
+
+    async fn search(
+        &self,
+        session: &SessionId,
+        query: &Embedding,
+        min_cosine: f32,
+        limit: usize,
+    ) -> Result<SearchHits, StoreError> {
+        ensure_in_space(&self.space, query)?;
+        let rows = self
+            .db
+            .query_all_raw(self.stmt(
+                "SELECT photo_id, face_id, bbox_x, bbox_y, bbox_width, bbox_height, det_score, embedding \
+                 FROM faces WHERE session_id = $1",
+                vec![session.as_str().into()],
+            ))
+            .await
+            .map_err(store_error)?;
+        // Best face per photo; ties between faces of one photo go to the smaller face id.
+        let mut best: HashMap<String, (f32, String, BoundingBox, f32)> = HashMap::new();
+        for row in rows {
+            let blob: Vec<u8> = row.try_get_by_index(7).map_err(store_error)?;
+            let cosine = dot(query.as_slice(), &blob_f32(&blob));
+            if cosine < min_cosine {
+                continue;
+            }
+            let photo: String = row.try_get_by_index(0).map_err(store_error)?;
+            let face_id: String = row.try_get_by_index(1).map_err(store_error)?;
+            let better = best
+                .get(&photo)
+                .is_none_or(|(c, id, _, _)| cosine > *c || (cosine == *c && face_id < *id));
+            if better {
+                let f = |i: usize| {
+                    row.try_get_by_index::<f64>(i)
+                        .map(|v| v as f32)
+                        .map_err(store_error)
+                };
+                let bbox = BoundingBox {
+                    x: f(2)?,
+                    y: f(3)?,
+                    width: f(4)?,
+                    height: f(5)?,
+                };
+                best.insert(photo, (cosine, face_id, bbox, f(6)?));
+            }
+        }
+        let mut ranked: Vec<(String, (f32, String, BoundingBox, f32))> = best.into_iter().collect();
+        ranked.sort_by(|a, b| b.1.0.total_cmp(&a.1.0).then_with(|| a.0.cmp(&b.0)));
+        let total_matches = ranked.len() as u64;
+        let matches =
+            ranked
+                .into_iter()
+                .take(limit)
+                .map(|(photo, (cosine, face_id, bbox, det_score))| {
+                    Ok(PhotoMatch {
+                        photo_id: PhotoId::parse(photo)
+                            .map_err(|e| StoreError::Unexpected(format!("stored photo id: {e}")))?,
+                        face: StoredFace {
+                            face_id: FaceId::from_uuid(face_id.parse().map_err(|e| {
+                                StoreError::Unexpected(format!("stored face id: {e}"))
+                            })?),
+                            bbox,
+                            det_score,
+                        },
+                        cosine,
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(SearchHits {
+            matches,
+            total_matches,
+        })
+    }
+
+    async fn delete_session(&self, session: &SessionId) -> Result<DeletedCounts, StoreError> {
+        self.delete("session_id = $1", vec![session.as_str().into()])
+            .await
+    }
+
+    async fn delete_photo(
+        &self,
+        session: &SessionId,
+        photo: &PhotoId,
+    ) -> Result<DeletedCounts, StoreError> {
+        self.delete(
+            "session_id = $1 AND photo_id = $2",
+            vec![session.as_str().into(), photo.as_str().into()],
+        )
+        .await
+    }
+
+    async fn session_status(&self, session: &SessionId) -> Result<SessionStats, StoreError> {
+        let row = self
+            .db
+            .query_one_raw(self.stmt(
+                "SELECT count(*), coalesce(sum(face_count), 0), coalesce(sum(face_count = 0), 0), max(indexed_at) \
+                 FROM photos WHERE session_id = $1",
+                vec![session.as_str().into()],
+            ))
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| StoreError::Unexpected("aggregate returned no row".into()))?;
+        let photos = row.try_get_by_index::<i64>(0).map_err(store_error)? as u64;
+        Ok(SessionStats {
+            photos_indexed: photos,
+            faces_indexed: row.try_get_by_index::<i64>(1).map_err(store_error)? as u64,
+            photos_without_faces: row.try_get_by_index::<i64>(2).map_err(store_error)? as u64,
+            last_indexed_at: row
+                .try_get_by_index::<Option<i64>>(3)
+                .map_err(store_error)?
+                .map(from_unix_millis),
+            model: (photos > 0).then(|| self.space.model.clone()),
+        })
+    }
+
+    async fn health(&self) -> Result<(), StoreError> {
+        self.db.ping().await.map_err(store_error)
+    }
+}
+
+impl SqliteVectorStore {
+    async fn delete(&self, filter: &str, values: Vec<Value>) -> Result<DeletedCounts, StoreError> {
+        let txn = self.db.begin().await.map_err(store_error)?;
+        let faces = txn
+            .execute_raw(self.stmt(&format!("DELETE FROM faces WHERE {filter}"), values.clone()))
+            .await
+            .map_err(store_error)?
+            .rows_affected();
+        let photos = txn
+            .execute_raw(self.stmt(&format!("DELETE FROM photos WHERE {filter}"), values))
+            .await
+            .map_err(store_error)?
+            .rows_affected();
+        txn.commit().await.map_err(store_error)?;
+        Ok(DeletedCounts { photos, faces })
+    }
+}

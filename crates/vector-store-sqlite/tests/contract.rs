@@ -1,0 +1,53 @@
+//! The VectorStore contract on a fresh SQLite file per test.
+
+use facepass_domain::EmbeddingSpace;
+use facepass_vector_store_sql::contract::Fresh;
+use facepass_vector_store_sqlite::SqliteVectorStore;
+
+async fn fresh(space: EmbeddingSpace) -> Fresh<SqliteVectorStore> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteVectorStore::open(&dir.path().join("facepass.db"), space, true)
+        .await
+        .expect("store opens");
+    Fresh {
+        store,
+        cleanup: Some(Box::pin(async move { drop(dir) })),
+    }
+}
+
+facepass_vector_store_sql::vector_store_contract!(fresh);
+
+#[tokio::test]
+async fn migrations_go_up_down_and_up_again() {
+    use facepass_vector_store_sql::{contract::space, migrate};
+    let dir = tempfile::tempdir().unwrap();
+    let db = facepass_vector_store_sqlite::connect(&dir.path().join("m.db"))
+        .await
+        .unwrap();
+    let steps = facepass_vector_store_sqlite::MIGRATIONS;
+
+    assert_eq!(migrate::up(&db, steps, &space()).await.unwrap(), vec![1]);
+    assert_eq!(
+        migrate::up(&db, steps, &space()).await.unwrap(),
+        Vec::<i64>::new()
+    );
+    assert_eq!(migrate::down(&db, steps, &space()).await.unwrap(), Some(1));
+    assert_eq!(migrate::down(&db, steps, &space()).await.unwrap(), None);
+    assert_eq!(migrate::up(&db, steps, &space()).await.unwrap(), vec![1]);
+    drop(db);
+    // Reopening with another recognizer is refused.
+    let other = facepass_domain::EmbeddingSpace {
+        model: facepass_domain::ModelId::parse("x").unwrap(),
+        dim: 8,
+    };
+    let err = SqliteVectorStore::open(&dir.path().join("m.db"), other, true)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            facepass_domain::ports::StoreError::ModelMismatch { .. }
+        ),
+        "{err:?}"
+    );
+}

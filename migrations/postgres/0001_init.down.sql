@@ -1,0 +1,3 @@
+DROP TABLE faces;
+DROP TABLE photos;
+DROP TABLE facepass_space;

@@ -12,7 +12,9 @@
 use std::time::{Duration, Instant};
 
 use facepass_domain::ports::VectorStore;
-use facepass_domain::{BoundingBox, DetectedFace, Embedding, EmbeddingSpace, ModelId, PhotoId, Point, SessionId};
+use facepass_domain::{
+    BoundingBox, DetectedFace, Embedding, EmbeddingSpace, ModelId, PhotoId, Point, SessionId,
+};
 use facepass_vector_store_pgvector::{PgOptions, PgVectorStore};
 use facepass_vector_store_sqlite::SqliteVectorStore;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
@@ -30,14 +32,18 @@ impl Rng {
         self.0
     }
     fn vector(&mut self, space: &EmbeddingSpace) -> Embedding {
-        let v = (0..DIM).map(|_| (self.next() >> 40) as f32 / (1u64 << 24) as f32 - 0.5).collect();
+        let v = (0..DIM)
+            .map(|_| (self.next() >> 40) as f32 / (1u64 << 24) as f32 - 0.5)
+            .collect();
         Embedding::normalise(space, v).expect("non-zero")
     }
 }
 
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -65,20 +71,37 @@ async fn measure(store: &impl VectorStore, space: &EmbeddingSpace, label: &str, 
     }
 }
 
-async fn insert_throughput(store: &impl VectorStore, space: &EmbeddingSpace, label: &str, rng: &mut Rng) {
+async fn insert_throughput(
+    store: &impl VectorStore,
+    space: &EmbeddingSpace,
+    label: &str,
+    rng: &mut Rng,
+) {
     let session = SessionId::parse("bench-insert").expect("valid");
     let (photos, faces_per_photo) = (300, 4);
     let t = Instant::now();
     for p in 0..photos {
         let faces = (0..faces_per_photo)
             .map(|i| DetectedFace {
-                bbox: BoundingBox { x: i as f32, y: 0.0, width: 50.0, height: 60.0 },
+                bbox: BoundingBox {
+                    x: i as f32,
+                    y: 0.0,
+                    width: 50.0,
+                    height: 60.0,
+                },
                 landmarks: [Point { x: 0.0, y: 0.0 }; 5],
                 det_score: 0.9,
                 embedding: rng.vector(space),
             })
             .collect();
-        store.replace_photo(&session, &PhotoId::parse(format!("p{p}")).expect("valid"), faces).await.expect("insert");
+        store
+            .replace_photo(
+                &session,
+                &PhotoId::parse(format!("p{p}")).expect("valid"),
+                faces,
+            )
+            .await
+            .expect("insert");
     }
     let secs = t.elapsed().as_secs_f64();
     println!(
@@ -105,11 +128,19 @@ async fn pg_fill(db: &sea_orm::DatabaseConnection, session: &str, count: usize, 
     db.execute_unprepared(&sql).await.expect("bulk load");
 }
 
-async fn sqlite_fill(db: &sea_orm::DatabaseConnection, session: &str, count: usize, rng: &mut Rng, space: &EmbeddingSpace) {
+async fn sqlite_fill(
+    db: &sea_orm::DatabaseConnection,
+    session: &str,
+    count: usize,
+    rng: &mut Rng,
+    space: &EmbeddingSpace,
+) {
     db.execute_unprepared("BEGIN").await.expect("begin");
     for chunk_start in (0..count).step_by(100) {
         let n = 100.min(count - chunk_start);
-        let mut photos = String::from("INSERT INTO photos (session_id, photo_id, face_count, model_id, indexed_at) VALUES ");
+        let mut photos = String::from(
+            "INSERT INTO photos (session_id, photo_id, face_count, model_id, indexed_at) VALUES ",
+        );
         let mut faces = String::from(
             "INSERT INTO faces (face_id, session_id, photo_id, bbox_x, bbox_y, bbox_width, bbox_height, landmarks, \
              det_score, embedding, model_id, created_at) VALUES ",
@@ -123,33 +154,69 @@ async fn sqlite_fill(db: &sea_orm::DatabaseConnection, session: &str, count: usi
                 "{sep}('{}', '{session}', 'p{p}', 0, 0, 50, 60, zeroblob(40), 0.9, ?, 'fr_feature', 0)",
                 uuid::Uuid::now_v7()
             ));
-            let blob: Vec<u8> = rng.vector(space).as_slice().iter().flat_map(|v| v.to_le_bytes()).collect();
+            let blob: Vec<u8> = rng
+                .vector(space)
+                .as_slice()
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect();
             values.push(blob.into());
         }
         db.execute_unprepared(&photos).await.expect("photos");
-        db.execute_raw(Statement::from_sql_and_values(DbBackend::Sqlite, faces, values)).await.expect("faces");
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            faces,
+            values,
+        ))
+        .await
+        .expect("faces");
     }
     db.execute_unprepared("COMMIT").await.expect("commit");
 }
 
 #[tokio::main]
 async fn main() {
-    let total: usize = arg("--total").and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
-    let pg_url = arg("--pg").unwrap_or_else(|| "postgres://postgres@127.0.0.1:55432/facepass_bench".into());
+    let total: usize = arg("--total")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
+    let pg_url =
+        arg("--pg").unwrap_or_else(|| "postgres://postgres@127.0.0.1:55432/facepass_bench".into());
     let sqlite_path = arg("--sqlite").unwrap_or_else(|| "var/bench/facepass-bench.db".into());
-    let space = EmbeddingSpace { model: ModelId::parse("fr_feature").expect("valid"), dim: DIM };
+    let space = EmbeddingSpace {
+        model: ModelId::parse("fr_feature").expect("valid"),
+        dim: DIM,
+    };
     let measured: usize = SIZES.iter().sum();
     let filler = total.saturating_sub(measured);
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    println!("{total} faces in total: sessions of {SIZES:?} + {filler} filler faces in sessions of 1000");
+    println!(
+        "{total} faces in total: sessions of {SIZES:?} + {filler} filler faces in sessions of 1000"
+    );
 
     // PostgreSQL + pgvector: a fresh benchmark database.
-    let admin_url = format!("{}/postgres", pg_url.rsplit_once('/').expect("URL with database").0);
-    let bench_db = pg_url.rsplit_once('/').expect("URL with database").1.to_owned();
-    let admin = facepass_vector_store_pgvector::connect(&admin_url, &PgOptions::default()).await.expect("admin");
-    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {bench_db} WITH (FORCE)")).await.expect("drop");
-    admin.execute_unprepared(&format!("CREATE DATABASE {bench_db}")).await.expect("create");
-    let pg = PgVectorStore::open(&pg_url, space.clone(), &PgOptions::default()).await.expect("pg store");
+    let admin_url = format!(
+        "{}/postgres",
+        pg_url.rsplit_once('/').expect("URL with database").0
+    );
+    let bench_db = pg_url
+        .rsplit_once('/')
+        .expect("URL with database")
+        .1
+        .to_owned();
+    let admin = facepass_vector_store_pgvector::connect(&admin_url, &PgOptions::default())
+        .await
+        .expect("admin");
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {bench_db} WITH (FORCE)"))
+        .await
+        .expect("drop");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {bench_db}"))
+        .await
+        .expect("create");
+    let pg = PgVectorStore::open(&pg_url, space.clone(), &PgOptions::default())
+        .await
+        .expect("pg store");
     let t = Instant::now();
     let mut next = 0;
     for size in SIZES {
@@ -162,21 +229,41 @@ async fn main() {
         pg_fill(pg.connection(), "'filler-' || (g / 1000)", n, next).await;
         next += n;
     }
-    pg.connection().execute_unprepared("VACUUM ANALYZE faces; VACUUM ANALYZE photos").await.expect("analyze");
-    println!("pgvector bulk load: {total} faces in {:.0} s", t.elapsed().as_secs_f64());
+    pg.connection()
+        .execute_unprepared("VACUUM ANALYZE faces; VACUUM ANALYZE photos")
+        .await
+        .expect("analyze");
+    println!(
+        "pgvector bulk load: {total} faces in {:.0} s",
+        t.elapsed().as_secs_f64()
+    );
 
     // SQLite.
     let _ = std::fs::remove_file(&sqlite_path);
-    let sqlite = SqliteVectorStore::open(std::path::Path::new(&sqlite_path), space.clone(), true).await.expect("sqlite");
-    let db = facepass_vector_store_sqlite::connect(std::path::Path::new(&sqlite_path)).await.expect("sqlite conn");
+    let sqlite = SqliteVectorStore::open(std::path::Path::new(&sqlite_path), space.clone(), true)
+        .await
+        .expect("sqlite");
+    let db = facepass_vector_store_sqlite::connect(std::path::Path::new(&sqlite_path))
+        .await
+        .expect("sqlite conn");
     let t = Instant::now();
     for size in SIZES {
         sqlite_fill(&db, &format!("bench-{size}"), size, &mut rng, &space).await;
     }
     for chunk in (0..filler).step_by(1000) {
-        sqlite_fill(&db, &format!("filler-{}", chunk / 1000), 1000.min(filler - chunk), &mut rng, &space).await;
+        sqlite_fill(
+            &db,
+            &format!("filler-{}", chunk / 1000),
+            1000.min(filler - chunk),
+            &mut rng,
+            &space,
+        )
+        .await;
     }
-    println!("sqlite bulk load: {total} faces in {:.0} s", t.elapsed().as_secs_f64());
+    println!(
+        "sqlite bulk load: {total} faces in {:.0} s",
+        t.elapsed().as_secs_f64()
+    );
 
     println!("\n| backend  | faces/session | p50 ms | p95 ms |");
     println!("|----------|---------|----------|----------|");
@@ -187,7 +274,14 @@ async fn main() {
     insert_throughput(&sqlite, &space, "sqlite", &mut rng).await;
 
     let q = rng.vector(&space);
-    let literal = format!("[{}]", q.as_slice().iter().map(f32::to_string).collect::<Vec<_>>().join(","));
+    let literal = format!(
+        "[{}]",
+        q.as_slice()
+            .iter()
+            .map(f32::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    );
     let plan = facepass_vector_store_pgvector::SEARCH_SQL
         .replace("$1", "'bench-100000'")
         .replace("$2", &format!("'{literal}'"))
@@ -195,7 +289,10 @@ async fn main() {
         .replace("$4", "100");
     let rows = pg
         .connection()
-        .query_all_raw(Statement::from_string(DbBackend::Postgres, format!("EXPLAIN (ANALYZE, BUFFERS) {plan}")))
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!("EXPLAIN (ANALYZE, BUFFERS) {plan}"),
+        ))
         .await
         .expect("explain");
     println!("\nEXPLAIN ANALYZE of the search at 100k faces:");

@@ -75,3 +75,64 @@ pub fn unix_millis(t: std::time::SystemTime) -> i64 {
 pub fn from_unix_millis(ms: i64) -> std::time::SystemTime {
     std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64)
 }
+
+/// The stored face count of a photo, or `None` when it is not indexed (both backends).
+pub async fn indexed_faces(
+    db: &DatabaseConnection,
+    session: &facepass_domain::SessionId,
+    photo: &facepass_domain::PhotoId,
+) -> Result<Option<u64>, StoreError> {
+    let sql = migrate::placeholders(
+        db,
+        "SELECT CAST(face_count AS BIGINT) FROM photos WHERE session_id = $1 AND photo_id = $2",
+    );
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            sql,
+            [session.as_str().into(), photo.as_str().into()],
+        ))
+        .await
+        .map_err(store_error)?;
+    row.map(|r| r.try_get_by_index::<i64>(0).map(|n| n as u64))
+        .transpose()
+        .map_err(store_error)
+}
+
+/// Which photos a delete covers: a whole session, or one photo of it.
+#[derive(Debug, Clone, Copy)]
+pub enum DeleteScope<'a> {
+    Session(&'a facepass_domain::SessionId),
+    Photo(&'a facepass_domain::SessionId, &'a facepass_domain::PhotoId),
+}
+
+/// Deletes the faces, then the photo rows, of `scope` in one transaction (both backends).
+pub async fn delete(
+    db: &DatabaseConnection,
+    scope: DeleteScope<'_>,
+) -> Result<facepass_domain::ports::DeletedCounts, StoreError> {
+    use sea_orm::TransactionTrait;
+    let (filter, values): (&str, Vec<sea_orm::Value>) = match scope {
+        DeleteScope::Session(s) => ("session_id = $1", vec![s.as_str().into()]),
+        DeleteScope::Photo(s, p) => (
+            "session_id = $1 AND photo_id = $2",
+            vec![s.as_str().into(), p.as_str().into()],
+        ),
+    };
+    let backend = db.get_database_backend();
+    let txn = db.begin().await.map_err(store_error)?;
+    let mut counts = [0u64; 2];
+    for (table, count) in ["faces", "photos"].into_iter().zip(&mut counts) {
+        let sql = migrate::placeholders(db, &format!("DELETE FROM {table} WHERE {filter}"));
+        *count = txn
+            .execute_raw(Statement::from_sql_and_values(backend, sql, values.clone()))
+            .await
+            .map_err(store_error)?
+            .rows_affected();
+    }
+    txn.commit().await.map_err(store_error)?;
+    Ok(facepass_domain::ports::DeletedCounts {
+        faces: counts[0],
+        photos: counts[1],
+    })
+}

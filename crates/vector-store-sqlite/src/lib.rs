@@ -14,6 +14,7 @@ use facepass_domain::ports::{
 use facepass_domain::{
     BoundingBox, DetectedFace, Embedding, EmbeddingSpace, FaceId, PhotoId, SessionId,
 };
+use facepass_vector_store_sql::DeleteScope;
 use facepass_vector_store_sql::migrate::{self, Migration};
 use facepass_vector_store_sql::{
     check_space, ensure_faces_in_space, ensure_in_space, from_unix_millis, store_error, unix_millis,
@@ -256,8 +257,7 @@ impl VectorStore for SqliteVectorStore {
     }
 
     async fn delete_session(&self, session: &SessionId) -> Result<DeletedCounts, StoreError> {
-        self.delete("session_id = $1", vec![session.as_str().into()])
-            .await
+        facepass_vector_store_sql::delete(&self.db, DeleteScope::Session(session)).await
     }
 
     async fn delete_photo(
@@ -265,11 +265,7 @@ impl VectorStore for SqliteVectorStore {
         session: &SessionId,
         photo: &PhotoId,
     ) -> Result<DeletedCounts, StoreError> {
-        self.delete(
-            "session_id = $1 AND photo_id = $2",
-            vec![session.as_str().into(), photo.as_str().into()],
-        )
-        .await
+        facepass_vector_store_sql::delete(&self.db, DeleteScope::Photo(session, photo)).await
     }
 
     async fn session_status(&self, session: &SessionId) -> Result<SessionStats, StoreError> {
@@ -298,23 +294,5 @@ impl VectorStore for SqliteVectorStore {
 
     async fn health(&self) -> Result<(), StoreError> {
         self.db.ping().await.map_err(store_error)
-    }
-}
-
-impl SqliteVectorStore {
-    async fn delete(&self, filter: &str, values: Vec<Value>) -> Result<DeletedCounts, StoreError> {
-        let txn = self.db.begin().await.map_err(store_error)?;
-        let faces = txn
-            .execute_raw(self.stmt(&format!("DELETE FROM faces WHERE {filter}"), values.clone()))
-            .await
-            .map_err(store_error)?
-            .rows_affected();
-        let photos = txn
-            .execute_raw(self.stmt(&format!("DELETE FROM photos WHERE {filter}"), values))
-            .await
-            .map_err(store_error)?
-            .rows_affected();
-        txn.commit().await.map_err(store_error)?;
-        Ok(DeletedCounts { photos, faces })
     }
 }

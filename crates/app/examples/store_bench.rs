@@ -230,7 +230,7 @@ async fn main() {
         next += n;
     }
     pg.connection()
-        .execute_unprepared("VACUUM ANALYZE faces; VACUUM ANALYZE photos")
+        .execute_unprepared("ANALYZE faces")
         .await
         .expect("analyze");
     println!(

@@ -20,7 +20,11 @@ fn setup() -> (tempfile::TempDir, FsPhotoSource) {
     std::fs::write(dir.path().join("secret.txt"), b"secret").unwrap();
     symlink(dir.path().join("secret.txt"), root.join("escape.jpg")).unwrap();
     symlink(dir.path(), root.join("parent-link")).unwrap();
-    symlink(root.join("sessions/s1/p1.jpg"), root.join("inside-link.jpg")).unwrap();
+    symlink(
+        root.join("sessions/s1/p1.jpg"),
+        root.join("inside-link.jpg"),
+    )
+    .unwrap();
     let source = FsPhotoSource::new(&root, 50).unwrap();
     (dir, source)
 }
@@ -28,30 +32,62 @@ fn setup() -> (tempfile::TempDir, FsPhotoSource) {
 #[tokio::test]
 async fn a_photo_below_the_root_is_read_whole() {
     let (_dir, source) = setup();
-    assert_eq!(source.fetch(&key("sessions/s1/p1.jpg")).await.unwrap().as_slice(), b"hello");
-    assert_eq!(source.fetch(&key("inside-link.jpg")).await.unwrap().as_slice(), b"hello");
+    assert_eq!(
+        source
+            .fetch(&key("sessions/s1/p1.jpg"))
+            .await
+            .unwrap()
+            .as_slice(),
+        b"hello"
+    );
+    assert_eq!(
+        source
+            .fetch(&key("inside-link.jpg"))
+            .await
+            .unwrap()
+            .as_slice(),
+        b"hello"
+    );
     source.health().await.unwrap();
 }
 
 #[tokio::test]
 async fn missing_files_and_folders_are_not_found() {
     let (_dir, source) = setup();
-    assert_eq!(source.fetch(&key("sessions/s1/nope.jpg")).await, Err(PhotoSourceError::NotFound));
-    assert_eq!(source.fetch(&key("sessions/s1")).await, Err(PhotoSourceError::NotFound));
-    assert_eq!(source.fetch(&key("sessions/s1/p1.jpg/x")).await, Err(PhotoSourceError::NotFound));
+    assert_eq!(
+        source.fetch(&key("sessions/s1/nope.jpg")).await,
+        Err(PhotoSourceError::NotFound)
+    );
+    assert_eq!(
+        source.fetch(&key("sessions/s1")).await,
+        Err(PhotoSourceError::NotFound)
+    );
+    assert_eq!(
+        source.fetch(&key("sessions/s1/p1.jpg/x")).await,
+        Err(PhotoSourceError::NotFound)
+    );
 }
 
 #[tokio::test]
 async fn files_over_the_limit_are_too_large() {
     let (_dir, source) = setup();
-    assert_eq!(source.fetch(&key("big.jpg")).await, Err(PhotoSourceError::TooLarge { limit_bytes: 50 }));
+    assert_eq!(
+        source.fetch(&key("big.jpg")).await,
+        Err(PhotoSourceError::TooLarge { limit_bytes: 50 })
+    );
 }
 
 #[tokio::test]
 async fn symlinks_cannot_lead_out_of_the_root() {
     let (_dir, source) = setup();
-    assert!(matches!(source.fetch(&key("escape.jpg")).await, Err(PhotoSourceError::AccessDenied(_))));
-    assert!(matches!(source.fetch(&key("parent-link/secret.txt")).await, Err(PhotoSourceError::AccessDenied(_))));
+    assert!(matches!(
+        source.fetch(&key("escape.jpg")).await,
+        Err(PhotoSourceError::AccessDenied(_))
+    ));
+    assert!(matches!(
+        source.fetch(&key("parent-link/secret.txt")).await,
+        Err(PhotoSourceError::AccessDenied(_))
+    ));
 }
 
 #[test]
@@ -63,5 +99,8 @@ fn traversal_and_absolute_keys_never_reach_the_adapter() {
 
 #[test]
 fn a_missing_root_is_refused_at_startup() {
-    assert!(matches!(FsPhotoSource::new("/definitely/not/here", 10), Err(PhotoSourceError::Unavailable(_))));
+    assert!(matches!(
+        FsPhotoSource::new("/definitely/not/here", 10),
+        Err(PhotoSourceError::Unavailable(_))
+    ));
 }

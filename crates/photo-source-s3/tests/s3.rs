@@ -1,0 +1,157 @@
+//! The S3 adapter against a real S3 server: SeaweedFS from `cargo xtask services up` (or
+//! `FACEPASS_TEST_S3_ENDPOINT` with the dev credentials), plus a closed port and a server
+//! that accepts connections and never answers.
+
+// Test helpers outside #[test] functions unwrap too: a failure is a failed test.
+#![allow(clippy::unwrap_used)]
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::primitives::ByteStream;
+use facepass_domain::PhotoKey;
+use facepass_domain::ports::{PhotoSource, PhotoSourceError};
+use facepass_photo_source_s3::{S3Config, S3PhotoSource, Secret};
+
+fn endpoint() -> String {
+    std::env::var("FACEPASS_TEST_S3_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:58333".into())
+}
+
+fn config(bucket: &str, endpoint: String) -> S3Config {
+    S3Config {
+        endpoint: Some(endpoint),
+        access_key_id: Some("facepass-dev".into()),
+        secret_access_key: Some(Secret("facepass-dev-secret".into())),
+        force_path_style: true,
+        timeout: Duration::from_secs(10),
+        max_bytes: 1000,
+        ..S3Config::new(bucket)
+    }
+}
+
+/// A fresh bucket holding `sessions/s1/p1.jpg` (5 bytes) and `big.jpg` (2000 bytes).
+async fn bucket() -> (String, S3PhotoSource) {
+    let name = format!("facepass-test-{}", uuid::Uuid::now_v7().simple());
+    let source = S3PhotoSource::new(&config(&name, endpoint())).await;
+    let client = source.client();
+    client
+        .create_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}: start the S3 server with `cargo xtask services up`"));
+    for (key, body) in [
+        ("sessions/s1/p1.jpg", b"hello".to_vec()),
+        ("big.jpg", vec![7u8; 2000]),
+    ] {
+        client
+            .put_object()
+            .bucket(&name)
+            .key(key)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .unwrap();
+    }
+    (name, source)
+}
+
+fn key(k: &str) -> PhotoKey {
+    PhotoKey::parse(k).unwrap()
+}
+
+#[tokio::test]
+async fn an_object_is_fetched_whole() {
+    let (_, source) = bucket().await;
+    assert_eq!(
+        source
+            .fetch(&key("sessions/s1/p1.jpg"))
+            .await
+            .unwrap()
+            .as_slice(),
+        b"hello"
+    );
+    source.health().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_missing_key_is_not_found() {
+    let (_, source) = bucket().await;
+    assert_eq!(
+        source.fetch(&key("sessions/s1/missing.jpg")).await,
+        Err(PhotoSourceError::NotFound)
+    );
+}
+
+#[tokio::test]
+async fn bad_credentials_are_access_denied() {
+    let (name, _) = bucket().await;
+    let mut cfg = config(&name, endpoint());
+    cfg.secret_access_key = Some(Secret("wrong-secret".into()));
+    let source = S3PhotoSource::new(&cfg).await;
+
+    let err = source.fetch(&key("sessions/s1/p1.jpg")).await.unwrap_err();
+
+    assert!(matches!(err, PhotoSourceError::AccessDenied(_)), "{err:?}");
+    assert!(
+        !format!("{cfg:?}").contains("wrong-secret"),
+        "secrets are redacted"
+    );
+}
+
+#[tokio::test]
+async fn an_object_over_the_limit_is_too_large() {
+    let (_, source) = bucket().await;
+    assert_eq!(
+        source.fetch(&key("big.jpg")).await,
+        Err(PhotoSourceError::TooLarge { limit_bytes: 1000 })
+    );
+}
+
+#[tokio::test]
+async fn a_stopped_server_is_unavailable_quickly() {
+    // A port that was just free: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let source = S3PhotoSource::new(&config("any", format!("http://127.0.0.1:{port}"))).await;
+
+    let started = Instant::now();
+    let err = source.fetch(&key("p.jpg")).await.unwrap_err();
+
+    assert!(matches!(err, PhotoSourceError::Unavailable(_)), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(source.health().await.is_err());
+}
+
+#[tokio::test]
+async fn a_stalled_server_times_out_near_the_configured_deadline() {
+    // Accepts connections and reads requests, but never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let mut cfg = config("any", format!("http://127.0.0.1:{port}"));
+    cfg.timeout = Duration::from_secs(2);
+    let source = S3PhotoSource::new(&cfg).await;
+
+    let started = Instant::now();
+    let err = source.fetch(&key("p.jpg")).await.unwrap_err();
+    let took = started.elapsed();
+
+    assert_eq!(err, PhotoSourceError::Timeout(Duration::from_secs(2)));
+    assert!(
+        took >= Duration::from_millis(1500) && took < Duration::from_secs(4),
+        "took {took:?}"
+    );
+    println!("stalled server: {err:?} after {took:?} (deadline 2 s)");
+}

@@ -135,7 +135,10 @@ async fn sqlite_fill(
     rng: &mut Rng,
     space: &EmbeddingSpace,
 ) {
-    db.execute_unprepared("BEGIN").await.expect("begin");
+    use sea_orm::TransactionTrait;
+    // One transaction object: a bare BEGIN would land on one pooled connection and the inserts
+    // on others.
+    let txn = db.begin().await.expect("begin");
     for chunk_start in (0..count).step_by(100) {
         let n = 100.min(count - chunk_start);
         let mut photos = String::from(
@@ -171,7 +174,7 @@ async fn sqlite_fill(
         .await
         .expect("faces");
     }
-    db.execute_unprepared("COMMIT").await.expect("commit");
+    txn.commit().await.expect("commit");
 }
 
 #[tokio::main]

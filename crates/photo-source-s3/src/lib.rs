@@ -147,9 +147,9 @@ impl S3PhotoSource {
 
 /// SDK errors → the port's variants. Retries already happened inside the SDK; a request that
 /// ran out of (attempt) time is a `Timeout` of the photo's budget.
-fn classify<R: fmt::Debug>(e: SdkError<GetObjectError, R>, budget: Duration) -> PhotoSourceError
+fn classify<R>(e: SdkError<GetObjectError, R>, budget: Duration) -> PhotoSourceError
 where
-    R: HttpStatus,
+    R: HttpStatus + fmt::Debug,
 {
     match &e {
         SdkError::ServiceError(service) => {

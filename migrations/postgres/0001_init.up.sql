@@ -36,6 +36,11 @@ CREATE TABLE faces (
     FOREIGN KEY (session_id, photo_id) REFERENCES photos (session_id, photo_id) ON DELETE CASCADE
 );
 
+-- A 512-d vector is 2 KB, just over the TOAST threshold: kept out of line, every search would
+-- fetch each embedding from the TOAST table. Random-looking floats do not compress anyway, so
+-- keep them in the row (rows stay well under a page).
+ALTER TABLE faces ALTER COLUMN embedding SET STORAGE PLAIN;
+
 -- Search is always within one session and exact (no ANN index, so no recall loss): the
 -- B-tree narrows to the session's rows, then every vector of it is scored.
 CREATE INDEX faces_session_photo ON faces (session_id, photo_id);

@@ -312,16 +312,19 @@ impl VectorStore for PgVectorStore {
 }
 
 /// Best face per photo of one session with cosine >= $3, best first, ties by photo id; the
-/// window count sees every qualifying photo before LIMIT cuts.
+/// window count sees every qualifying photo before LIMIT cuts. The distance is computed once
+/// per face, and faces under the threshold are dropped before the per-photo sort.
 pub const SEARCH_SQL: &str = "\
-    WITH best AS ( \
-        SELECT DISTINCT ON (photo_id) photo_id, face_id, bbox_x, bbox_y, bbox_width, bbox_height, det_score, \
+    WITH scored AS ( \
+        SELECT photo_id, face_id, bbox_x, bbox_y, bbox_width, bbox_height, det_score, \
                -(embedding <#> $2::vector) AS cosine \
         FROM faces WHERE session_id = $1 \
-        ORDER BY photo_id, embedding <#> $2::vector, face_id \
+    ), best AS ( \
+        SELECT DISTINCT ON (photo_id) * FROM scored WHERE cosine >= $3 \
+        ORDER BY photo_id, cosine DESC, face_id \
     ) \
     SELECT photo_id, face_id::text, bbox_x, bbox_y, bbox_width, bbox_height, det_score, cosine, \
            count(*) OVER () AS total \
-    FROM best WHERE cosine >= $3 \
+    FROM best \
     ORDER BY cosine DESC, photo_id \
     LIMIT $4";

@@ -209,38 +209,42 @@ async fn main() {
     let admin = facepass_vector_store_pgvector::connect(&admin_url, &PgOptions::default())
         .await
         .expect("admin");
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {bench_db} WITH (FORCE)"))
-        .await
-        .expect("drop");
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {bench_db}"))
-        .await
-        .expect("create");
+    let reuse = std::env::args().any(|a| a == "--reuse-pg");
+    if !reuse {
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {bench_db} WITH (FORCE)"))
+            .await
+            .expect("drop");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {bench_db}"))
+            .await
+            .expect("create");
+    }
     let pg = PgVectorStore::open(&pg_url, space.clone(), &PgOptions::default())
         .await
         .expect("pg store");
-    let t = Instant::now();
-    let mut next = 0;
-    for size in SIZES {
-        pg_fill(pg.connection(), &format!("'bench-{size}'"), size, next).await;
-        next += size;
+    if !reuse {
+        let t = Instant::now();
+        let mut next = 0;
+        for size in SIZES {
+            pg_fill(pg.connection(), &format!("'bench-{size}'"), size, next).await;
+            next += size;
+        }
+        for chunk in (0..filler).step_by(100_000) {
+            let n = 100_000.min(filler - chunk);
+            // Sessions of 1000 faces, by photo number.
+            pg_fill(pg.connection(), "'filler-' || (g / 1000)", n, next).await;
+            next += n;
+        }
+        pg.connection()
+            .execute_unprepared("ANALYZE faces")
+            .await
+            .expect("analyze");
+        println!(
+            "pgvector bulk load: {total} faces in {:.0} s",
+            t.elapsed().as_secs_f64()
+        );
     }
-    for chunk in (0..filler).step_by(100_000) {
-        let n = 100_000.min(filler - chunk);
-        // Sessions of 1000 faces, by photo number.
-        pg_fill(pg.connection(), "'filler-' || (g / 1000)", n, next).await;
-        next += n;
-    }
-    pg.connection()
-        .execute_unprepared("ANALYZE faces")
-        .await
-        .expect("analyze");
-    println!(
-        "pgvector bulk load: {total} faces in {:.0} s",
-        t.elapsed().as_secs_f64()
-    );
-
     // SQLite.
     let _ = std::fs::remove_file(&sqlite_path);
     let sqlite = SqliteVectorStore::open(std::path::Path::new(&sqlite_path), space.clone(), true)

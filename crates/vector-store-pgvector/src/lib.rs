@@ -313,12 +313,15 @@ impl VectorStore for PgVectorStore {
 
 /// Best face per photo of one session with cosine >= $3, best first, ties by photo id; the
 /// window count sees every qualifying photo before LIMIT cuts. The distance is computed once
-/// per face, and faces under the threshold are dropped before the per-photo sort.
+/// per face, and faces under the threshold are dropped before the per-photo sort. The query
+/// vector is parsed once (`MATERIALIZED`): under a generic prepared plan `$2::vector` would
+/// otherwise be re-parsed for every row (350 ms instead of 8 ms at 10k faces).
 pub const SEARCH_SQL: &str = "\
-    WITH scored AS ( \
+    WITH query AS MATERIALIZED (SELECT $2::vector AS v), \
+    scored AS ( \
         SELECT photo_id, face_id, bbox_x, bbox_y, bbox_width, bbox_height, det_score, \
-               -(embedding <#> $2::vector) AS cosine \
-        FROM faces WHERE session_id = $1 \
+               -(embedding <#> query.v) AS cosine \
+        FROM faces, query WHERE session_id = $1 \
     ), best AS ( \
         SELECT DISTINCT ON (photo_id) * FROM scored WHERE cosine >= $3 \
         ORDER BY photo_id, cosine DESC, face_id \

@@ -65,7 +65,11 @@ fn test(root: &Path) -> anyhow::Result<()> {
         "-D",
         "warnings",
     ]))?;
-    let env = services_up(root)?;
+    // Tests get only their own variables (FACEPASS_TEST_*), not the service's FACEPASS__*
+    // settings, so no test silently changes backend.
+    let env = services_up(root)?
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("FACEPASS_TEST_"));
     let tests = run(Command::new("cargo")
         .args(["test", "--workspace", "--release"])
         .envs(env));
@@ -95,7 +99,13 @@ fn services_up(root: &Path) -> anyhow::Result<Vec<(String, String)>> {
 }
 
 fn run(command: &mut Command) -> anyhow::Result<()> {
-    eprintln!("\x1b[1;34m[xtask]\x1b[0m {command:?}");
+    // Program and arguments only: the environment may hold secrets.
+    let args: Vec<_> = command.get_args().map(|a| a.to_string_lossy()).collect();
+    eprintln!(
+        "\x1b[1;34m[xtask]\x1b[0m {} {}",
+        command.get_program().to_string_lossy(),
+        args.join(" ")
+    );
     let status = command
         .status()
         .with_context(|| format!("cannot start {command:?}"))?;

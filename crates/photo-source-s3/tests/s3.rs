@@ -155,3 +155,32 @@ async fn a_stalled_server_times_out_near_the_configured_deadline() {
     );
     println!("stalled server: {err:?} after {took:?} (deadline 2 s)");
 }
+
+#[tokio::test]
+async fn an_object_without_a_declared_size_is_cut_off_while_streaming() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // Answers every request with a chunked body of 3 x 600 bytes and no Content-Length.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = vec![0u8; 8192];
+                let _ = socket.read(&mut request).await;
+                let mut response = b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+                for _ in 0..3 {
+                    response.extend_from_slice(format!("{:x}\r\n", 600).as_bytes());
+                    response.extend_from_slice(&[1u8; 600]);
+                    response.extend_from_slice(b"\r\n");
+                }
+                response.extend_from_slice(b"0\r\n\r\n");
+                let _ = socket.write_all(&response).await;
+            });
+        }
+    });
+    let source = S3PhotoSource::new(&config("any", format!("http://127.0.0.1:{port}"))).await;
+
+    let err = source.fetch(&key("p.jpg")).await.unwrap_err();
+
+    assert_eq!(err, PhotoSourceError::TooLarge { limit_bytes: 1000 });
+}

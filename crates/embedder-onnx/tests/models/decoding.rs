@@ -162,3 +162,33 @@ fn non_image_bytes_are_invalid_images() {
         assert!(matches!(err, EmbedError::InvalidImage(_)), "{err:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_queue_answers_overloaded_instead_of_waiting() {
+    use facepass_domain::ports::Embedder;
+    let mut cfg = config("det_2.5g", "fr_feature");
+    cfg.workers = 1;
+    cfg.queue = 1;
+    let embedder = std::sync::Arc::new(OnnxEmbedder::start(&cfg).unwrap());
+    let photo: facepass_domain::ImageBytes = read_face("deepface_img49.jpg").into();
+
+    // One image runs, one waits in the queue; the others must be refused at once.
+    let calls: Vec<_> = (0..6)
+        .map(|_| {
+            let (embedder, photo) = (embedder.clone(), photo.clone());
+            tokio::spawn(async move { embedder.analyze(photo).await })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for call in calls {
+        results.push(call.await.unwrap());
+    }
+
+    let overloaded = results
+        .iter()
+        .filter(|r| matches!(r, Err(EmbedError::Overloaded)))
+        .count();
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    assert!(overloaded >= 1, "{results:?}");
+    assert_eq!(ok + overloaded, 6, "nothing else may fail");
+}

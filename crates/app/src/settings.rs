@@ -87,15 +87,20 @@ impl Settings {
 }
 
 impl ModelSettings {
-    /// The embedding space of the configured recognizer (no model is loaded).
-    pub fn space(&self) -> anyhow::Result<facepass_domain::EmbeddingSpace> {
-        let recognizer = RecognizerConfig::preset(&self.recognizer).ok_or_else(|| {
+    /// The configured recognizer preset.
+    fn recognizer(&self) -> anyhow::Result<RecognizerConfig> {
+        RecognizerConfig::preset(&self.recognizer).ok_or_else(|| {
             anyhow::anyhow!(
                 "unknown models.recognizer {:?}; known: {:?}",
                 self.recognizer,
                 RecognizerConfig::PRESETS
             )
-        })?;
+        })
+    }
+
+    /// The embedding space of the configured recognizer (no model is loaded).
+    pub fn space(&self) -> anyhow::Result<facepass_domain::EmbeddingSpace> {
+        let recognizer = self.recognizer()?;
         Ok(facepass_domain::EmbeddingSpace {
             model: facepass_domain::ModelId::parse(recognizer.id)?,
             dim: recognizer.dim,
@@ -111,14 +116,7 @@ impl ModelSettings {
                 DetectorConfig::PRESETS
             )
         })?;
-        let recognizer = RecognizerConfig::preset(&self.recognizer).ok_or_else(|| {
-            anyhow::anyhow!(
-                "unknown models.recognizer {:?}; known: {:?}",
-                self.recognizer,
-                RecognizerConfig::PRESETS
-            )
-        })?;
-        let mut config = EmbedderConfig::new(&self.dir, detector, recognizer);
+        let mut config = EmbedderConfig::new(&self.dir, detector, self.recognizer()?);
         config.workers = self.workers.max(1);
         config.intra_threads = self.intra_threads;
         config.max_pixels = self.max_pixels;

@@ -136,3 +136,68 @@ pub async fn delete(
         photos: counts[1],
     })
 }
+
+/// Starts replacing a photo's faces (both backends): checks the faces' space, opens a
+/// transaction, upserts the photo row first (its row lock serialises concurrent re-indexing of
+/// one photo) and removes the photo's old faces. Returns the open transaction and the stored
+/// form of the new faces; the caller inserts their rows and commits.
+pub async fn begin_replace(
+    db: &DatabaseConnection,
+    space: &EmbeddingSpace,
+    session: &facepass_domain::SessionId,
+    photo: &facepass_domain::PhotoId,
+    faces: &[DetectedFace],
+) -> Result<
+    (
+        sea_orm::DatabaseTransaction,
+        Vec<facepass_domain::ports::StoredFace>,
+    ),
+    StoreError,
+> {
+    use sea_orm::TransactionTrait;
+    ensure_faces_in_space(space, faces)?;
+    let stored = faces
+        .iter()
+        .map(|f| facepass_domain::ports::StoredFace {
+            face_id: facepass_domain::FaceId::new(),
+            bbox: f.bbox,
+            det_score: f.det_score,
+        })
+        .collect();
+    let backend = db.get_database_backend();
+    let indexed_at = match backend {
+        sea_orm::DbBackend::Postgres => "to_timestamp($5::bigint / 1000.0)",
+        _ => "$5",
+    };
+    let upsert = format!(
+        "INSERT INTO photos (session_id, photo_id, face_count, model_id, indexed_at) \
+         VALUES ($1, $2, $3, $4, {indexed_at}) \
+         ON CONFLICT (session_id, photo_id) DO UPDATE \
+         SET face_count = excluded.face_count, model_id = excluded.model_id, indexed_at = excluded.indexed_at"
+    );
+    let txn = db.begin().await.map_err(store_error)?;
+    txn.execute_raw(Statement::from_sql_and_values(
+        backend,
+        migrate::placeholders(db, &upsert),
+        [
+            session.as_str().into(),
+            photo.as_str().into(),
+            (faces.len() as i64).into(),
+            space.model.as_str().into(),
+            unix_millis(std::time::SystemTime::now()).into(),
+        ],
+    ))
+    .await
+    .map_err(store_error)?;
+    txn.execute_raw(Statement::from_sql_and_values(
+        backend,
+        migrate::placeholders(
+            db,
+            "DELETE FROM faces WHERE session_id = $1 AND photo_id = $2",
+        ),
+        [session.as_str().into(), photo.as_str().into()],
+    ))
+    .await
+    .map_err(store_error)?;
+    Ok((txn, stored))
+}

@@ -17,12 +17,11 @@ use facepass_domain::{
 use facepass_vector_store_sql::DeleteScope;
 use facepass_vector_store_sql::migrate::{self, Migration};
 use facepass_vector_store_sql::{
-    check_space, ensure_faces_in_space, ensure_in_space, from_unix_millis, store_error, unix_millis,
+    check_space, ensure_in_space, from_unix_millis, store_error, unix_millis,
 };
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
-    TransactionTrait, Value,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, Value,
 };
 
 /// The schema steps of `migrations/sqlite/`.
@@ -125,37 +124,10 @@ impl VectorStore for SqliteVectorStore {
         photo: &PhotoId,
         faces: Vec<DetectedFace>,
     ) -> Result<Vec<StoredFace>, StoreError> {
-        ensure_faces_in_space(&self.space, &faces)?;
+        let (txn, stored) =
+            facepass_vector_store_sql::begin_replace(&self.db, &self.space, session, photo, &faces)
+                .await?;
         let now = unix_millis(SystemTime::now());
-        let stored: Vec<StoredFace> = faces
-            .iter()
-            .map(|f| StoredFace {
-                face_id: FaceId::new(),
-                bbox: f.bbox,
-                det_score: f.det_score,
-            })
-            .collect();
-        let txn = self.db.begin().await.map_err(store_error)?;
-        txn.execute_raw(self.stmt(
-            "INSERT INTO photos (session_id, photo_id, face_count, model_id, indexed_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (session_id, photo_id) DO UPDATE \
-             SET face_count = excluded.face_count, model_id = excluded.model_id, indexed_at = excluded.indexed_at",
-            vec![
-                session.as_str().into(),
-                photo.as_str().into(),
-                (faces.len() as i64).into(),
-                self.space.model.as_str().into(),
-                now.into(),
-            ],
-        ))
-        .await
-        .map_err(store_error)?;
-        txn.execute_raw(self.stmt(
-            "DELETE FROM faces WHERE session_id = $1 AND photo_id = $2",
-            vec![session.as_str().into(), photo.as_str().into()],
-        ))
-        .await
-        .map_err(store_error)?;
         for (face, s) in faces.iter().zip(&stored) {
             txn.execute_raw(self.stmt(
                 "INSERT INTO faces (face_id, session_id, photo_id, bbox_x, bbox_y, bbox_width, bbox_height, \

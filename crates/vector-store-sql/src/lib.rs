@@ -201,3 +201,47 @@ pub async fn begin_replace(
     .map_err(store_error)?;
     Ok((txn, stored))
 }
+
+/// Photo and face counts of a session, and when it was last indexed (both backends).
+pub async fn session_status(
+    db: &DatabaseConnection,
+    space: &EmbeddingSpace,
+    session: &facepass_domain::SessionId,
+) -> Result<facepass_domain::ports::SessionStats, StoreError> {
+    let backend = db.get_database_backend();
+    // Postgres keeps a timestamptz, SQLite Unix milliseconds.
+    let last_ms = match backend {
+        sea_orm::DbBackend::Postgres => "(extract(epoch FROM max(indexed_at)) * 1000)::bigint",
+        _ => "max(indexed_at)",
+    };
+    let sql = format!(
+        "SELECT count(*), coalesce(sum(face_count), 0), \
+         coalesce(sum(CASE WHEN face_count = 0 THEN 1 ELSE 0 END), 0), {last_ms} \
+         FROM photos WHERE session_id = $1"
+    );
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            migrate::placeholders(db, &sql),
+            [session.as_str().into()],
+        ))
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| StoreError::Unexpected("aggregate returned no row".into()))?;
+    let count = |i: usize| {
+        row.try_get_by_index::<i64>(i)
+            .map(|n| n as u64)
+            .map_err(store_error)
+    };
+    let photos = count(0)?;
+    Ok(facepass_domain::ports::SessionStats {
+        photos_indexed: photos,
+        faces_indexed: count(1)?,
+        photos_without_faces: count(2)?,
+        last_indexed_at: row
+            .try_get_by_index::<Option<i64>>(3)
+            .map_err(store_error)?
+            .map(from_unix_millis),
+        model: (photos > 0).then(|| space.model.clone()),
+    })
+}

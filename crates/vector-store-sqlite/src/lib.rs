@@ -16,9 +16,7 @@ use facepass_domain::{
 };
 use facepass_vector_store_sql::DeleteScope;
 use facepass_vector_store_sql::migrate::{self, Migration};
-use facepass_vector_store_sql::{
-    check_space, ensure_in_space, from_unix_millis, store_error, unix_millis,
-};
+use facepass_vector_store_sql::{check_space, ensure_in_space, store_error, unix_millis};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, Value,
@@ -105,17 +103,7 @@ impl VectorStore for SqliteVectorStore {
         session: &SessionId,
         photo: &PhotoId,
     ) -> Result<Option<u64>, StoreError> {
-        let row = self
-            .db
-            .query_one_raw(self.stmt(
-                "SELECT face_count FROM photos WHERE session_id = $1 AND photo_id = $2",
-                vec![session.as_str().into(), photo.as_str().into()],
-            ))
-            .await
-            .map_err(store_error)?;
-        row.map(|r| r.try_get_by_index::<i64>(0).map(|n| n as u64))
-            .transpose()
-            .map_err(store_error)
+        facepass_vector_store_sql::indexed_faces(&self.db, session, photo).await
     }
 
     async fn replace_photo(
@@ -241,27 +229,7 @@ impl VectorStore for SqliteVectorStore {
     }
 
     async fn session_status(&self, session: &SessionId) -> Result<SessionStats, StoreError> {
-        let row = self
-            .db
-            .query_one_raw(self.stmt(
-                "SELECT count(*), coalesce(sum(face_count), 0), coalesce(sum(face_count = 0), 0), max(indexed_at) \
-                 FROM photos WHERE session_id = $1",
-                vec![session.as_str().into()],
-            ))
-            .await
-            .map_err(store_error)?
-            .ok_or_else(|| StoreError::Unexpected("aggregate returned no row".into()))?;
-        let photos = row.try_get_by_index::<i64>(0).map_err(store_error)? as u64;
-        Ok(SessionStats {
-            photos_indexed: photos,
-            faces_indexed: row.try_get_by_index::<i64>(1).map_err(store_error)? as u64,
-            photos_without_faces: row.try_get_by_index::<i64>(2).map_err(store_error)? as u64,
-            last_indexed_at: row
-                .try_get_by_index::<Option<i64>>(3)
-                .map_err(store_error)?
-                .map(from_unix_millis),
-            model: (photos > 0).then(|| self.space.model.clone()),
-        })
+        facepass_vector_store_sql::session_status(&self.db, &self.space, session).await
     }
 
     async fn health(&self) -> Result<(), StoreError> {

@@ -9,10 +9,13 @@ use opencv::core::{Mat, Size};
 use opencv::imgproc;
 use opencv::prelude::*;
 use ort::environment::Environment;
+use ort::session::{Session, SessionOutputs};
+use ort::value::TensorRef;
 
 use crate::InitError;
 use crate::config::{DetectorConfig, DetectorKind, EmbedderConfig};
 use crate::decode::cv_err;
+use crate::runtime::{PixelNorm, ort_err, pack_nchw};
 
 /// One raw detection: corners, score and 5 landmarks, in input-image pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -85,6 +88,8 @@ pub(crate) struct Letterbox {
     pub pixels: Mat,
     pub width: usize,
     pub height: usize,
+    /// Side of the square model input.
+    pub side: usize,
     pub scale: f32,
 }
 
@@ -109,12 +114,25 @@ impl Letterbox {
             pixels,
             width: nw as usize,
             height: nh as usize,
+            side,
             scale: scale as f32,
         })
     }
 
-    pub fn bytes(&self) -> Result<&[u8], EmbedError> {
-        self.pixels.data_bytes().map_err(cv_err)
+    /// Packs the pixels into the top-left of the square `input` (1x3xSxS, the rest black)
+    /// and runs the detector `session` on it.
+    pub fn infer<'s>(
+        &self,
+        session: &'s mut Session,
+        input: &mut [f32],
+        norm: PixelNorm,
+    ) -> Result<SessionOutputs<'s>, EmbedError> {
+        let side = self.side;
+        let bytes = self.pixels.data_bytes().map_err(cv_err)?;
+        pack_nchw(bytes, self.width, self.height, side, norm, input);
+        let tensor =
+            TensorRef::from_array_view(([1usize, 3, side, side], &*input)).map_err(ort_err)?;
+        session.run(ort::inputs![tensor]).map_err(ort_err)
     }
 }
 

@@ -3,12 +3,11 @@
 
 use facepass_domain::ports::EmbedError;
 use ort::session::Session;
-use ort::value::TensorRef;
 
 use super::{Detection, Letterbox, nms};
 use crate::InitError;
 use crate::config::DetectorConfig;
-use crate::runtime::{PixelNorm, ort_err, pack_nchw};
+use crate::runtime::{PixelNorm, ort_err};
 
 const STRIDES: [usize; 3] = [8, 16, 32];
 const NORM: PixelNorm = PixelNorm {
@@ -58,17 +57,7 @@ impl Yunet {
 
     pub fn run(&mut self, boxed: &Letterbox) -> Result<Vec<Detection>, EmbedError> {
         let side = self.side;
-        pack_nchw(
-            boxed.bytes()?,
-            boxed.width,
-            boxed.height,
-            side,
-            NORM,
-            &mut self.input,
-        );
-        let tensor = TensorRef::from_array_view(([1usize, 3, side, side], self.input.as_slice()))
-            .map_err(ort_err)?;
-        let results = self.session.run(ort::inputs![tensor]).map_err(ort_err)?;
+        let results = boxed.infer(&mut self.session, &mut self.input, NORM)?;
         let mut found = Vec::new();
         for (level, &stride) in STRIDES.iter().enumerate() {
             let [ci, oi, bi, ki] = self.outputs[level];

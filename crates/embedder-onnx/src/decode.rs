@@ -174,12 +174,17 @@ mod tests {
             probe(b"hello world", 1_000_000),
             Err(EmbedError::InvalidImage(_))
         ));
+        // A JPEG cut after its header probes fine; libjpeg then either refuses it or fills
+        // the missing rows (as browsers do). Either way: a typed error or a full-size image.
         let jpeg = encode(&gradient(64, 48), ".jpg");
-        let p = probe(&jpeg[..jpeg.len() / 3], 1_000_000);
-        // A cut JPEG may still probe; it must then fail to decode or decode to something.
-        if let Ok(p) = p {
-            let _ = decode(&jpeg[..jpeg.len() / 3], &p, 1);
+        let cut = &jpeg[..jpeg.len() / 3];
+        let p = probe(cut, 1_000_000).expect("the header is intact");
+        match decode(cut, &p, 1) {
+            Ok(m) => assert_eq!((m.cols(), m.rows()), (64, 48)),
+            Err(e) => assert!(matches!(e, EmbedError::InvalidImage(_)), "{e:?}"),
         }
+        // Cut inside the header: refused before decoding.
+        assert!(matches!(probe(&jpeg[..20], 1_000_000), Err(EmbedError::InvalidImage(_))));
         assert!(matches!(
             probe(&[], 1_000_000),
             Err(EmbedError::InvalidImage(_))

@@ -1,5 +1,10 @@
-//! The FacePass application: configuration, wiring of adapters into the use cases, the
-//! command-line interface (and, soon, the HTTP API).
+//! The FacePass application: configuration, the adapters chosen by it, the HTTP API
+//! (poem-openapi) over the domain's use cases, and the command-line interface.
 
+pub mod adapters;
+pub mod api;
 pub mod cli;
+pub mod embedder;
+pub mod metrics;
 pub mod settings;
+pub mod startup;

@@ -22,6 +22,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the HTTP API (Swagger UI at /docs).
+    Serve(cli::serve::ServeArgs),
     /// Detect and embed the faces of local image files; one JSON line per file.
     Embed(cli::embed::EmbedArgs),
     /// Apply or revert storage schema migrations (`up`, `down`, `status`).
@@ -39,6 +41,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = Settings::load(cli.config)?;
     match cli.command {
+        Command::Serve(args) => cli::serve::run(settings, args),
         Command::Embed(args) => cli::embed::run(settings, args),
         Command::Migrate(args) => cli::migrate::run(settings, args),
     }

@@ -1,15 +1,98 @@
 //! Typed, layered configuration: compiled defaults → `config/default.toml` (and the file
-//! named by `FACEPASS_CONFIG`) → environment variables `FACEPASS__SECTION__KEY`.
+//! named by `--config` / `FACEPASS_CONFIG`) → environment variables `FACEPASS__SECTION__KEY`.
+//! Secrets are wrapped so `Debug` output and logs never show them.
 
+use std::collections::BTreeMap;
+use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
 
+use facepass_domain::SimilarityCalibration;
 use facepass_embedder_onnx::{DetectorConfig, EmbedderConfig, RecognizerConfig};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
-    pub models: ModelSettings,
+    pub server: ServerSettings,
+    pub auth: AuthSettings,
     pub storage: StorageSettings,
+    pub photos: PhotoSettings,
+    pub models: ModelSettings,
+    /// Cosine → similarity map per recognizer preset (see [`CalibrationSettings`]).
+    pub calibration: BTreeMap<String, CalibrationSettings>,
+    pub indexing: IndexingSettings,
+    pub search: SearchSettings,
+    pub rate_limit: RateLimitSettings,
+}
+
+/// A configuration value that must never be printed.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// `server.*`: where the HTTP API listens.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub host: String,
+    /// 0 picks a free port (tests).
+    pub port: u16,
+    /// How long a shutdown waits for requests and photos in flight.
+    pub shutdown_timeout_secs: u64,
+    /// Take the client address for rate limiting from the first `X-Forwarded-For` entry
+    /// (only behind a proxy that sets it).
+    pub trust_forwarded_for: bool,
+    /// Largest JSON request body.
+    pub max_json_bytes: u64,
+}
+
+impl ServerSettings {
+    pub fn shutdown_timeout(&self) -> Duration {
+        Duration::from_secs(self.shutdown_timeout_secs)
+    }
+}
+
+/// `auth.*`: who may index and delete.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    /// Accepted `X-API-Key` values: a TOML list, or comma-separated in the environment
+    /// (`FACEPASS__AUTH__API_KEYS=key1,key2`). Empty: indexing answers 401.
+    #[serde(deserialize_with = "list_or_csv")]
+    pub api_keys: Vec<Secret>,
+}
+
+fn list_or_csv<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Secret>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrCsv {
+        List(Vec<String>),
+        Csv(String),
+    }
+    let keys = match ListOrCsv::deserialize(deserializer)? {
+        ListOrCsv::List(keys) => keys,
+        ListOrCsv::Csv(csv) => csv.split(',').map(str::to_owned).collect(),
+    };
+    Ok(keys
+        .into_iter()
+        .map(|k| k.trim().to_owned())
+        .filter(|k| !k.is_empty())
+        .map(Secret)
+        .collect())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -26,11 +109,40 @@ pub enum StorageBackend {
 pub struct StorageSettings {
     pub backend: StorageBackend,
     /// SQLite: a file path (`sqlite://` prefix optional). Postgres: a `postgres://` URL.
-    pub url: String,
+    pub url: Secret,
     /// Apply pending migrations at startup.
     pub migrate: bool,
     /// Postgres connection pool size.
     pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PhotoBackend {
+    /// Keys are paths below `photos.root`.
+    Fs,
+    /// Keys are object keys of `photos.bucket`.
+    S3,
+}
+
+/// `photos.*`: where the photos to index are fetched from.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PhotoSettings {
+    pub backend: PhotoBackend,
+    /// `fs`: the folder keys are relative to.
+    pub root: PathBuf,
+    /// `s3`: the bucket, and optionally an S3-compatible endpoint.
+    pub bucket: String,
+    pub endpoint: Option<String>,
+    pub region: String,
+    /// Static credentials; the AWS default chain (env, profile, IMDS) when unset.
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<Secret>,
+    pub force_path_style: bool,
+    /// Total time to fetch one photo, retries included.
+    pub timeout_secs: u64,
+    /// Largest photo accepted, in bytes.
+    pub max_bytes: u64,
 }
 
 /// `models.*`: which detector and recognizer to run, and where their files are.
@@ -46,6 +158,8 @@ pub struct ModelSettings {
     pub workers: usize,
     /// ONNX Runtime threads per session (0 = its default).
     pub intra_threads: usize,
+    /// Images waiting for a worker before more are refused as overloaded.
+    pub queue: usize,
     /// Decoded-pixel limit per image.
     pub max_pixels: u64,
     /// Decode big JPEGs at 1/2..1/8 scale: faster, slightly different embeddings.
@@ -54,35 +168,178 @@ pub struct ModelSettings {
     pub onnxruntime: Option<PathBuf>,
 }
 
+/// `calibration.<recognizer>.*`: `similarity = 1 / (1 + exp(-slope * (cosine - midpoint)))`,
+/// given by the model's recommended operating cosine (which maps to similarity 0.7, the
+/// API's default threshold) and a slope. How the defaults were fitted: README, "Similarity".
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct CalibrationSettings {
+    pub operating_cosine: f32,
+    pub slope: f32,
+}
+
+/// The similarity the operating cosine maps to: the API's default threshold.
+pub const OPERATING_SIMILARITY: f32 = 0.7;
+
+/// `indexing.*`
+#[derive(Debug, Clone, Deserialize)]
+pub struct IndexingSettings {
+    /// Photos of one batch request in flight at once (fetch + embed + store).
+    pub batch_concurrency: usize,
+    /// Photos waiting for or in inference across all index requests; the rest of the
+    /// embedder's queue stays free for searches.
+    pub max_in_flight: usize,
+}
+
+/// `search.*`
+#[derive(Debug, Clone, Deserialize)]
+pub struct SearchSettings {
+    /// Largest selfie upload, in bytes.
+    pub max_selfie_bytes: u64,
+    /// A second face at least this fraction of the largest face's area makes the selfie
+    /// ambiguous (`multiple_faces`).
+    pub competing_face_ratio: f32,
+}
+
+/// `rate_limit.*`: token buckets, per API key for indexing and per client IP for search.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RateLimitSettings {
+    pub enabled: bool,
+    pub search_per_minute: u32,
+    pub search_burst: u32,
+    pub index_per_minute: u32,
+    pub index_burst: u32,
+}
+
 impl Settings {
     /// Loads the layers; `file` (if any) is read after `config/default.toml`.
     pub fn load(file: Option<PathBuf>) -> anyhow::Result<Self> {
-        let mut builder = config::Config::builder()
+        let file = file.or_else(|| std::env::var_os("FACEPASS_CONFIG").map(PathBuf::from));
+        Self::load_from(
+            Some(PathBuf::from("config/default.toml")),
+            file,
+            std::env::vars(),
+        )
+    }
+
+    /// The layers from explicit sources: `base` (optional file), `file` (required when given)
+    /// and `env` (only `FACEPASS__...` variables are read).
+    pub fn load_from(
+        base: Option<PathBuf>,
+        file: Option<PathBuf>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> anyhow::Result<Self> {
+        let mut builder = Self::defaults(config::Config::builder())?;
+        if let Some(base) = base {
+            builder = builder.add_source(config::File::from(base).required(false));
+        }
+        if let Some(file) = file {
+            builder = builder.add_source(config::File::from(file).required(true));
+        }
+        let env: config::Map<String, String> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("FACEPASS__"))
+            .collect();
+        let settings: Settings = builder
+            .add_source(
+                config::Environment::with_prefix("FACEPASS")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .source(Some(env)),
+            )
+            .build()?
+            .try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn defaults(
+        b: config::ConfigBuilder<config::builder::DefaultState>,
+    ) -> Result<config::ConfigBuilder<config::builder::DefaultState>, config::ConfigError> {
+        b.set_default("server.host", "127.0.0.1")?
+            .set_default("server.port", 8000)?
+            .set_default("server.shutdown_timeout_secs", 30)?
+            .set_default("server.trust_forwarded_for", false)?
+            .set_default("server.max_json_bytes", 2 * 1024 * 1024)?
+            .set_default("auth.api_keys", Vec::<String>::new())?
+            .set_default("storage.backend", "sqlite")?
+            .set_default("storage.url", "var/facepass.db")?
+            .set_default("storage.migrate", true)?
+            .set_default("storage.max_connections", 10)?
+            .set_default("photos.backend", "fs")?
+            .set_default("photos.root", "var/photos")?
+            .set_default("photos.bucket", "")?
+            .set_default("photos.region", "us-east-1")?
+            .set_default("photos.force_path_style", false)?
+            .set_default("photos.timeout_secs", 30)?
+            .set_default("photos.max_bytes", 50 * 1024 * 1024)?
             .set_default("models.dir", "../shared/fixtures/models")?
             .set_default("models.detector", "det_2.5g")?
             .set_default("models.recognizer", "fr_feature")?
             .set_default("models.workers", 1)?
             .set_default("models.intra_threads", 0)?
+            .set_default("models.queue", 64)?
             .set_default("models.max_pixels", 100_000_000u64)?
             .set_default("models.reduced_decoding", false)?
-            .set_default("storage.backend", "sqlite")?
-            .set_default("storage.url", "var/facepass.db")?
-            .set_default("storage.migrate", true)?
-            .set_default("storage.max_connections", 10)?
-            .add_source(config::File::with_name("config/default").required(false));
-        if let Some(file) = file.or_else(|| std::env::var_os("FACEPASS_CONFIG").map(PathBuf::from))
-        {
-            builder = builder.add_source(config::File::from(file).required(true));
+            .set_default("calibration.fr_feature.operating_cosine", 0.42)?
+            .set_default("calibration.fr_feature.slope", 6.49)?
+            .set_default("calibration.mobilefacenet.operating_cosine", 0.50)?
+            .set_default("calibration.mobilefacenet.slope", 6.53)?
+            .set_default("indexing.batch_concurrency", 8)?
+            .set_default("indexing.max_in_flight", 16)?
+            .set_default("search.max_selfie_bytes", 15 * 1024 * 1024)?
+            .set_default("search.competing_face_ratio", 0.6)?
+            .set_default("rate_limit.enabled", true)?
+            .set_default("rate_limit.search_per_minute", 60)?
+            .set_default("rate_limit.search_burst", 10)?
+            .set_default("rate_limit.index_per_minute", 600)?
+            .set_default("rate_limit.index_burst", 60)
+    }
+
+    /// Checks what the types cannot: presets exist, numbers are in range.
+    fn validate(&self) -> anyhow::Result<()> {
+        self.models.embedder_config()?;
+        self.similarity()?;
+        if self.photos.backend == PhotoBackend::S3 && self.photos.bucket.is_empty() {
+            anyhow::bail!("photos.backend = \"s3\" needs photos.bucket");
         }
-        let settings = builder
-            .add_source(
-                config::Environment::with_prefix("FACEPASS")
-                    .prefix_separator("__")
-                    .separator("__"),
-            )
-            .build()?
-            .try_deserialize()?;
-        Ok(settings)
+        let ratio = self.search.competing_face_ratio;
+        if !(ratio > 0.0 && ratio <= 1.0) {
+            anyhow::bail!("search.competing_face_ratio must be in (0, 1], got {ratio}");
+        }
+        if self.rate_limit.enabled {
+            let r = &self.rate_limit;
+            if [
+                r.search_per_minute,
+                r.search_burst,
+                r.index_per_minute,
+                r.index_burst,
+            ]
+            .contains(&0)
+            {
+                anyhow::bail!(
+                    "rate_limit.* quotas must be positive (or rate_limit.enabled = false)"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The similarity calibration of the configured recognizer.
+    pub fn similarity(&self) -> anyhow::Result<SimilarityCalibration> {
+        let c = self
+            .calibration
+            .get(&self.models.recognizer)
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no calibration.{} section for models.recognizer",
+                    self.models.recognizer
+                )
+            })?;
+        Ok(SimilarityCalibration::through(
+            c.operating_cosine,
+            OPERATING_SIMILARITY,
+            c.slope,
+        )?)
     }
 }
 
@@ -119,6 +376,7 @@ impl ModelSettings {
         let mut config = EmbedderConfig::new(&self.dir, detector, self.recognizer()?);
         config.workers = self.workers.max(1);
         config.intra_threads = self.intra_threads;
+        config.queue = self.queue.max(1);
         config.max_pixels = self.max_pixels;
         config.reduced_decoding = self.reduced_decoding;
         config.onnxruntime = self

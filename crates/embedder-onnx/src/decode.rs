@@ -184,7 +184,10 @@ mod tests {
             Err(e) => assert!(matches!(e, EmbedError::InvalidImage(_)), "{e:?}"),
         }
         // Cut inside the header: refused before decoding.
-        assert!(matches!(probe(&jpeg[..20], 1_000_000), Err(EmbedError::InvalidImage(_))));
+        assert!(matches!(
+            probe(&jpeg[..20], 1_000_000),
+            Err(EmbedError::InvalidImage(_))
+        ));
         assert!(matches!(
             probe(&[], 1_000_000),
             Err(EmbedError::InvalidImage(_))

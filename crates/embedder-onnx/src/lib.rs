@@ -155,6 +155,18 @@ impl Embedder for OnnxEmbedder {
         }
         rx.await.map_err(|_| worker_gone())?
     }
+
+    /// Ready while the queue is open and every worker thread (which loaded the models at
+    /// start) is still running.
+    async fn health(&self) -> Result<(), EmbedError> {
+        self.sender()?;
+        if self.workers.iter().any(JoinHandle::is_finished) {
+            return Err(EmbedError::Unavailable(
+                "an inference worker has stopped".into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Drop for OnnxEmbedder {

@@ -47,7 +47,8 @@ macro_rules! vector_store_contract {
             an_unknown_session_is_empty_everywhere,
             deletes_report_counts_and_are_idempotent,
             vectors_of_another_model_are_refused_and_nothing_is_written,
-            health_reports_a_reachable_store
+            health_reports_a_reachable_store,
+            totals_count_every_photo_and_face_across_sessions
         );
     };
     (@cases $fresh:path; $($case:ident),* $(,)?) => {
@@ -405,4 +406,30 @@ pub async fn vectors_of_another_model_are_refused_and_nothing_is_written(store: 
 
 pub async fn health_reports_a_reachable_store(store: &impl VectorStore) {
     store.health().await.unwrap();
+}
+
+pub async fn totals_count_every_photo_and_face_across_sessions(store: &impl VectorStore) {
+    assert_eq!(store.totals().await.unwrap(), Default::default());
+    store
+        .replace_photo(
+            &sid("s1"),
+            &pid("p1"),
+            vec![face(axis(0), 0.0), face(axis(1), 0.0)],
+        )
+        .await
+        .unwrap();
+    store
+        .replace_photo(&sid("s2"), &pid("p1"), vec![])
+        .await
+        .unwrap();
+    store
+        .replace_photo(&sid("s2"), &pid("p2"), vec![face(axis(2), 0.0)])
+        .await
+        .unwrap();
+    let totals = store.totals().await.unwrap();
+    assert_eq!((totals.photos, totals.faces), (3, 3));
+
+    store.delete_session(&sid("s1")).await.unwrap();
+    let totals = store.totals().await.unwrap();
+    assert_eq!((totals.photos, totals.faces), (2, 1));
 }

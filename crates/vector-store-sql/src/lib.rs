@@ -245,3 +245,26 @@ pub async fn session_status(
         model: (photos > 0).then(|| space.model.clone()),
     })
 }
+
+/// Photos and faces in the whole database (both backends; exact counts).
+pub async fn totals(
+    db: &DatabaseConnection,
+) -> Result<facepass_domain::ports::StoreTotals, StoreError> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT (SELECT count(*) FROM photos), (SELECT count(*) FROM faces)",
+        ))
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| StoreError::Unexpected("count returned no row".into()))?;
+    let count = |i: usize| {
+        row.try_get_by_index::<i64>(i)
+            .map(|n| n as u64)
+            .map_err(store_error)
+    };
+    Ok(facepass_domain::ports::StoreTotals {
+        photos: count(0)?,
+        faces: count(1)?,
+    })
+}

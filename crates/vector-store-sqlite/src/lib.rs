@@ -9,7 +9,8 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use facepass_domain::embedding::dot;
 use facepass_domain::ports::{
-    DeletedCounts, PhotoMatch, SearchHits, SessionStats, StoreError, StoredFace, VectorStore,
+    DeletedCounts, PhotoMatch, SearchHits, SessionStats, StoreError, StoreTotals, StoredFace,
+    VectorStore,
 };
 use facepass_domain::{
     BoundingBox, DetectedFace, Embedding, EmbeddingSpace, FaceId, PhotoId, SessionId,
@@ -230,6 +231,10 @@ impl VectorStore for SqliteVectorStore {
 
     async fn session_status(&self, session: &SessionId) -> Result<SessionStats, StoreError> {
         facepass_vector_store_sql::session_status(&self.db, &self.space, session).await
+    }
+
+    async fn totals(&self) -> Result<StoreTotals, StoreError> {
+        facepass_vector_store_sql::totals(&self.db).await
     }
 
     async fn health(&self) -> Result<(), StoreError> {

@@ -47,7 +47,10 @@ pub fn run(settings: Settings, args: MigrateArgs) -> anyhow::Result<()> {
             let backend = backend_of(&url);
             (url, backend)
         }
-        None => (settings.storage.url.clone(), settings.storage.backend),
+        None => (
+            settings.storage.url.expose().to_owned(),
+            settings.storage.backend,
+        ),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

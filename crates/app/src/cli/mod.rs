@@ -2,3 +2,4 @@
 
 pub mod embed;
 pub mod migrate;
+pub mod serve;

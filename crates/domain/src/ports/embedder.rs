@@ -47,4 +47,8 @@ pub trait Embedder: Send + Sync + 'static {
     fn space(&self) -> EmbeddingSpace;
 
     async fn analyze(&self, image: ImageBytes) -> Result<FaceAnalysis, EmbedError>;
+
+    /// Readiness: `Ok` while the models are loaded and inference can run, else
+    /// [`EmbedError::Unavailable`]. Cheap: runs no inference.
+    async fn health(&self) -> Result<(), EmbedError>;
 }

@@ -49,6 +49,13 @@ pub struct DeletedCounts {
     pub faces: u64,
 }
 
+/// What the whole store holds, across sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StoreTotals {
+    pub photos: u64,
+    pub faces: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SessionStats {
     pub photos_indexed: u64,
@@ -104,6 +111,9 @@ pub trait VectorStore: Send + Sync + 'static {
     ) -> Result<DeletedCounts, StoreError>;
 
     async fn session_status(&self, session: &SessionId) -> Result<SessionStats, StoreError>;
+
+    /// Photos and faces stored across all sessions (exact counts, for metrics).
+    async fn totals(&self) -> Result<StoreTotals, StoreError>;
 
     /// Cheap reachability check for readiness probes.
     async fn health(&self) -> Result<(), StoreError>;

@@ -2,6 +2,8 @@
 //! bad photo never fails the others and every stored photo stays stored.
 
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::StreamExt;
 
@@ -71,6 +73,7 @@ impl BatchReport {
 pub struct IndexBatch<E, S, P> {
     index: IndexPhoto<E, S, P>,
     concurrency: usize,
+    stop: Option<Arc<AtomicBool>>,
 }
 
 impl<E, S, P> std::fmt::Debug for IndexBatch<E, S, P> {
@@ -87,7 +90,19 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> IndexBatch<E, S, P> {
         Self {
             index,
             concurrency: concurrency.max(1),
+            stop: None,
         }
+    }
+
+    /// Once `stop` is set (the service is shutting down), photos not yet started are not
+    /// started: they are reported as [`IndexPhotoError::Interrupted`]; photos in flight finish.
+    pub fn stop_when(mut self, stop: Arc<AtomicBool>) -> Self {
+        self.stop = Some(stop);
+        self
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst))
     }
 
     /// Indexes `items`; `on_photo(done, total, outcome)` is called as each photo finishes
@@ -115,7 +130,11 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> IndexBatch<E, S, P> {
         let mut finished: Vec<(usize, BatchOutcome)> = Vec::with_capacity(total);
         let mut stream = futures::stream::iter(requests.into_iter().enumerate())
             .map(|(position, request)| async move {
-                let result = self.index.execute(&request).await;
+                let result = if self.stopping() {
+                    Err(IndexPhotoError::Interrupted)
+                } else {
+                    self.index.execute(&request).await
+                };
                 (
                     position,
                     BatchOutcome {
@@ -248,5 +267,31 @@ mod tests {
             .await;
 
         assert_eq!((report.total, report.indexed, report.failed), (2, 2, 0));
+    }
+
+    #[tokio::test]
+    async fn after_stop_is_set_photos_not_started_are_reported_interrupted() {
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut batch = batch().stop_when(stop.clone());
+        batch.concurrency = 1;
+
+        let report = batch
+            .execute(
+                &SessionId::parse("s1").unwrap(),
+                vec![item("p1"), item("p2"), item("p3")],
+                false,
+                |done, _, _| {
+                    if done == 1 {
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                },
+            )
+            .await;
+
+        assert_eq!((report.total, report.indexed, report.failed), (3, 1, 2));
+        assert!(report.outcomes[0].result.is_ok());
+        for outcome in &report.outcomes[1..] {
+            assert_eq!(outcome.result, Err(IndexPhotoError::Interrupted));
+        }
     }
 }

@@ -43,6 +43,10 @@ pub enum IndexPhotoError {
     Embed(#[from] EmbedError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The service began shutting down before this photo was started: nothing was fetched or
+    /// stored, and indexing it again later is safe.
+    #[error("the service is shutting down; this photo was not started")]
+    Interrupted,
 }
 
 pub struct IndexPhoto<E, S, P> {

@@ -1,5 +1,6 @@
 //! The use cases, each a struct generic over the ports it needs. The app wires them once.
 
+mod check_health;
 mod delete_photo;
 mod delete_session;
 mod index_batch;
@@ -7,6 +8,7 @@ mod index_photo;
 mod search_by_selfie;
 mod session_status;
 
+pub use check_health::{CheckHealth, HealthReport};
 pub use delete_photo::DeletePhoto;
 pub use delete_session::DeleteSession;
 pub use index_batch::{BatchItem, BatchOutcome, BatchReport, IndexBatch};

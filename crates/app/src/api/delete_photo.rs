@@ -1,0 +1,70 @@
+//! `DELETE /index/{session_id}/photos/{photo_id}`: forget one photo's faces (API key,
+//! idempotent).
+
+use std::sync::Arc;
+
+use facepass_domain::ports::{Embedder, PhotoSource, VectorStore};
+use poem_openapi::OpenApi;
+use poem_openapi::param::Path;
+
+use super::auth::ApiKeyAuth;
+use super::dto::{ApiTags, DeletedBody, parse_photo, parse_session};
+use super::errors::{ApiError, endpoint_response};
+use super::rate_limit::Scope;
+use super::state::AppState;
+
+endpoint_response!(
+    /// Answers of `DELETE /index/{session_id}/photos/{photo_id}`.
+    DeletePhotoResponse => DeletedBody {
+        400 BadRequest: "`invalid_request`: the session or photo id is not valid.",
+        401 Unauthorized: "`unauthorized`: missing or unknown `X-API-Key`.",
+        503 Unavailable: "`database_unavailable`.",
+    }
+);
+
+#[derive(Debug)]
+pub struct DeletePhotoApi<E, S, P>(pub Arc<AppState<E, S, P>>);
+
+#[OpenApi]
+impl<E: Embedder, S: VectorStore, P: PhotoSource> DeletePhotoApi<E, S, P> {
+    /// Delete one photo from the index
+    ///
+    /// Removes the photo and its faces (the photographer removed it). Deleting an unknown
+    /// photo succeeds with zero counts.
+    #[oai(
+        path = "/index/:session_id/photos/:photo_id",
+        method = "delete",
+        operation_id = "delete_photo",
+        tag = "ApiTags::Indexing"
+    )]
+    async fn delete_photo(
+        &self,
+        auth: ApiKeyAuth,
+        session_id: Path<String>,
+        photo_id: Path<String>,
+    ) -> DeletePhotoResponse {
+        self.run(&auth, &session_id.0, &photo_id.0).await.into()
+    }
+}
+
+impl<E: Embedder, S: VectorStore, P: PhotoSource> DeletePhotoApi<E, S, P> {
+    async fn run(
+        &self,
+        auth: &ApiKeyAuth,
+        session_id: &str,
+        photo_id: &str,
+    ) -> Result<DeletedBody, ApiError> {
+        let key = self.0.api_keys.verify(auth)?;
+        self.0.limit(Scope::Index, &key.0.to_string())?;
+        let session = parse_session("session_id", session_id)?;
+        let photo = parse_photo("photo_id", photo_id)?;
+        let deleted = self.0.delete_photo.execute(&session, &photo).await?;
+        tracing::info!(session = %session, photo = %photo, faces = deleted.faces, "photo deleted");
+        Ok(DeletedBody {
+            session_id: session.to_string(),
+            photo_id: Some(photo.to_string()),
+            deleted_photos: deleted.photos,
+            deleted_faces: deleted.faces,
+        })
+    }
+}

@@ -1,0 +1,62 @@
+//! `DELETE /index/{session_id}`: forget every face of a session (API key, idempotent).
+
+use std::sync::Arc;
+
+use facepass_domain::ports::{Embedder, PhotoSource, VectorStore};
+use poem_openapi::OpenApi;
+use poem_openapi::param::Path;
+
+use super::auth::ApiKeyAuth;
+use super::dto::{ApiTags, DeletedBody, parse_session};
+use super::errors::{ApiError, endpoint_response};
+use super::rate_limit::Scope;
+use super::state::AppState;
+
+endpoint_response!(
+    /// Answers of `DELETE /index/{session_id}`.
+    DeleteSessionResponse => DeletedBody {
+        400 BadRequest: "`invalid_request`: the session id is not valid.",
+        401 Unauthorized: "`unauthorized`: missing or unknown `X-API-Key`.",
+        503 Unavailable: "`database_unavailable`.",
+    }
+);
+
+#[derive(Debug)]
+pub struct DeleteSessionApi<E, S, P>(pub Arc<AppState<E, S, P>>);
+
+#[OpenApi]
+impl<E: Embedder, S: VectorStore, P: PhotoSource> DeleteSessionApi<E, S, P> {
+    /// Delete a session's index
+    ///
+    /// Removes every photo and face of the session. Deleting an unknown or already deleted
+    /// session succeeds with zero counts.
+    #[oai(
+        path = "/index/:session_id",
+        method = "delete",
+        operation_id = "delete_session",
+        tag = "ApiTags::Indexing"
+    )]
+    async fn delete_session(
+        &self,
+        auth: ApiKeyAuth,
+        session_id: Path<String>,
+    ) -> DeleteSessionResponse {
+        self.run(&auth, &session_id.0).await.into()
+    }
+}
+
+impl<E: Embedder, S: VectorStore, P: PhotoSource> DeleteSessionApi<E, S, P> {
+    async fn run(&self, auth: &ApiKeyAuth, session_id: &str) -> Result<DeletedBody, ApiError> {
+        let key = self.0.api_keys.verify(auth)?;
+        self.0.limit(Scope::Index, &key.0.to_string())?;
+        let session = parse_session("session_id", session_id)?;
+        let deleted = self.0.delete_session.execute(&session).await?;
+        tracing::info!(session = %session, photos = deleted.photos, faces = deleted.faces, "session deleted");
+        Ok(DeletedBody {
+            session_id: session.to_string(),
+            photo_id: None,
+            deleted_photos: deleted.photos,
+            deleted_faces: deleted.faces,
+        })
+    }
+}

@@ -1,0 +1,87 @@
+//! Shapes shared by several endpoints, and the parsing of raw request strings into domain
+//! types (the only place the API handles ids as plain strings).
+
+use facepass_domain::ports::StoredFace;
+use facepass_domain::{BoundingBox, PhotoId, PhotoKey, SessionId};
+use poem_openapi::{Object, Tags};
+
+use super::errors::ApiError;
+
+#[derive(Debug, Tags)]
+pub enum ApiTags {
+    /// Index a session's photos (needs `X-API-Key`).
+    Indexing,
+    /// Find a guest's photos by selfie (public, rate-limited per client IP).
+    Search,
+    /// Health and metrics.
+    Operations,
+}
+
+/// A face box in pixels of the original, orientation-corrected image.
+#[derive(Debug, Clone, Copy, PartialEq, Object)]
+#[oai(rename = "BoundingBox")]
+pub struct BBox {
+    pub x: f32,
+    pub y: f32,
+    pub width: f32,
+    pub height: f32,
+}
+
+impl From<BoundingBox> for BBox {
+    fn from(b: BoundingBox) -> Self {
+        Self {
+            x: b.x,
+            y: b.y,
+            width: b.width,
+            height: b.height,
+        }
+    }
+}
+
+/// One stored face.
+#[derive(Debug, Clone, Object)]
+pub struct FaceBody {
+    /// Stable id of this face (a UUID); changes when the photo is re-indexed.
+    pub face_id: String,
+    pub bbox: BBox,
+    /// Detector confidence in [0, 1].
+    pub det_score: f32,
+}
+
+impl From<&StoredFace> for FaceBody {
+    fn from(face: &StoredFace) -> Self {
+        Self {
+            face_id: face.face_id.to_string(),
+            bbox: face.bbox.into(),
+            det_score: face.det_score,
+        }
+    }
+}
+
+/// Counts removed by a delete.
+#[derive(Debug, Clone, Object)]
+pub struct DeletedBody {
+    pub session_id: String,
+    /// Set when one photo was deleted.
+    #[oai(skip_serializing_if_is_none)]
+    pub photo_id: Option<String>,
+    pub deleted_photos: u64,
+    pub deleted_faces: u64,
+}
+
+pub fn parse_session(field: &str, raw: &str) -> Result<SessionId, ApiError> {
+    SessionId::parse(raw).map_err(|e| ApiError::invalid_field(field, e))
+}
+
+pub fn parse_photo(field: &str, raw: &str) -> Result<PhotoId, ApiError> {
+    PhotoId::parse(raw).map_err(|e| ApiError::invalid_field(field, e))
+}
+
+pub fn parse_key(field: &str, raw: &str) -> Result<PhotoKey, ApiError> {
+    PhotoKey::parse(raw).map_err(|e| ApiError::invalid_field(field, e))
+}
+
+/// Milliseconds since `start`, for `processing_time_ms` / `query_time_ms`.
+pub fn elapsed_ms(start: std::time::Instant) -> f64 {
+    (start.elapsed().as_secs_f64() * 1e6).round() / 1e3
+}

@@ -1,0 +1,197 @@
+//! The HTTP API v2 (poem-openapi): one file per endpoint, all generic over the ports so tests
+//! can swap mocks in. `routes` assembles them with the spec, Swagger UI, the deprecated
+//! `/api/v1` alias and the cross-cutting layers (request ids, body limits, metrics, errors).
+
+pub mod auth;
+pub mod delete_photo;
+pub mod delete_session;
+pub mod dto;
+pub mod errors;
+pub mod health;
+pub mod index;
+pub mod index_batch;
+pub mod metrics;
+pub mod rate_limit;
+pub mod search;
+pub mod session_status;
+pub mod state;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use facepass_domain::ports::{Embedder, PhotoSource, VectorStore};
+use poem::error::ReadBodyError;
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
+use poem_openapi::{OpenApiService, OperationId};
+use tracing::Instrument;
+
+use self::errors::{ApiError, ErrorCode};
+use self::state::AppState;
+
+/// The base path of the current API.
+pub const V2: &str = "/api/v2";
+/// The deprecated alias the migration guide's example configuration points at.
+pub const V1: &str = "/api/v1";
+
+type Apis<E, S, P> = (
+    index::IndexApi<E, S, P>,
+    index_batch::IndexBatchApi<E, S, P>,
+    delete_session::DeleteSessionApi<E, S, P>,
+    delete_photo::DeletePhotoApi<E, S, P>,
+    search::SearchApi<E, S, P>,
+    session_status::SessionStatusApi<E, S, P>,
+    health::HealthApi<E, S, P>,
+    metrics::MetricsApi<E, S, P>,
+);
+
+/// The API with its OpenAPI document, paths under `/api/v2`.
+pub fn service<E: Embedder, S: VectorStore, P: PhotoSource>(
+    state: &Arc<AppState<E, S, P>>,
+) -> OpenApiService<Apis<E, S, P>, ()> {
+    let apis = (
+        index::IndexApi(state.clone()),
+        index_batch::IndexBatchApi(state.clone()),
+        delete_session::DeleteSessionApi(state.clone()),
+        delete_photo::DeletePhotoApi(state.clone()),
+        search::SearchApi(state.clone()),
+        session_status::SessionStatusApi(state.clone()),
+        health::HealthApi(state.clone()),
+        metrics::MetricsApi(state.clone()),
+    );
+    OpenApiService::new(apis, "FacePass", env!("CARGO_PKG_VERSION"))
+        .description(
+            "Self-hostable face search for event photography. The platform indexes a \
+             session's photos by S3 key; a guest's selfie then finds every photo of them in \
+             that session. FacePass stores face vectors only, never photos or selfies.\n\n\
+             Every error answers `{\"error\": {\"code\", \"message\", \"details\"}}` with a \
+             stable `code`, and every response carries `X-Request-Id`. Every route is also \
+             served under the deprecated prefix `/api/v1`.",
+        )
+        .url_prefix(V2)
+}
+
+/// The OpenAPI document as served at `/api/v2/openapi.json` and committed in `openapi/`.
+pub fn spec_json<E: Embedder, S: VectorStore, P: PhotoSource>(
+    state: &Arc<AppState<E, S, P>>,
+) -> String {
+    service(state).spec()
+}
+
+/// Every route of the service with its middleware.
+pub fn routes<E: Embedder, S: VectorStore, P: PhotoSource>(
+    state: Arc<AppState<E, S, P>>,
+) -> impl Endpoint<Output = Response> {
+    let v2 = service(&state);
+    let spec = v2.spec_endpoint();
+    let docs = v2.swagger_ui();
+    let limits = BodyLimits {
+        json: state.max_json_bytes,
+        multipart: state.max_selfie_bytes + MULTIPART_OVERHEAD,
+    };
+    let metrics = state.metrics.clone();
+    Route::new()
+        .at(format!("{V2}/openapi.json"), spec)
+        .nest(V2, v2)
+        .nest(V1, service(&state))
+        .nest("/docs", docs)
+        .around(move |ep, req| limit_body(ep, req, limits))
+        .catch_all_error(|error| async move { ApiError::from(&error).into_response() })
+        .around(move |ep, req| observe(ep, req, metrics.clone()))
+}
+
+/// Room for the form fields and multipart framing around a selfie.
+const MULTIPART_OVERHEAD: u64 = 64 * 1024;
+
+#[derive(Debug, Clone, Copy)]
+struct BodyLimits {
+    json: u64,
+    multipart: u64,
+}
+
+/// Reads the body up to its limit (declared length first, then while reading, so a chunked
+/// body without a length cannot slip past), or answers 413.
+async fn limit_body<E: Endpoint>(
+    ep: Arc<E>,
+    mut req: Request,
+    limits: BodyLimits,
+) -> poem::Result<Response> {
+    let multipart = req
+        .content_type()
+        .is_some_and(|t| t.starts_with("multipart/"));
+    let limit = if multipart {
+        limits.multipart
+    } else {
+        limits.json
+    };
+    let too_large = || {
+        ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("the request body is larger than {limit} bytes"),
+        )
+        .into_response()
+    };
+    let declared = req
+        .header("content-length")
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Ok(too_large());
+    }
+    match req.take_body().into_bytes_limit(limit as usize).await {
+        Ok(bytes) => req.set_body(bytes),
+        Err(ReadBodyError::PayloadTooLarge) => return Ok(too_large()),
+        Err(e) => {
+            return Ok(ApiError::new(
+                ErrorCode::InvalidRequest,
+                format!("cannot read the request body: {e}"),
+            )
+            .into_response());
+        }
+    }
+    ep.call(req).await.map(IntoResponse::into_response)
+}
+
+/// A request id (echoed, or a new UUIDv7) on the response and the request's tracing span;
+/// request count and latency by route; one log line per request.
+async fn observe<E: Endpoint>(
+    ep: Arc<E>,
+    req: Request,
+    metrics: Arc<crate::metrics::Metrics>,
+) -> poem::Result<Response> {
+    let request_id = req
+        .header("x-request-id")
+        .filter(|id| !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let method = req.method().to_string();
+    let span = tracing::info_span!("request", id = %request_id, %method, path = %req.uri().path());
+    let start = Instant::now();
+    let mut response = match ep.call(req).instrument(span.clone()).await {
+        Ok(response) => response.into_response(),
+        Err(error) => ApiError::from(&error).into_response(),
+    };
+    let route = response
+        .data::<OperationId>()
+        .map(|id| id.0)
+        .unwrap_or("unmatched");
+    let status = response.status();
+    let seconds = start.elapsed().as_secs_f64();
+    metrics
+        .http_requests
+        .with_label_values(&[route, &method, status.as_str()])
+        .inc();
+    metrics
+        .http_duration
+        .with_label_values(&[route])
+        .observe(seconds);
+    span.in_scope(|| {
+        if matches!(route, "health" | "metrics") && status.is_success() {
+            tracing::debug!(%status, ms = seconds * 1e3, route, "request done");
+        } else {
+            tracing::info!(%status, ms = seconds * 1e3, route, "request done");
+        }
+    });
+    if let Ok(value) = poem::http::HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    Ok(response)
+}

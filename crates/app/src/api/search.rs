@@ -1,0 +1,209 @@
+//! `POST /search` (and the deprecated `POST /faces/search-session`): find every photo of a
+//! session showing the person in a selfie (public, rate-limited per client IP).
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use facepass_domain::ports::{Embedder, PhotoSource, VectorStore};
+use facepass_domain::use_cases::{SearchLimit, SelfieSearchRequest};
+use facepass_domain::{ImageBytes, Threshold};
+use poem::Request;
+use poem_openapi::types::multipart::Upload;
+use poem_openapi::{Multipart, Object, OpenApi};
+
+use super::dto::{ApiTags, BBox, elapsed_ms, parse_session};
+use super::errors::{ApiError, ErrorCode, endpoint_response};
+use super::rate_limit::Scope;
+use super::state::AppState;
+
+/// The selfie and the search parameters.
+#[derive(Debug, Multipart)]
+pub struct SearchForm {
+    /// The selfie (JPEG, PNG or WebP; the format is detected from the bytes, the part's
+    /// content type and filename are ignored).
+    pub file: Upload,
+    /// The session to search.
+    pub session_id: String,
+    /// Minimum `similarity`, 0..1 (default 0.7: the model's recommended operating point).
+    pub threshold: Option<f64>,
+    /// Most matches returned, 1..1000 (default 100); `total_matches` counts all.
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Object)]
+pub struct MatchedFace {
+    pub face_id: String,
+    pub bbox: BBox,
+}
+
+#[derive(Debug, Object)]
+pub struct PhotoMatchBody {
+    pub photo_id: String,
+    /// Calibrated similarity in [0, 1] (monotone in `cosine`, fixed per model; 0.7 is the
+    /// model's recommended operating point).
+    pub similarity: f32,
+    /// Detector confidence of the matched face.
+    pub confidence: f32,
+    /// Raw cosine between the selfie's and the matched face's embeddings.
+    pub cosine: f32,
+    /// The photo's best-matching face.
+    pub face: MatchedFace,
+}
+
+#[derive(Debug, Object)]
+pub struct QueryFaceBody {
+    pub bbox: BBox,
+    pub det_score: f32,
+}
+
+#[derive(Debug, Object)]
+pub struct SearchBody {
+    pub session_id: String,
+    /// One match per photo (its best face), by `similarity` descending, ties by `photo_id`.
+    pub matches: Vec<PhotoMatchBody>,
+    /// Photos at or above the threshold, including those cut by `limit`.
+    pub total_matches: u64,
+    /// The selfie face that was searched for (the largest one).
+    pub query_face: QueryFaceBody,
+    pub query_time_ms: f64,
+}
+
+endpoint_response!(
+    /// Answers of `POST /search`.
+    SearchResponse => SearchBody {
+        400 BadRequest: "`invalid_request`: a missing or invalid form field (`details.field`).",
+        413 PayloadTooLarge: "`payload_too_large`: the selfie is over the upload limit.",
+        415 UnsupportedMediaType: "`unsupported_media_type`: the body is not `multipart/form-data`.",
+        422 Unprocessable: "`invalid_image`, `image_too_large`, `no_face_detected` or `multiple_faces` (with the competing boxes in `details.faces`).",
+        503 Unavailable: "`database_unavailable` or `models_unavailable`.",
+    }
+);
+
+#[derive(Debug)]
+pub struct SearchApi<E, S, P>(pub Arc<AppState<E, S, P>>);
+
+#[OpenApi]
+impl<E: Embedder, S: VectorStore, P: PhotoSource> SearchApi<E, S, P> {
+    /// Search a session by selfie
+    ///
+    /// Detects the largest face of the selfie and returns every photo of the session whose
+    /// best face reaches `threshold`. Never triggers indexing; an unknown or not yet indexed
+    /// session answers 200 with no matches (use the status route to tell them apart).
+    #[oai(
+        path = "/search",
+        method = "post",
+        operation_id = "search",
+        tag = "ApiTags::Search"
+    )]
+    async fn search(&self, request: &Request, form: SearchForm) -> SearchResponse {
+        self.run(request, form).await.into()
+    }
+
+    /// Search a session by selfie (deprecated alias)
+    ///
+    /// The v1 route name, kept for existing integrations: same form and answer as
+    /// `POST /search`, and, like it, never indexes anything.
+    #[oai(
+        path = "/faces/search-session",
+        method = "post",
+        operation_id = "search_session_legacy",
+        tag = "ApiTags::Search",
+        deprecated
+    )]
+    async fn search_session(&self, request: &Request, form: SearchForm) -> SearchResponse {
+        self.run(request, form).await.into()
+    }
+}
+
+impl<E: Embedder, S: VectorStore, P: PhotoSource> SearchApi<E, S, P> {
+    async fn run(&self, request: &Request, form: SearchForm) -> Result<SearchBody, ApiError> {
+        let start = Instant::now();
+        let state = &self.0;
+        state.limit(
+            Scope::Search,
+            &client_ip(request, state.trust_forwarded_for),
+        )?;
+        let session = parse_session("session_id", &form.session_id)?;
+        let threshold = match form.threshold {
+            None => Threshold::default(),
+            Some(t) => {
+                Threshold::new(t as f32).map_err(|e| ApiError::invalid_field("threshold", e))?
+            }
+        };
+        let limit = match form.limit {
+            None => SearchLimit::DEFAULT,
+            Some(l) => SearchLimit::new(l).map_err(|e| ApiError::invalid_field("limit", e))?,
+        };
+        if form.file.size() as u64 > state.max_selfie_bytes {
+            return Err(ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!(
+                    "the selfie is {} bytes, the limit is {}",
+                    form.file.size(),
+                    state.max_selfie_bytes
+                ),
+            ));
+        }
+        let selfie = form
+            .file
+            .into_vec()
+            .await
+            .map_err(|e| ApiError::invalid_field("file", e))?;
+        if selfie.is_empty() {
+            return Err(ApiError::new(
+                ErrorCode::InvalidImage,
+                "the selfie file is empty",
+            ));
+        }
+        let found = state
+            .search
+            .execute(SelfieSearchRequest {
+                session: session.clone(),
+                selfie: ImageBytes::from(selfie),
+                threshold,
+                limit,
+            })
+            .await?;
+        Ok(SearchBody {
+            session_id: session.to_string(),
+            matches: found
+                .matches
+                .into_iter()
+                .map(|m| PhotoMatchBody {
+                    photo_id: m.photo_id.to_string(),
+                    similarity: m.similarity,
+                    confidence: m.face.det_score,
+                    cosine: m.cosine,
+                    face: MatchedFace {
+                        face_id: m.face.face_id.to_string(),
+                        bbox: m.face.bbox.into(),
+                    },
+                })
+                .collect(),
+            total_matches: found.total_matches,
+            query_face: QueryFaceBody {
+                bbox: found.query_face.bbox.into(),
+                det_score: found.query_face.det_score,
+            },
+            query_time_ms: elapsed_ms(start),
+        })
+    }
+}
+
+/// The client's address for rate limiting: the peer, or the first `X-Forwarded-For` entry
+/// when the server is configured to sit behind a proxy that sets it.
+fn client_ip(request: &Request, trust_forwarded_for: bool) -> String {
+    if trust_forwarded_for
+        && let Some(ip) = request
+            .header("x-forwarded-for")
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse::<IpAddr>().ok())
+    {
+        return ip.to_string();
+    }
+    match request.remote_addr().as_socket_addr() {
+        Some(addr) => addr.ip().to_string(),
+        None => "unknown".to_owned(),
+    }
+}

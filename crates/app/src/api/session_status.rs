@@ -1,0 +1,69 @@
+//! `GET /search/status/{session_id}`: what is indexed for a session (public).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use facepass_domain::ports::{Embedder, PhotoSource, VectorStore};
+use poem_openapi::param::Path;
+use poem_openapi::{Object, OpenApi};
+
+use super::dto::{ApiTags, parse_session};
+use super::errors::{ApiError, endpoint_response};
+use super::state::AppState;
+
+#[derive(Debug, Object)]
+pub struct SessionStatusBody {
+    pub session_id: String,
+    /// True once at least one photo of the session is indexed.
+    pub indexed: bool,
+    pub photos_indexed: u64,
+    pub faces_indexed: u64,
+    pub photos_without_faces: u64,
+    /// When a photo of the session was last indexed (UTC); absent when none is.
+    pub last_indexed_at: Option<DateTime<Utc>>,
+    /// The recognition model of the session's vectors; absent when nothing is indexed.
+    pub model: Option<String>,
+}
+
+endpoint_response!(
+    /// Answers of `GET /search/status/{session_id}`.
+    SessionStatusResponse => SessionStatusBody {
+        400 BadRequest: "`invalid_request`: the session id is not valid.",
+        503 Unavailable: "`database_unavailable`.",
+    }
+);
+
+#[derive(Debug)]
+pub struct SessionStatusApi<E, S, P>(pub Arc<AppState<E, S, P>>);
+
+#[OpenApi]
+impl<E: Embedder, S: VectorStore, P: PhotoSource> SessionStatusApi<E, S, P> {
+    /// Indexing status of a session
+    ///
+    /// An unknown session is not an error: it reports `indexed: false` and zero counts.
+    #[oai(
+        path = "/search/status/:session_id",
+        method = "get",
+        operation_id = "session_status",
+        tag = "ApiTags::Search"
+    )]
+    async fn session_status(&self, session_id: Path<String>) -> SessionStatusResponse {
+        self.run(&session_id.0).await.into()
+    }
+}
+
+impl<E: Embedder, S: VectorStore, P: PhotoSource> SessionStatusApi<E, S, P> {
+    async fn run(&self, session_id: &str) -> Result<SessionStatusBody, ApiError> {
+        let session = parse_session("session_id", session_id)?;
+        let stats = self.0.session_status.execute(&session).await?;
+        Ok(SessionStatusBody {
+            session_id: session.to_string(),
+            indexed: stats.photos_indexed > 0,
+            photos_indexed: stats.photos_indexed,
+            faces_indexed: stats.faces_indexed,
+            photos_without_faces: stats.photos_without_faces,
+            last_indexed_at: stats.last_indexed_at.map(DateTime::<Utc>::from),
+            model: stats.model.map(|m| m.to_string()),
+        })
+    }
+}

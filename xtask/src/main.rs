@@ -4,11 +4,15 @@
 //!   whole test suite: the same command on a laptop and in CI.
 //! - `migrate up|down|status`: the storage schema, through `facepass migrate`.
 //! - `services up|down|env|status`: local PostgreSQL+pgvector and S3 (scripts/services.sh).
+//! - `codegen [--check]`: the OpenAPI document (`openapi/`) and the Python client generated
+//!   from it (`clients/python/`); `--check` fails when either is stale.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
+
+mod codegen;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,12 +32,13 @@ fn main() -> anyhow::Result<()> {
                 "migrate",
             ])
             .args(&args[1..])),
+        Some("codegen") => codegen::run(&root, args.get(1).map(String::as_str) == Some("--check")),
         Some("services") => run(Command::new("bash")
             .arg(root.join("scripts/services.sh"))
             .args(&args[1..])),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\ntasks:\n  bootstrap  install system libraries, ONNX Runtime and Python tools\n  test       bootstrap, then fmt check, clippy and every test"
+                "usage: cargo xtask <task>\n\ntasks:\n  bootstrap  install system libraries, ONNX Runtime and Python tools\n  test       bootstrap, then fmt check, clippy, codegen --check and every test\n  codegen    write openapi/openapi.json and clients/python (--check: fail when stale)\n  migrate    up|down|status of the storage schema\n  services   up|down|env|status of the local PostgreSQL+pgvector and S3"
             );
             bail!("unknown or missing task")
         }
@@ -65,6 +70,7 @@ fn test(root: &Path) -> anyhow::Result<()> {
         "-D",
         "warnings",
     ]))?;
+    codegen::run(root, true)?;
     // Tests get only their own variables (FACEPASS_TEST_*), not the service's FACEPASS__*
     // settings, so no test silently changes backend.
     let env = services_up(root)?
@@ -98,7 +104,7 @@ fn services_up(root: &Path) -> anyhow::Result<Vec<(String, String)>> {
         .collect())
 }
 
-fn run(command: &mut Command) -> anyhow::Result<()> {
+pub(crate) fn run(command: &mut Command) -> anyhow::Result<()> {
     // Program and arguments only: the environment may hold secrets.
     let args: Vec<_> = command.get_args().map(|a| a.to_string_lossy()).collect();
     eprintln!(

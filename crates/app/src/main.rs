@@ -26,6 +26,8 @@ enum Command {
     Serve(cli::serve::ServeArgs),
     /// Detect and embed the faces of local image files; one JSON line per file.
     Embed(cli::embed::EmbedArgs),
+    /// Print the OpenAPI document (no model, database or bucket needed).
+    Openapi(cli::openapi::OpenapiArgs),
     /// Apply or revert storage schema migrations (`up`, `down`, `status`).
     Migrate(cli::migrate::MigrateArgs),
 }
@@ -42,6 +44,7 @@ fn main() -> anyhow::Result<()> {
     let settings = Settings::load(cli.config)?;
     match cli.command {
         Command::Serve(args) => cli::serve::run(settings, args),
+        Command::Openapi(args) => cli::openapi::run(settings, args),
         Command::Embed(args) => cli::embed::run(settings, args),
         Command::Migrate(args) => cli::migrate::run(settings, args),
     }

@@ -40,6 +40,7 @@ impl From<BoundingBox> for BBox {
 
 /// One stored face.
 #[derive(Debug, Clone, Object)]
+#[oai(rename = "Face")]
 pub struct FaceBody {
     /// Stable id of this face (a UUID); changes when the photo is re-indexed.
     pub face_id: String,
@@ -60,6 +61,7 @@ impl From<&StoredFace> for FaceBody {
 
 /// Counts removed by a delete.
 #[derive(Debug, Clone, Object)]
+#[oai(rename = "Deleted")]
 pub struct DeletedBody {
     pub session_id: String,
     /// Set when one photo was deleted.

@@ -8,8 +8,13 @@ use poem::http::StatusCode;
 use poem_openapi::{Enum, Object};
 use serde_json::{Value, json};
 
-/// Every `code` the API answers with. The list is part of the contract: codes are never
-/// renamed or reused.
+/// Every `code` the API answers with; never renamed or reused. 400 `invalid_request`;
+/// 401 `unauthorized`; 404 `not_found`; 405 `method_not_allowed`; 413 `payload_too_large`;
+/// 415 `unsupported_media_type`; 422 `invalid_image`, `image_too_large`, `photo_not_found`,
+/// `photo_too_large`, `no_face_detected`, `multiple_faces`; 429 `rate_limited`, `overloaded`
+/// (with `Retry-After`); 500 `internal_error`; 502 `storage_unavailable`,
+/// `storage_access_denied`; 503 `database_unavailable`, `models_unavailable`, `not_ready`,
+/// `shutting_down`; 504 `storage_timeout`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Enum)]
 #[oai(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -139,7 +144,8 @@ impl ErrorCode {
     }
 }
 
-/// The body of every non-2xx response.
+/// The body of every non-2xx response: `error.code` is stable and machine-readable,
+/// `error.message` human-readable (wording may change), `error.details` structured context.
 #[derive(Debug, Clone, Object)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
@@ -147,7 +153,6 @@ pub struct ErrorBody {
 
 #[derive(Debug, Clone, Object)]
 pub struct ErrorDetail {
-    /// Stable machine-readable code (see the `ErrorCode` schema).
     pub code: ErrorCode,
     /// Human-readable explanation; wording may change.
     pub message: String,

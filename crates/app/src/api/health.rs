@@ -21,6 +21,7 @@ pub struct HealthChecks {
 }
 
 #[derive(Debug, Object)]
+#[oai(rename = "Health")]
 pub struct HealthBody {
     /// `ok`.
     pub status: String,

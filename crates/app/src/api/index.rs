@@ -39,6 +39,7 @@ pub enum PhotoIndexStatus {
 }
 
 #[derive(Debug, Object)]
+#[oai(rename = "IndexedPhoto")]
 pub struct IndexedPhotoBody {
     pub photo_id: String,
     pub session_id: String,

@@ -34,16 +34,16 @@ pub struct IndexBatchRequest {
     pub force: bool,
 }
 
-/// Why one photo of a batch failed.
+/// Why one photo of a batch failed, with the single-photo route's error code.
 #[derive(Debug, Object)]
 pub struct PhotoError {
     pub photo_id: String,
-    /// The same stable codes as the single-photo route (`photo_not_found`, ...).
     pub code: ErrorCode,
     pub message: String,
 }
 
 #[derive(Debug, Object)]
+#[oai(rename = "BatchReport")]
 pub struct IndexBatchBody {
     pub session_id: String,
     /// Distinct photos in the request.

@@ -31,6 +31,7 @@ pub struct SearchForm {
     pub limit: Option<i64>,
 }
 
+/// The photo's best-matching face.
 #[derive(Debug, Object)]
 pub struct MatchedFace {
     pub face_id: String,
@@ -38,6 +39,7 @@ pub struct MatchedFace {
 }
 
 #[derive(Debug, Object)]
+#[oai(rename = "PhotoMatch")]
 pub struct PhotoMatchBody {
     pub photo_id: String,
     /// Calibrated similarity in [0, 1] (monotone in `cosine`, fixed per model; 0.7 is the
@@ -47,24 +49,25 @@ pub struct PhotoMatchBody {
     pub confidence: f32,
     /// Raw cosine between the selfie's and the matched face's embeddings.
     pub cosine: f32,
-    /// The photo's best-matching face.
     pub face: MatchedFace,
 }
 
+/// The selfie face that was searched for (the largest one).
 #[derive(Debug, Object)]
+#[oai(rename = "QueryFace")]
 pub struct QueryFaceBody {
     pub bbox: BBox,
     pub det_score: f32,
 }
 
 #[derive(Debug, Object)]
+#[oai(rename = "SearchResults")]
 pub struct SearchBody {
     pub session_id: String,
     /// One match per photo (its best face), by `similarity` descending, ties by `photo_id`.
     pub matches: Vec<PhotoMatchBody>,
     /// Photos at or above the threshold, including those cut by `limit`.
     pub total_matches: u64,
-    /// The selfie face that was searched for (the largest one).
     pub query_face: QueryFaceBody,
     pub query_time_ms: f64,
 }

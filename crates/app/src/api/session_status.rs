@@ -12,6 +12,7 @@ use super::errors::{ApiError, endpoint_response};
 use super::state::AppState;
 
 #[derive(Debug, Object)]
+#[oai(rename = "SessionStatus")]
 pub struct SessionStatusBody {
     pub session_id: String,
     /// True once at least one photo of the session is indexed.
@@ -20,8 +21,10 @@ pub struct SessionStatusBody {
     pub faces_indexed: u64,
     pub photos_without_faces: u64,
     /// When a photo of the session was last indexed (UTC); absent when none is.
+    #[oai(skip_serializing_if_is_none)]
     pub last_indexed_at: Option<DateTime<Utc>>,
     /// The recognition model of the session's vectors; absent when nothing is indexed.
+    #[oai(skip_serializing_if_is_none)]
     pub model: Option<String>,
 }
 

@@ -2,4 +2,5 @@
 
 pub mod embed;
 pub mod migrate;
+pub mod openapi;
 pub mod serve;

@@ -1,0 +1,49 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .batch_photo import BatchPhoto
+from .batch_report import BatchReport
+from .bounding_box import BoundingBox
+from .deleted import Deleted
+from .error_body import ErrorBody
+from .error_code import ErrorCode
+from .error_detail import ErrorDetail
+from .face import Face
+from .health import Health
+from .health_checks import HealthChecks
+from .index_batch_request import IndexBatchRequest
+from .index_request import IndexRequest
+from .indexed_photo import IndexedPhoto
+from .matched_face import MatchedFace
+from .photo_error import PhotoError
+from .photo_index_status import PhotoIndexStatus
+from .photo_match import PhotoMatch
+from .query_face import QueryFace
+from .search_body import SearchBody
+from .search_results import SearchResults
+from .search_session_legacy_body import SearchSessionLegacyBody
+from .session_status import SessionStatus
+
+__all__ = (
+    "BatchPhoto",
+    "BatchReport",
+    "BoundingBox",
+    "Deleted",
+    "ErrorBody",
+    "ErrorCode",
+    "ErrorDetail",
+    "Face",
+    "Health",
+    "HealthChecks",
+    "IndexBatchRequest",
+    "IndexedPhoto",
+    "IndexRequest",
+    "MatchedFace",
+    "PhotoError",
+    "PhotoIndexStatus",
+    "PhotoMatch",
+    "QueryFace",
+    "SearchBody",
+    "SearchResults",
+    "SearchSessionLegacyBody",
+    "SessionStatus",
+)

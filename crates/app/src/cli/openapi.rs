@@ -1,0 +1,120 @@
+//! `facepass openapi`: print the OpenAPI document, built from the API's types alone: no
+//! model is loaded, no database or bucket is touched (`cargo xtask codegen` calls this).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use facepass_domain::ports::{
+    DeletedCounts, EmbedError, Embedder, PhotoSource, PhotoSourceError, SearchHits, SessionStats,
+    StoreError, StoreTotals, StoredFace, VectorStore,
+};
+use facepass_domain::{
+    DetectedFace, Embedding, EmbeddingSpace, FaceAnalysis, ImageBytes, PhotoId, PhotoKey, SessionId,
+};
+
+use crate::api::state::AppState;
+use crate::settings::Settings;
+
+#[derive(Debug, clap::Args)]
+pub struct OpenapiArgs {}
+
+/// Uses the compiled defaults only, so the document never depends on local configuration.
+pub fn run(_settings: Settings, _args: OpenapiArgs) -> anyhow::Result<()> {
+    println!(
+        "{}",
+        document(&Settings::load_from(None, None, Vec::new())?)?
+    );
+    Ok(())
+}
+
+/// The document as committed in `openapi/openapi.json` (pretty JSON, trailing newline added by
+/// the caller).
+pub fn document(settings: &Settings) -> anyhow::Result<String> {
+    let offline = Arc::new(Offline(settings.models.space()?));
+    let state = Arc::new(AppState::new(
+        offline.clone(),
+        offline.clone(),
+        offline,
+        settings,
+    )?);
+    Ok(crate::api::spec_json(&state))
+}
+
+/// Ports that answer "unavailable" to everything: the document depends only on types, and
+/// nothing here is ever called.
+#[derive(Debug)]
+struct Offline(EmbeddingSpace);
+
+const OFFLINE: &str = "offline: spec generation only";
+
+#[async_trait]
+impl Embedder for Offline {
+    fn space(&self) -> EmbeddingSpace {
+        self.0.clone()
+    }
+
+    async fn analyze(&self, _image: ImageBytes) -> Result<FaceAnalysis, EmbedError> {
+        Err(EmbedError::Unavailable(OFFLINE.into()))
+    }
+
+    async fn health(&self) -> Result<(), EmbedError> {
+        Err(EmbedError::Unavailable(OFFLINE.into()))
+    }
+}
+
+#[async_trait]
+impl PhotoSource for Offline {
+    async fn fetch(&self, _key: &PhotoKey) -> Result<ImageBytes, PhotoSourceError> {
+        Err(PhotoSourceError::Unavailable(OFFLINE.into()))
+    }
+
+    async fn health(&self) -> Result<(), PhotoSourceError> {
+        Err(PhotoSourceError::Unavailable(OFFLINE.into()))
+    }
+}
+
+#[async_trait]
+impl VectorStore for Offline {
+    async fn indexed_faces(&self, _: &SessionId, _: &PhotoId) -> Result<Option<u64>, StoreError> {
+        Err(StoreError::Unavailable(OFFLINE.into()))
+    }
+
+    async fn replace_photo(
+        &self,
+        _: &SessionId,
+        _: &PhotoId,
+        _: Vec<DetectedFace>,
+    ) -> Result<Vec<StoredFace>, StoreError> {
+        Err(StoreError::Unavailable(OFFLINE.into()))
+    }
+
+    async fn search(
+        &self,
+        _: &SessionId,
+        _: &Embedding,
+        _: f32,
+        _: usize,
+    ) -> Result<SearchHits, StoreError> {
+        Err(StoreError::Unavailable(OFFLINE.into()))
+    }
+
+    async fn delete_session(&self, _: &SessionId) -> Result<DeletedCounts, StoreError> {
+        Err(StoreError::Unavailable(OFFLINE.into()))
+    }
+
+    async fn delete_photo(&self, _: &SessionId, _: &PhotoId) -> Result<DeletedCounts, StoreError> {
+        Err(StoreError::Unavailable(OFFLINE.into()))
+    }
+
+    async fn session_status(&self, _: &SessionId) -> Result<SessionStats, StoreError> {
+        Err(StoreError::Unavailable(OFFLINE.into()))
+    }
+
+    async fn totals(&self) -> Result<StoreTotals, StoreError> {
+        Err(StoreError::Unavailable(OFFLINE.into()))
+    }
+
+    async fn health(&self) -> Result<(), StoreError> {
+        Err(StoreError::Unavailable(OFFLINE.into()))
+    }
+}

@@ -24,6 +24,8 @@ struct Cli {
 enum Command {
     /// Run the HTTP API (Swagger UI at /docs).
     Serve(cli::serve::ServeArgs),
+    /// Index a local folder of photos into a session, with a progress bar.
+    IndexDir(cli::index_dir::IndexDirArgs),
     /// Detect and embed the faces of local image files; one JSON line per file.
     Embed(cli::embed::EmbedArgs),
     /// Print the OpenAPI document (no model, database or bucket needed).
@@ -45,6 +47,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => cli::serve::run(settings, args),
         Command::Openapi(args) => cli::openapi::run(settings, args),
+        Command::IndexDir(args) => cli::index_dir::run(settings, args),
         Command::Embed(args) => cli::embed::run(settings, args),
         Command::Migrate(args) => cli::migrate::run(settings, args),
     }

@@ -386,3 +386,94 @@ impl ModelSettings {
         Ok(config)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config_file(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../config")
+            .join(name)
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn config_default_toml_documents_exactly_the_compiled_defaults() {
+        let compiled = Settings::load_from(None, None, env(&[])).unwrap();
+        let documented =
+            Settings::load_from(Some(config_file("default.toml")), None, env(&[])).unwrap();
+        assert_eq!(format!("{compiled:?}"), format!("{documented:?}"));
+        assert_eq!(compiled.storage.backend, StorageBackend::Sqlite);
+        assert_eq!(compiled.photos.backend, PhotoBackend::Fs);
+        assert!(compiled.auth.api_keys.is_empty(), "never open by default");
+        assert!(compiled.rate_limit.enabled);
+    }
+
+    #[test]
+    fn config_production_toml_loads_with_secrets_from_the_environment() {
+        let settings = Settings::load_from(
+            Some(config_file("default.toml")),
+            Some(config_file("production.toml")),
+            env(&[
+                ("FACEPASS__AUTH__API_KEYS", "k-one, k-two"),
+                (
+                    "FACEPASS__STORAGE__URL",
+                    "postgres://facepass:s3cret@db:5432/facepass",
+                ),
+                ("FACEPASS__PHOTOS__SECRET_ACCESS_KEY", "aws-secret"),
+                ("FACEPASS__SERVER__PORT", "9000"),
+                ("OTHER__SERVER__PORT", "1"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(settings.server.host, "0.0.0.0");
+        assert_eq!(settings.server.port, 9000);
+        assert_eq!(settings.storage.backend, StorageBackend::Postgres);
+        assert_eq!(settings.photos.backend, PhotoBackend::S3);
+        assert_eq!(settings.photos.bucket, "pixora-photos");
+        assert_eq!(settings.models.detector, "yunet");
+        assert_eq!(
+            settings.auth.api_keys,
+            vec![Secret::new("k-one"), Secret::new("k-two")]
+        );
+        let shown = format!("{settings:?}");
+        for secret in ["k-one", "s3cret", "aws-secret"] {
+            assert!(!shown.contains(secret), "{secret} leaked into Debug output");
+        }
+    }
+
+    #[test]
+    fn bad_values_are_refused_at_startup() {
+        for (key, value) in [
+            ("FACEPASS__MODELS__RECOGNIZER", "arcface"),
+            ("FACEPASS__MODELS__DETECTOR", "mtcnn"),
+            ("FACEPASS__STORAGE__BACKEND", "mysql"),
+            ("FACEPASS__PHOTOS__BACKEND", "s3"),
+            ("FACEPASS__SEARCH__COMPETING_FACE_RATIO", "0"),
+            ("FACEPASS__SERVER__PORT", "http"),
+        ] {
+            assert!(
+                Settings::load_from(None, None, env(&[(key, value)])).is_err(),
+                "{key}={value} must be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn the_default_calibration_puts_the_operating_point_at_0_7() {
+        let settings = Settings::load_from(None, None, env(&[])).unwrap();
+        let c = settings.similarity().unwrap();
+        assert!((c.similarity(0.42) - 0.7).abs() < 1e-4);
+        assert!(
+            c.similarity(0.345) < 0.7,
+            "DEV's closest different pair stays below"
+        );
+    }
+}

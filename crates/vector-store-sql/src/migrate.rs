@@ -36,24 +36,43 @@ pub async fn applied(db: &DatabaseConnection) -> Result<Vec<i64>, DbErr> {
     rows.iter().map(|r| r.try_get_by_index::<i64>(0)).collect()
 }
 
-/// Applies every pending step in order; returns the versions applied now.
+/// Applies every pending step in order; returns the versions applied now. Safe to run from
+/// several processes at once (replicas starting together): on Postgres each step's
+/// transaction first takes an advisory lock, then re-checks whether the step is applied.
 pub async fn up(
     db: &DatabaseConnection,
     steps: &[Migration],
     space: &EmbeddingSpace,
 ) -> Result<Vec<i64>, DbErr> {
-    let done = applied(db).await?;
+    let backend = db.get_database_backend();
     let mut now = Vec::new();
-    for step in steps.iter().filter(|s| !done.contains(&s.version)) {
+    for step in steps {
+        let txn = db.begin().await?;
+        if backend == sea_orm::DbBackend::Postgres {
+            txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+                .await?;
+        }
+        txn.execute_unprepared(TRACKING).await?;
+        let done = txn
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                placeholders(db, "SELECT 1 FROM facepass_migrations WHERE version = $1"),
+                [step.version.into()],
+            ))
+            .await?
+            .is_some();
+        if done {
+            txn.commit().await?;
+            continue;
+        }
         tracing::info!(
             version = step.version,
             name = step.name,
             "applying migration"
         );
-        let txn = db.begin().await?;
         txn.execute_unprepared(&render(step.up, space)).await?;
         txn.execute_raw(Statement::from_sql_and_values(
-            db.get_database_backend(),
+            backend,
             placeholders(
                 db,
                 "INSERT INTO facepass_migrations (version, name) VALUES ($1, $2)",
@@ -66,6 +85,9 @@ pub async fn up(
     }
     Ok(now)
 }
+
+/// The advisory lock key migrations hold on Postgres ("FP" + "MIGR" in ASCII).
+const MIGRATION_LOCK: i64 = 0x4650_4d49_4752;
 
 /// Reverts the latest applied step; returns its version, or `None` when nothing is applied.
 pub async fn down(

@@ -74,3 +74,30 @@ async fn a_store_refuses_a_database_of_another_recognizer() {
     assert!(matches!(err, StoreError::ModelMismatch { .. }), "{err:?}");
     drop_database(name).await;
 }
+
+#[tokio::test]
+async fn replicas_migrating_at_once_apply_each_step_exactly_once() {
+    let (url, name) = create_database().await;
+    let mut runners = Vec::new();
+    for _ in 0..6 {
+        let url = url.clone();
+        runners.push(tokio::spawn(async move {
+            let db = connect(&url, &PgOptions::default()).await.unwrap();
+            migrate::up(&db, MIGRATIONS, &space()).await
+        }));
+    }
+    let mut applied = Vec::new();
+    for runner in runners {
+        applied.extend(runner.await.unwrap().expect("every replica starts"));
+    }
+    assert_eq!(
+        applied,
+        vec![1],
+        "one replica applied the step, the others saw it done"
+    );
+
+    let db = connect(&url, &PgOptions::default()).await.unwrap();
+    assert_eq!(migrate::applied(&db).await.unwrap(), vec![1]);
+    drop(db);
+    drop_database(name).await;
+}

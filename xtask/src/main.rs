@@ -21,6 +21,7 @@ fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("test") => test(&root),
         Some("bootstrap") => bootstrap(&root),
+        Some("lint-docker") => lint_docker(),
         Some("migrate") => run(Command::new("cargo")
             .args([
                 "run",
@@ -38,7 +39,7 @@ fn main() -> anyhow::Result<()> {
             .args(&args[1..])),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\ntasks:\n  bootstrap  install system libraries, ONNX Runtime and Python tools\n  test       bootstrap, then fmt check, clippy, codegen --check and every test\n  codegen    write openapi/openapi.json and clients/python (--check: fail when stale)\n  migrate    up|down|status of the storage schema\n  services   up|down|env|status of the local PostgreSQL+pgvector and S3"
+                "usage: cargo xtask <task>\n\ntasks:\n  bootstrap  install system libraries, ONNX Runtime and Python tools\n  test       bootstrap, then fmt check, clippy, codegen --check and every test\n  lint-docker  hadolint docker/Dockerfile, validate docker/docker-compose.yml\n  codegen    write openapi/openapi.json and clients/python (--check: fail when stale)\n  migrate    up|down|status of the storage schema\n  services   up|down|env|status of the local PostgreSQL+pgvector and S3"
             );
             bail!("unknown or missing task")
         }
@@ -71,6 +72,7 @@ fn test(root: &Path) -> anyhow::Result<()> {
         "warnings",
     ]))?;
     codegen::run(root, true)?;
+    lint_docker()?;
     // Tests get only their own variables (FACEPASS_TEST_*), not the service's FACEPASS__*
     // settings, so no test silently changes backend.
     let env = services_up(root)?
@@ -83,6 +85,21 @@ fn test(root: &Path) -> anyhow::Result<()> {
         .arg(root.join("scripts/services.sh"))
         .arg("down"));
     tests.and(stopped)
+}
+
+/// Docker cannot run here: lint the Dockerfile (hadolint) and validate the compose file
+/// against the Compose specification's JSON schema (check-jsonschema), both from PyPI.
+fn lint_docker() -> anyhow::Result<()> {
+    run(Command::new("hadolint").args([
+        "--config",
+        "docker/.hadolint.yaml",
+        "docker/Dockerfile",
+    ]))?;
+    run(Command::new("check-jsonschema").args([
+        "--builtin-schema",
+        "vendor.compose-spec",
+        "docker/docker-compose.yml",
+    ]))
 }
 
 /// Starts the services and returns the environment they print (`export KEY=VALUE` lines).

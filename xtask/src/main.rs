@@ -1,5 +1,6 @@
 //! Project workflows, run as `cargo xtask <task>` (see the README).
 //!
+//! - `serve`: bootstrap the machine, then `facepass serve` on the embedded defaults.
 //! - `test`: bootstrap the machine, start the dev services, then fmt check, clippy, and the
 //!   whole test suite: the same command on a laptop and in CI.
 //! - `migrate up|down|status`: the storage schema, through `facepass migrate`.
@@ -21,6 +22,12 @@ fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("test") => test(&root),
         Some("bootstrap") => bootstrap(&root),
+        Some("serve") => {
+            bootstrap(&root)?;
+            run(Command::new("cargo")
+                .args(["run", "--quiet", "--release", "--bin", "facepass", "--", "serve"])
+                .args(&args[1..]))
+        }
         Some("lint-docker") => lint_docker(),
         Some("migrate") => run(Command::new("cargo")
             .args([
@@ -39,7 +46,7 @@ fn main() -> anyhow::Result<()> {
             .args(&args[1..])),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\ntasks:\n  bootstrap  install system libraries, ONNX Runtime and Python tools\n  test       bootstrap, then fmt check, clippy, codegen --check and every test\n  lint-docker  hadolint docker/Dockerfile, validate docker/docker-compose.yml\n  codegen    write openapi/openapi.json and clients/python (--check: fail when stale)\n  migrate    up|down|status of the storage schema\n  services   up|down|env|status of the local PostgreSQL+pgvector and S3"
+                "usage: cargo xtask <task>\n\ntasks:\n  serve      bootstrap, then run the service (facepass serve) on its embedded defaults\n  bootstrap  install system libraries, ONNX Runtime and Python tools\n  test       bootstrap, then fmt check, clippy, codegen --check and every test\n  lint-docker  hadolint docker/Dockerfile, validate docker/docker-compose.yml\n  codegen    write openapi/openapi.json and clients/python (--check: fail when stale)\n  migrate    up|down|status of the storage schema\n  services   up|down|env|status of the local PostgreSQL+pgvector and S3"
             );
             bail!("unknown or missing task")
         }

@@ -25,7 +25,15 @@ fn main() -> anyhow::Result<()> {
         Some("serve") => {
             bootstrap(&root)?;
             run(Command::new("cargo")
-                .args(["run", "--quiet", "--release", "--bin", "facepass", "--", "serve"])
+                .args([
+                    "run",
+                    "--quiet",
+                    "--release",
+                    "--bin",
+                    "facepass",
+                    "--",
+                    "serve",
+                ])
                 .args(&args[1..]))
         }
         Some("lint-docker") => lint_docker(),
@@ -97,11 +105,7 @@ fn test(root: &Path) -> anyhow::Result<()> {
 /// Docker cannot run here: lint the Dockerfile (hadolint) and validate the compose file
 /// against the Compose specification's JSON schema (check-jsonschema), both from PyPI.
 fn lint_docker() -> anyhow::Result<()> {
-    run(Command::new("hadolint").args([
-        "--config",
-        "docker/.hadolint.yaml",
-        "docker/Dockerfile",
-    ]))?;
+    run(Command::new("hadolint").args(["--config", "docker/.hadolint.yaml", "docker/Dockerfile"]))?;
     run(Command::new("check-jsonschema").args([
         "--builtin-schema",
         "vendor.compose-spec",

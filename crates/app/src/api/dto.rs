@@ -21,21 +21,32 @@ pub enum ApiTags {
 #[derive(Debug, Clone, Copy, PartialEq, Object)]
 #[oai(rename = "BoundingBox")]
 pub struct BBox {
-    pub x: f32,
-    pub y: f32,
-    pub width: f32,
-    pub height: f32,
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
 }
 
 impl From<BoundingBox> for BBox {
     fn from(b: BoundingBox) -> Self {
         Self {
-            x: b.x,
-            y: b.y,
-            width: b.width,
-            height: b.height,
+            x: round(b.x, PIXELS),
+            y: round(b.y, PIXELS),
+            width: round(b.width, PIXELS),
+            height: round(b.height, PIXELS),
         }
     }
+}
+
+/// Decimals in answers: boxes to a tenth of a pixel, scores to 1e-6 (f32 noise otherwise
+/// shows as `0.9348368644714355`).
+pub const PIXELS: i32 = 1;
+pub const SCORE: i32 = 6;
+
+/// `value` rounded to `decimals` places, as the f64 the JSON carries.
+pub fn round(value: f32, decimals: i32) -> f64 {
+    let scale = 10f64.powi(decimals);
+    (f64::from(value) * scale).round() / scale
 }
 
 /// One stored face.
@@ -46,7 +57,7 @@ pub struct FaceBody {
     pub face_id: String,
     pub bbox: BBox,
     /// Detector confidence in [0, 1].
-    pub det_score: f32,
+    pub det_score: f64,
 }
 
 impl From<&StoredFace> for FaceBody {
@@ -54,7 +65,7 @@ impl From<&StoredFace> for FaceBody {
         Self {
             face_id: face.face_id.to_string(),
             bbox: face.bbox.into(),
-            det_score: face.det_score,
+            det_score: round(face.det_score, SCORE),
         }
     }
 }

@@ -12,7 +12,7 @@ use poem::Request;
 use poem_openapi::types::multipart::Upload;
 use poem_openapi::{Multipart, Object, OpenApi};
 
-use super::dto::{ApiTags, BBox, elapsed_ms, parse_session};
+use super::dto::{ApiTags, BBox, SCORE, elapsed_ms, parse_session, round};
 use super::errors::{ApiError, ErrorCode, endpoint_response};
 use super::rate_limit::Scope;
 use super::state::AppState;
@@ -44,11 +44,11 @@ pub struct PhotoMatchBody {
     pub photo_id: String,
     /// Calibrated similarity in [0, 1] (monotone in `cosine`, fixed per model; 0.7 is the
     /// model's recommended operating point).
-    pub similarity: f32,
+    pub similarity: f64,
     /// Detector confidence of the matched face.
-    pub confidence: f32,
+    pub confidence: f64,
     /// Raw cosine between the selfie's and the matched face's embeddings.
-    pub cosine: f32,
+    pub cosine: f64,
     pub face: MatchedFace,
 }
 
@@ -57,7 +57,7 @@ pub struct PhotoMatchBody {
 #[oai(rename = "QueryFace")]
 pub struct QueryFaceBody {
     pub bbox: BBox,
-    pub det_score: f32,
+    pub det_score: f64,
 }
 
 #[derive(Debug, Object)]
@@ -175,9 +175,9 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> SearchApi<E, S, P> {
                 .into_iter()
                 .map(|m| PhotoMatchBody {
                     photo_id: m.photo_id.to_string(),
-                    similarity: m.similarity,
-                    confidence: m.face.det_score,
-                    cosine: m.cosine,
+                    similarity: round(m.similarity, SCORE),
+                    confidence: round(m.face.det_score, SCORE),
+                    cosine: round(m.cosine, SCORE),
                     face: MatchedFace {
                         face_id: m.face.face_id.to_string(),
                         bbox: m.face.bbox.into(),
@@ -187,7 +187,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> SearchApi<E, S, P> {
             total_matches: found.total_matches,
             query_face: QueryFaceBody {
                 bbox: found.query_face.bbox.into(),
-                det_score: found.query_face.det_score,
+                det_score: round(found.query_face.det_score, SCORE),
             },
             query_time_ms: elapsed_ms(start),
         })

@@ -63,19 +63,17 @@ fn ensure_tools() -> anyhow::Result<()> {
 
 /// Writes `scratch/openapi.json` and `scratch/python/`.
 fn generate(root: &Path, scratch: &Path) -> anyhow::Result<()> {
-    let out = Command::new("cargo")
-        .args([
-            "run",
-            "--quiet",
-            "--release",
-            "--bin",
-            "facepass",
-            "--",
-            "openapi",
-        ])
+    // The same build (and so the same features) as `cargo xtask test`: a no-op right after it.
+    crate::run(Command::new("cargo").args(["test", "--workspace", "--release", "--no-run"]))?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let binary = target.join("release/facepass");
+    let out = Command::new(&binary)
+        .arg("openapi")
         .current_dir(root)
         .output()
-        .context("cannot run `facepass openapi`")?;
+        .with_context(|| format!("cannot run {} openapi", binary.display()))?;
     if !out.status.success() {
         bail!(
             "`facepass openapi` failed: {}",

@@ -24,30 +24,10 @@ fn main() -> anyhow::Result<()> {
         Some("bootstrap") => bootstrap(&root),
         Some("serve") => {
             bootstrap(&root)?;
-            run(Command::new("cargo")
-                .args([
-                    "run",
-                    "--quiet",
-                    "--release",
-                    "--bin",
-                    "facepass",
-                    "--",
-                    "serve",
-                ])
-                .args(&args[1..]))
+            run(facepass("serve").args(&args[1..]))
         }
         Some("lint-docker") => lint_docker(),
-        Some("migrate") => run(Command::new("cargo")
-            .args([
-                "run",
-                "--quiet",
-                "--release",
-                "--bin",
-                "facepass",
-                "--",
-                "migrate",
-            ])
-            .args(&args[1..])),
+        Some("migrate") => run(facepass("migrate").args(&args[1..])),
         Some("codegen") => codegen::run(&root, args.get(1).map(String::as_str) == Some("--check")),
         Some("services") => run(Command::new("bash")
             .arg(root.join("scripts/services.sh"))
@@ -59,6 +39,21 @@ fn main() -> anyhow::Result<()> {
             bail!("unknown or missing task")
         }
     }
+}
+
+/// `cargo run --release --bin facepass -- <subcommand>`: the one build profile of the project.
+pub(crate) fn facepass(subcommand: &str) -> Command {
+    let mut command = Command::new("cargo");
+    command.args([
+        "run",
+        "--quiet",
+        "--release",
+        "--bin",
+        "facepass",
+        "--",
+        subcommand,
+    ]);
+    command
 }
 
 fn project_root() -> PathBuf {
@@ -86,6 +81,10 @@ fn test(root: &Path) -> anyhow::Result<()> {
         "-D",
         "warnings",
     ]))?;
+    // Compile the tests first: that also builds target/release/facepass with the tests'
+    // feature set, which codegen then runs (a separate `cargo run` would rebuild half the
+    // dependency tree with other features).
+    run(Command::new("cargo").args(["test", "--workspace", "--release", "--no-run"]))?;
     codegen::run(root, true)?;
     lint_docker()?;
     // Tests get only their own variables (FACEPASS_TEST_*), not the service's FACEPASS__*

@@ -52,7 +52,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> HealthApi<E, S, P> {
         operation_id = "health",
         tag = "ApiTags::Operations"
     )]
-    async fn health(&self) -> HealthResponse {
+    pub async fn health(&self) -> HealthResponse {
         let report = self.0.health.execute().await;
         let show = |name: &str, result: Result<(), String>| match result {
             Ok(()) => "ok".to_owned(),

@@ -203,6 +203,8 @@ impl HttpStatus for aws_sdk_s3::config::http::HttpResponse {
     }
 }
 
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
+
 #[async_trait]
 impl PhotoSource for S3PhotoSource {
     async fn fetch(&self, key: &PhotoKey) -> Result<ImageBytes, PhotoSourceError> {
@@ -212,14 +214,17 @@ impl PhotoSource for S3PhotoSource {
         }
     }
 
+    /// A readiness probe answers fast: at most 5 s (or the fetch timeout, if shorter), so a
+    /// stalled store shows as not ready before a load balancer's own probe gives up.
     async fn health(&self) -> Result<(), PhotoSourceError> {
+        let budget = self.timeout.min(HEALTH_TIMEOUT);
         let check = self.client.head_bucket().bucket(&self.bucket).send();
-        match tokio::time::timeout(self.timeout, check).await {
+        match tokio::time::timeout(budget, check).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(PhotoSourceError::Unavailable(
                 aws_sdk_s3::error::DisplayErrorContext(&e).to_string(),
             )),
-            Err(_) => Err(PhotoSourceError::Timeout(self.timeout)),
+            Err(_) => Err(PhotoSourceError::Timeout(budget)),
         }
     }
 }

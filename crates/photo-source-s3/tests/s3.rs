@@ -157,6 +157,28 @@ async fn a_stalled_server_times_out_near_the_configured_deadline() {
 }
 
 #[tokio::test]
+async fn the_readiness_probe_of_a_stalled_server_gives_up_after_5_seconds() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let mut cfg = config("any", format!("http://127.0.0.1:{port}"));
+    cfg.timeout = Duration::from_secs(30);
+    let source = S3PhotoSource::new(&cfg).await;
+
+    let started = Instant::now();
+    let err = source.health().await.unwrap_err();
+    let took = started.elapsed();
+
+    assert_eq!(err, PhotoSourceError::Timeout(Duration::from_secs(5)));
+    assert!(took < Duration::from_secs(7), "took {took:?}");
+}
+
+#[tokio::test]
 async fn an_object_without_a_declared_size_is_cut_off_while_streaming() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     // Answers every request with a chunked body of 3 x 600 bytes and no Content-Length.

@@ -678,6 +678,15 @@ async fn the_v1_alias_serves_the_same_routes_and_the_spec_lists_v2_only() {
             "POST /index documents {status}"
         );
     }
+    let committed: Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::support::repo_root().join("openapi/openapi.json"))
+            .expect("openapi/openapi.json"),
+    )
+    .expect("committed spec is JSON");
+    assert_eq!(
+        spec, committed,
+        "the served spec is the committed one (cargo xtask codegen)"
+    );
     let (s, _, _) = body(cli.get("/api/v1/openapi.json").send().await).await;
     assert_eq!(
         s,

@@ -21,8 +21,8 @@ fn s3_endpoint() -> String {
     std::env::var("FACEPASS_TEST_S3_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:58333".into())
 }
 
-/// A new empty database; its URL.
-async fn fresh_database() -> String {
+/// A new empty database: its URL and name.
+async fn fresh_database() -> (String, String) {
     let admin = connect(
         &admin_url(),
         &PgOptions {
@@ -38,10 +38,27 @@ async fn fresh_database() -> String {
         .await
         .expect("create database");
     let base = admin_url();
-    format!(
+    let url = format!(
         "{}/{name}",
         base.rsplit_once('/').expect("a database in the URL").0
+    );
+    (url, name)
+}
+
+async fn drop_database(name: &str) {
+    let admin = connect(
+        &admin_url(),
+        &PgOptions {
+            max_connections: 1,
+            ..Default::default()
+        },
     )
+    .await
+    .expect("admin connection");
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .expect("drop database");
 }
 
 /// A new bucket with the fixture `files` under `sessions/evt/`.
@@ -84,7 +101,7 @@ async fn the_pixora_workflow_runs_on_postgres_and_s3() {
         "fr_two_people.jpg",
         "corrupt.jpg",
     ];
-    let (database, bucket) = (fresh_database().await, fresh_bucket(&files).await);
+    let ((database, database_name), bucket) = (fresh_database().await, fresh_bucket(&files).await);
     let dir = tempfile::tempdir().expect("temp dir");
     let endpoint = s3_endpoint();
     let app = spawn_with(
@@ -186,4 +203,5 @@ async fn the_pixora_workflow_runs_on_postgres_and_s3() {
     let status = app.status("evt").await.expect(200);
     assert_eq!(status["indexed"], false);
     app.stop().await;
+    drop_database(&database_name).await;
 }

@@ -1,13 +1,10 @@
 //! `facepass embed FILE...`: one JSON object per file and line.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
 
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use super::repo_root;
 
 fn fixture(file: &str) -> String {
     repo_root()

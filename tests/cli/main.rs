@@ -2,3 +2,8 @@
 //! exactly as a user would.
 
 mod embed;
+mod serve;
+
+fn repo_root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}

@@ -714,6 +714,12 @@ async fn metrics_count_requests_photos_and_refusals() {
         .await
         .assert_status(StatusCode::UNAUTHORIZED);
 
+    cli.post("/api/v2/search")
+        .multipart(selfie(b"busy"))
+        .send()
+        .await
+        .assert_status(StatusCode::TOO_MANY_REQUESTS);
+
     let response = cli.get("/api/v2/metrics").send().await;
     response.assert_status_is_ok();
     let text = response.0.into_body().into_string().await.expect("text");
@@ -723,6 +729,7 @@ async fn metrics_count_requests_photos_and_refusals() {
         "facepass_photos_indexed_total{result=\"indexed\"} 1",
         "facepass_faces_indexed_total 2",
         "facepass_inference_seconds_count{model=\"test-model\",stage=\"embed\"} 1",
+        "facepass_rate_limited_total{scope=\"overloaded\"} 1",
         "facepass_vectors_stored 2",
         "facepass_photos_stored 1",
     ] {

@@ -167,7 +167,12 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> SearchApi<E, S, P> {
                 threshold,
                 limit,
             })
-            .await?;
+            .await
+            .map_err(|e| {
+                let error = ApiError::from(e);
+                state.count_overload(&error);
+                error
+            })?;
         Ok(SearchBody {
             session_id: session.to_string(),
             matches: found

@@ -2,18 +2,19 @@
 //! the tracker of detached indexing work.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use facepass_domain::ports::{Embedder, PhotoSource, VectorStore};
 use facepass_domain::use_cases::{
-    CheckHealth, DeletePhoto, DeleteSession, IndexBatch, IndexPhoto, SearchBySelfie, SelfiePolicy,
-    SessionStatus,
+    CheckHealth, DeletePhoto, DeleteSession, IndexBatch, IndexPhoto, IndexPhotoError, IndexStatus,
+    IndexedPhoto, SearchBySelfie, SelfiePolicy, SessionStatus,
 };
 use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 
 use super::auth::ApiKeys;
-use super::rate_limit::RateLimits;
+use super::errors::{ApiError, ErrorCode};
+use super::rate_limit::{RateLimits, Scope};
 use crate::embedder::MeteredEmbedder;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
@@ -102,19 +103,11 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> AppState<E, S, P> {
             trust_forwarded_for: settings.server.trust_forwarded_for,
         })
     }
-
-    pub fn is_stopping(&self) -> bool {
-        self.stopping.load(Ordering::SeqCst)
-    }
 }
 
 impl<E, S, P> AppState<E, S, P> {
     /// Takes a token from the bucket of `key` in `scope`; counts refusals.
-    pub fn limit(
-        &self,
-        scope: super::rate_limit::Scope,
-        key: &str,
-    ) -> Result<(), super::errors::ApiError> {
+    pub fn limit(&self, scope: Scope, key: &str) -> Result<(), ApiError> {
         self.rate_limits.check(scope, key).inspect_err(|_| {
             self.metrics
                 .rate_limited
@@ -123,15 +116,18 @@ impl<E, S, P> AppState<E, S, P> {
         })
     }
 
+    /// Counts a refusal because the face pipeline's queue is full.
+    pub fn count_overload(&self, error: &ApiError) {
+        if error.code == ErrorCode::Overloaded {
+            self.metrics
+                .rate_limited
+                .with_label_values(&["overloaded"])
+                .inc();
+        }
+    }
+
     /// Counts one index outcome in the metrics.
-    pub fn count_photo(
-        &self,
-        result: &Result<
-            facepass_domain::use_cases::IndexedPhoto,
-            facepass_domain::use_cases::IndexPhotoError,
-        >,
-    ) {
-        use facepass_domain::use_cases::IndexStatus;
+    pub fn count_photo(&self, result: &Result<IndexedPhoto, IndexPhotoError>) {
         let label = match result {
             Ok(photo) if photo.status == IndexStatus::Skipped => "skipped",
             Ok(_) => "indexed",

@@ -176,3 +176,55 @@ fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A root with a committed spec and client, and a scratch folder with fresh copies.
+    fn layout(name: &str) -> (PathBuf, PathBuf) {
+        let base = std::env::temp_dir().join(format!("xtask-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&base);
+        let (root, scratch) = (base.join("root"), base.join("scratch"));
+        for (dir, spec) in [
+            (root.join("openapi"), "openapi.json"),
+            (scratch.clone(), "openapi.json"),
+        ] {
+            fs::create_dir_all(&dir).expect("dir");
+            fs::write(dir.join(spec), "{\"paths\": {}}").expect("spec");
+        }
+        for dir in [
+            root.join(CLIENT).join("pkg"),
+            scratch.join("python").join("pkg"),
+        ] {
+            fs::create_dir_all(&dir).expect("dir");
+            fs::write(dir.join("api.py"), "def search(): ...\n").expect("client");
+        }
+        (root, scratch)
+    }
+
+    #[test]
+    fn identical_output_is_up_to_date() {
+        let (root, scratch) = layout("same");
+        compare(&root, &scratch).expect("up to date");
+    }
+
+    #[test]
+    fn a_changed_spec_or_client_file_is_stale_and_named() {
+        let (root, scratch) = layout("changed");
+        fs::write(scratch.join("openapi.json"), "{\"paths\": {\"/x\": {}}}").expect("write");
+        fs::write(scratch.join("python/pkg/new.py"), "").expect("write");
+        let message = compare(&root, &scratch).expect_err("stale").to_string();
+        assert!(message.contains(SPEC), "{message}");
+        assert!(message.contains("pkg/new.py"), "{message}");
+        assert!(!message.contains("api.py"), "{message}");
+    }
+
+    #[test]
+    fn a_client_file_removed_from_the_output_is_stale() {
+        let (root, scratch) = layout("removed");
+        fs::remove_file(scratch.join("python/pkg/api.py")).expect("remove");
+        let message = compare(&root, &scratch).expect_err("stale").to_string();
+        assert!(message.contains("pkg/api.py"), "{message}");
+    }
+}

@@ -50,13 +50,8 @@ pub fn labels() -> Vec<(String, Vec<String>, String)> {
         .collect()
 }
 
-/// A photo id derived from a fixture file name (ids may not contain every file character).
-pub fn photo_id(file: &str) -> String {
-    file.replace(
-        |c: char| !(c.is_ascii_alphanumeric() || "_.:-".contains(c)),
-        "_",
-    )
-}
+/// A photo id derived from a fixture file name, as `facepass index-dir` derives it.
+pub use facepass::cli::index_dir::photo_id_for as photo_id;
 
 /// Settings for a test service: SQLite in `dir`, photos from the fixtures folder, one API key,
 /// rate limits off, port 0; `overrides` are `FACEPASS__...` pairs applied last.

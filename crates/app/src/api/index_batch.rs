@@ -16,6 +16,9 @@ use super::errors::{ApiError, ErrorCode, endpoint_response};
 use super::rate_limit::Scope;
 use super::state::AppState;
 
+/// Most photos one batch request may carry.
+pub const MAX_BATCH: usize = 500;
+
 #[derive(Debug, Object)]
 pub struct BatchPhoto {
     /// 1-128 characters of `[A-Za-z0-9_.:-]`; a repeated id is indexed once.
@@ -108,12 +111,12 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> IndexBatchApi<E, S, P> {
         let key = state.api_keys.verify(auth)?;
         state.limit(Scope::Index, &key.0.to_string())?;
         let session = parse_session("session_id", &body.session_id)?;
-        if body.photos.is_empty() || body.photos.len() > state.max_batch {
+        if body.photos.is_empty() || body.photos.len() > MAX_BATCH {
             return Err(ApiError::invalid_field(
                 "photos",
                 format!(
                     "must hold 1 to {} photos, got {}",
-                    state.max_batch,
+                    MAX_BATCH,
                     body.photos.len()
                 ),
             ));

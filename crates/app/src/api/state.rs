@@ -38,7 +38,6 @@ pub struct AppState<E, S, P> {
     pub stopping: Arc<AtomicBool>,
     pub max_selfie_bytes: u64,
     pub max_json_bytes: u64,
-    pub max_batch: usize,
     pub trust_forwarded_for: bool,
 }
 
@@ -47,9 +46,6 @@ impl<E, S, P> std::fmt::Debug for AppState<E, S, P> {
         f.debug_struct("AppState").finish_non_exhaustive()
     }
 }
-
-/// Most photos one batch request may carry.
-pub const MAX_BATCH: usize = 500;
 
 impl<E: Embedder, S: VectorStore, P: PhotoSource> AppState<E, S, P> {
     pub fn new(
@@ -99,7 +95,6 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> AppState<E, S, P> {
             stopping,
             max_selfie_bytes: settings.search.max_selfie_bytes,
             max_json_bytes: settings.server.max_json_bytes,
-            max_batch: MAX_BATCH,
             trust_forwarded_for: settings.server.trust_forwarded_for,
         })
     }

@@ -68,7 +68,7 @@ fn ports() -> (MockEmbedder, MockVectorStore, MockPhotoSource, Ports) {
     embedder.expect_health().returning(|| Ok(()));
     embedder
         .expect_analyze()
-        .returning(|image| match image.as_slice() {
+        .returning(|image, _| match image.as_slice() {
             b"garbage" => Err(EmbedError::InvalidImage("not an image".into())),
             b"huge" => Err(EmbedError::ImageTooLarge {
                 width: 20000,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use facepass_domain::ports::{EmbedError, Embedder};
-use facepass_domain::{EmbeddingSpace, FaceAnalysis, ImageBytes};
+use facepass_domain::{EmbeddingSpace, FaceAnalysis, ImageBytes, ImageKind};
 use tokio::sync::Semaphore;
 
 use crate::metrics::Metrics;
@@ -49,7 +49,11 @@ impl<E: Embedder> Embedder for MeteredEmbedder<E> {
         self.inner.space()
     }
 
-    async fn analyze(&self, image: ImageBytes) -> Result<FaceAnalysis, EmbedError> {
+    async fn analyze(
+        &self,
+        image: ImageBytes,
+        kind: ImageKind,
+    ) -> Result<FaceAnalysis, EmbedError> {
         let _permit = match &self.gate {
             Some(gate) => Some(
                 gate.acquire()
@@ -58,7 +62,7 @@ impl<E: Embedder> Embedder for MeteredEmbedder<E> {
             ),
             None => None,
         };
-        let analysis = self.inner.analyze(image).await?;
+        let analysis = self.inner.analyze(image, kind).await?;
         let space = self.inner.space();
         let t = &analysis.timings;
         for (model, stage, seconds) in [

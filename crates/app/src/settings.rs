@@ -154,7 +154,7 @@ pub struct ModelSettings {
     pub detector: String,
     /// Recognizer preset: `fr_feature` or `mobilefacenet`.
     pub recognizer: String,
-    /// Inference worker threads (each holds its own sessions).
+    /// Inference worker threads (each holds its own sessions); 0 = one per CPU core.
     pub workers: usize,
     /// ONNX Runtime threads per session (0 = its default).
     pub intra_threads: usize,
@@ -162,8 +162,11 @@ pub struct ModelSettings {
     pub queue: usize,
     /// Decoded-pixel limit per image.
     pub max_pixels: u64,
-    /// Decode big JPEGs at 1/2..1/8 scale: faster, slightly different embeddings.
-    pub reduced_decoding: bool,
+    /// Reproduce the Python reference pipeline (full-resolution decoding, square detector
+    /// input): slower, embeddings equal to the reference's to cosine >= 0.9999.
+    pub reference_mode: bool,
+    /// Smallest face height (original pixels) detection must find; 0 = one detector pass.
+    pub min_face_px: u32,
     /// Path of `libonnxruntime.so`; `ORT_DYLIB_PATH` when empty.
     pub onnxruntime: Option<PathBuf>,
 }
@@ -275,11 +278,12 @@ impl Settings {
             .set_default("models.dir", "../shared/fixtures/models")?
             .set_default("models.detector", "det_2.5g")?
             .set_default("models.recognizer", "fr_feature")?
-            .set_default("models.workers", 1)?
-            .set_default("models.intra_threads", 0)?
+            .set_default("models.workers", 0)?
+            .set_default("models.intra_threads", 1)?
             .set_default("models.queue", 64)?
             .set_default("models.max_pixels", 100_000_000u64)?
-            .set_default("models.reduced_decoding", false)?
+            .set_default("models.reference_mode", false)?
+            .set_default("models.min_face_px", 0)?
             .set_default("calibration.fr_feature.operating_cosine", 0.42)?
             .set_default("calibration.fr_feature.slope", 6.49)?
             .set_default("calibration.mobilefacenet.operating_cosine", 0.50)?
@@ -374,11 +378,12 @@ impl ModelSettings {
             )
         })?;
         let mut config = EmbedderConfig::new(&self.dir, detector, self.recognizer()?);
-        config.workers = self.workers.max(1);
+        config.workers = self.workers;
         config.intra_threads = self.intra_threads;
         config.queue = self.queue.max(1);
         config.max_pixels = self.max_pixels;
-        config.reduced_decoding = self.reduced_decoding;
+        config.reference_mode = self.reference_mode;
+        config.min_face_px = self.min_face_px;
         config.onnxruntime = self
             .onnxruntime
             .clone()

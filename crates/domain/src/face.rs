@@ -96,6 +96,16 @@ pub struct StageTimings {
     pub embed: Duration,
 }
 
+/// What an image is for; the embedder may spend its effort differently on each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageKind {
+    /// An event photo to index: every face matters, however small.
+    Photo,
+    /// A guest's query selfie: what matters is the dominant face and any face competing with
+    /// it, so the embedder may look at a coarser resolution first.
+    Selfie,
+}
+
 /// Everything found in one image.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FaceAnalysis {

@@ -1,15 +1,15 @@
 //! Per-photo time of the face pipeline on a large JPEG, split into decode / detect /
-//! align+embed, for full-resolution and reduced decoding.
+//! align+embed, for the reference mode and the default pipeline.
 //!
 //!     cargo run --release -p facepass-embedder-onnx --example stage_timings -- [PHOTO] [WxH] [RUNS]
 //!
 //! Defaults: the fixture group photo `fr_two_people.jpg` upscaled to 6000x4000 (24 MP,
-//! JPEG quality 92), 10 runs after 2 warm-up runs, one worker, ONNX Runtime default threads.
+//! JPEG quality 92), 10 runs after 2 warm-up runs, one worker with one ONNX Runtime thread.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use facepass_domain::StageTimings;
+use facepass_domain::{ImageKind, StageTimings};
 use facepass_embedder_onnx::{DetectorConfig, EmbedderConfig, OnnxEmbedder, RecognizerConfig};
 use opencv::core::{Mat, Size, Vector};
 use opencv::prelude::*;
@@ -56,21 +56,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         jpeg.len() as f64 / 1e6
     );
 
-    for reduced in [false, true] {
+    for reference_mode in [true, false] {
         let mut config = EmbedderConfig::new(
             fixtures.join("models"),
             DetectorConfig::preset("det_2.5g").ok_or("preset")?,
             RecognizerConfig::preset("fr_feature").ok_or("preset")?,
         );
-        config.reduced_decoding = reduced;
+        config.reference_mode = reference_mode;
+        config.workers = 1;
         let embedder = OnnxEmbedder::start(&config)?;
         for _ in 0..2 {
-            embedder.analyze_blocking(jpeg.clone().into())?;
+            embedder.analyze_blocking(jpeg.clone().into(), ImageKind::Photo)?;
         }
         let mut total = StageTimings::default();
         let mut faces = 0;
         for _ in 0..runs {
-            let a = embedder.analyze_blocking(jpeg.clone().into())?;
+            let a = embedder.analyze_blocking(jpeg.clone().into(), ImageKind::Photo)?;
             faces = a.faces.len();
             total.decode += a.timings.decode;
             total.detect += a.timings.detect;
@@ -78,7 +79,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let ms = |d: Duration| d.as_secs_f64() * 1e3 / f64::from(runs);
         println!(
-            "reduced_decoding={reduced:<5} faces={faces} decode {:7.1} ms | detect {:6.1} ms | align+embed {:6.1} ms | total {:7.1} ms",
+            "reference_mode={reference_mode:<5} faces={faces} decode {:7.1} ms | detect {:6.1} ms | align+embed {:6.1} ms | total {:7.1} ms",
             ms(total.decode),
             ms(total.detect),
             ms(total.embed),

@@ -19,9 +19,13 @@ pub struct DetectorConfig {
     pub kind: DetectorKind,
     /// File name inside `EmbedderConfig::models_dir` (or an absolute path).
     pub file: String,
-    /// Square letterbox side the detector runs at.
+    /// Long side of the detector input (the letterbox; the short side follows the photo's
+    /// aspect ratio where the model takes dynamic shapes).
     #[serde(default = "default_input_size")]
     pub input_size: u32,
+    /// The model accepts any input size (multiples of 32); otherwise it runs on a square.
+    #[serde(default)]
+    pub dynamic_input: bool,
     pub score_threshold: f32,
     pub nms_threshold: f32,
 }
@@ -37,6 +41,7 @@ impl DetectorConfig {
             kind: DetectorKind::Scrfd,
             file: file.to_owned(),
             input_size: 640,
+            dynamic_input: true,
             score_threshold: 0.5,
             nms_threshold: 0.4,
         };
@@ -47,6 +52,7 @@ impl DetectorConfig {
                 kind: DetectorKind::Yunet,
                 file: "face_detection_yunet_2023mar.onnx".to_owned(),
                 input_size: 640,
+                dynamic_input: false,
                 score_threshold: 0.7,
                 nms_threshold: 0.3,
             }),
@@ -115,18 +121,26 @@ pub struct EmbedderConfig {
     /// Images declaring more pixels are refused before decoding (decompression bombs).
     #[serde(default = "default_max_pixels")]
     pub max_pixels: u64,
-    /// Inference threads, each owning its own ONNX sessions.
-    #[serde(default = "default_workers")]
-    pub workers: usize,
-    /// ONNX Runtime intra-op threads per session (0 = ONNX Runtime's default).
+    /// Inference threads, each owning its own ONNX sessions; 0 = one per CPU core.
     #[serde(default)]
+    pub workers: usize,
+    /// ONNX Runtime intra-op threads per session (0 = ONNX Runtime's default). One thread per
+    /// worker and one worker per core keeps every core on useful work (decode or inference)
+    /// without thread-pool synchronisation.
+    #[serde(default = "default_intra_threads")]
     pub intra_threads: usize,
     /// Images waiting for a worker before new ones are refused as overloaded.
     #[serde(default = "default_queue")]
     pub queue: usize,
-    /// Decode large JPEGs at 1/2, 1/4 or 1/8 scale (faster; see `pipeline` for the trade-off).
+    /// Reproduce the Python reference pipeline (InsightFace-style) to cosine >= 0.9999: full
+    /// resolution decoding and a square letterbox. Off by default: the default decodes large
+    /// JPEGs at reduced scale and fits the detector input to the aspect ratio (see `pipeline`).
     #[serde(default)]
-    pub reduced_decoding: bool,
+    pub reference_mode: bool,
+    /// Smallest face height, in original pixels, that detection must find. `0` is one detector
+    /// pass at the detector's input size (InsightFace's behaviour), the only mode so far.
+    #[serde(default)]
+    pub min_face_px: u32,
     /// The ONNX Runtime shared library; `ORT_DYLIB_PATH` when unset.
     #[serde(default)]
     pub onnxruntime: Option<PathBuf>,
@@ -135,7 +149,7 @@ pub struct EmbedderConfig {
 fn default_max_pixels() -> u64 {
     100_000_000
 }
-fn default_workers() -> usize {
+fn default_intra_threads() -> usize {
     1
 }
 fn default_queue() -> usize {
@@ -154,11 +168,20 @@ impl EmbedderConfig {
             detector,
             recognizer,
             max_pixels: default_max_pixels(),
-            workers: default_workers(),
-            intra_threads: 0,
+            workers: 0,
+            intra_threads: default_intra_threads(),
             queue: default_queue(),
-            reduced_decoding: false,
+            reference_mode: false,
+            min_face_px: 0,
             onnxruntime: None,
+        }
+    }
+
+    /// Worker threads to start: `workers`, or one per available core when 0.
+    pub fn worker_count(&self) -> usize {
+        match self.workers {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
         }
     }
 

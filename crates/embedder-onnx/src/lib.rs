@@ -6,6 +6,7 @@ mod align;
 pub mod config;
 mod decode;
 mod detector;
+pub mod floor;
 mod pipeline;
 mod recognizer;
 mod runtime;
@@ -16,7 +17,7 @@ use std::thread::JoinHandle;
 use async_trait::async_trait;
 use crossbeam_channel::{Sender, TrySendError};
 use facepass_domain::ports::{EmbedError, Embedder};
-use facepass_domain::{EmbeddingSpace, FaceAnalysis, ImageBytes, ModelId};
+use facepass_domain::{EmbeddingSpace, FaceAnalysis, ImageBytes, ImageKind, ModelId};
 use tokio::sync::oneshot;
 
 pub use config::{DetectorConfig, DetectorKind, EmbedderConfig, RecognizerConfig};
@@ -36,6 +37,7 @@ pub enum InitError {
 
 struct Job {
     image: ImageBytes,
+    kind: ImageKind,
     reply: oneshot::Sender<Result<FaceAnalysis, EmbedError>>,
 }
 
@@ -56,7 +58,7 @@ impl std::fmt::Debug for OnnxEmbedder {
 }
 
 impl OnnxEmbedder {
-    /// Loads the models on `config.workers` threads; returns once all are ready, or the first
+    /// Loads the models on `config.worker_count()` threads; returns once all are ready, or the first
     /// error.
     pub fn start(config: &EmbedderConfig) -> Result<Self, InitError> {
         let model = ModelId::parse(config.recognizer.id.clone())
@@ -68,7 +70,7 @@ impl OnnxEmbedder {
         let env = runtime::environment(config.onnxruntime.as_deref())?;
         let (jobs, queue) = crossbeam_channel::bounded::<Job>(config.queue.max(1));
         let mut workers = Vec::new();
-        for index in 0..config.workers.max(1) {
+        for index in 0..config.worker_count() {
             let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
             let (queue, config, space) = (queue.clone(), config.clone(), space.clone());
             let handle = std::thread::Builder::new()
@@ -86,7 +88,7 @@ impl OnnxEmbedder {
                     };
                     for job in queue {
                         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            pipeline.analyze(job.image.as_slice())
+                            pipeline.analyze(job.image.as_slice(), job.kind)
                         }))
                         .unwrap_or_else(|_| {
                             Err(EmbedError::Unexpected("the face pipeline panicked".into()))
@@ -112,8 +114,12 @@ impl OnnxEmbedder {
 
     /// Blocking variant of [`Embedder::analyze`] for command-line use: waits for a queue slot
     /// instead of answering `Overloaded`. Must not be called from an async context.
-    pub fn analyze_blocking(&self, image: ImageBytes) -> Result<FaceAnalysis, EmbedError> {
-        self.submit_blocking(image)?
+    pub fn analyze_blocking(
+        &self,
+        image: ImageBytes,
+        kind: ImageKind,
+    ) -> Result<FaceAnalysis, EmbedError> {
+        self.submit_blocking(image, kind)?
             .blocking_recv()
             .map_err(|_| worker_gone())?
     }
@@ -123,10 +129,11 @@ impl OnnxEmbedder {
     pub fn submit_blocking(
         &self,
         image: ImageBytes,
+        kind: ImageKind,
     ) -> Result<oneshot::Receiver<Result<FaceAnalysis, EmbedError>>, EmbedError> {
         let (reply, rx) = oneshot::channel();
         self.sender()?
-            .send(Job { image, reply })
+            .send(Job { image, kind, reply })
             .map_err(|_| worker_gone())?;
         Ok(rx)
     }
@@ -146,9 +153,13 @@ impl Embedder for OnnxEmbedder {
         self.space.clone()
     }
 
-    async fn analyze(&self, image: ImageBytes) -> Result<FaceAnalysis, EmbedError> {
+    async fn analyze(
+        &self,
+        image: ImageBytes,
+        kind: ImageKind,
+    ) -> Result<FaceAnalysis, EmbedError> {
         let (reply, rx) = oneshot::channel();
-        match self.sender()?.try_send(Job { image, reply }) {
+        match self.sender()?.try_send(Job { image, kind, reply }) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => return Err(EmbedError::Overloaded),
             Err(TrySendError::Disconnected(_)) => return Err(worker_gone()),

@@ -13,7 +13,7 @@ use crate::InitError;
 use crate::align::CROP;
 use crate::config::EmbedderConfig;
 use crate::decode::cv_err;
-use crate::runtime::{PixelNorm, load_session, ort_err, pack_nchw};
+use crate::runtime::{Canvas, PixelNorm, flush_denormals, load_session, ort_err, pack_nchw};
 
 pub(crate) struct Recognizer {
     session: Session,
@@ -63,6 +63,23 @@ impl Recognizer {
         })
     }
 
+    /// Runs the model alone on `faces` mid-grey crops, batched as `embed` batches them (the
+    /// compute floor: no alignment, packing or normalisation).
+    pub fn run_blank(&mut self, faces: usize) -> Result<(), EmbedError> {
+        let plane = 3 * CROP * CROP;
+        let mut left = faces;
+        while left > 0 {
+            let n = left.min(self.max_batch);
+            self.input.resize(plane * n, 0.0);
+            self.input.fill(0.0);
+            let tensor = TensorRef::from_array_view(([n, 3, CROP, CROP], self.input.as_slice()))
+                .map_err(ort_err)?;
+            flush_denormals(|| self.session.run(ort::inputs![tensor])).map_err(ort_err)?;
+            left -= n;
+        }
+        Ok(())
+    }
+
     /// Embeds aligned crops, `max_batch` at a time, preserving order.
     pub fn embed(&mut self, crops: &[Mat]) -> Result<Vec<Embedding>, EmbedError> {
         let plane = 3 * CROP * CROP;
@@ -74,7 +91,7 @@ impl Recognizer {
                     crop.data_bytes().map_err(cv_err)?,
                     CROP,
                     CROP,
-                    CROP,
+                    Canvas::square(CROP),
                     self.norm,
                     slot,
                 );
@@ -82,7 +99,8 @@ impl Recognizer {
             let tensor =
                 TensorRef::from_array_view(([chunk.len(), 3, CROP, CROP], self.input.as_slice()))
                     .map_err(ort_err)?;
-            let outputs = self.session.run(ort::inputs![tensor]).map_err(ort_err)?;
+            let outputs =
+                flush_denormals(|| self.session.run(ort::inputs![tensor])).map_err(ort_err)?;
             let (_, values) = outputs[0].try_extract_tensor::<f32>().map_err(ort_err)?;
             if values.len() != chunk.len() * self.space.dim {
                 return Err(EmbedError::Unexpected(format!(

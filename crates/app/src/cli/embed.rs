@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use facepass_domain::ports::EmbedError;
-use facepass_domain::{DetectedFace, FaceAnalysis};
+use facepass_domain::{DetectedFace, FaceAnalysis, ImageKind};
 use facepass_embedder_onnx::OnnxEmbedder;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -56,16 +56,17 @@ pub fn run(settings: Settings, args: EmbedArgs) -> anyhow::Result<()> {
     if let Some(dir) = args.models_dir {
         models.dir = dir;
     }
-    let embedder = OnnxEmbedder::start(&models.embedder_config()?)?;
+    let config = models.embedder_config()?;
+    let embedder = OnnxEmbedder::start(&config)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     // Keep a few images queued so reading files overlaps inference.
-    let depth = models.workers * 2;
+    let depth = config.worker_count() * 2;
     let mut in_flight: VecDeque<(PathBuf, Result<Pending, Value>)> = VecDeque::new();
     for file in args.files {
         let job = match std::fs::read(&file) {
             Ok(bytes) => embedder
-                .submit_blocking(bytes.into())
+                .submit_blocking(bytes.into(), ImageKind::Photo)
                 .map_err(|e| error_json(&e)),
             Err(e) => Err(json!({"code": "file_unreadable", "message": e.to_string()})),
         };

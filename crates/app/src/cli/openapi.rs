@@ -9,7 +9,8 @@ use facepass_domain::ports::{
     StoreError, StoreTotals, StoredFace, VectorStore,
 };
 use facepass_domain::{
-    DetectedFace, Embedding, EmbeddingSpace, FaceAnalysis, ImageBytes, PhotoId, PhotoKey, SessionId,
+    DetectedFace, Embedding, EmbeddingSpace, FaceAnalysis, ImageBytes, ImageKind, PhotoId,
+    PhotoKey, SessionId,
 };
 
 use crate::api::state::AppState;
@@ -53,7 +54,11 @@ impl Embedder for Offline {
         self.0.clone()
     }
 
-    async fn analyze(&self, _image: ImageBytes) -> Result<FaceAnalysis, EmbedError> {
+    async fn analyze(
+        &self,
+        _image: ImageBytes,
+        _kind: ImageKind,
+    ) -> Result<FaceAnalysis, EmbedError> {
         Err(EmbedError::Unavailable(OFFLINE.into()))
     }
 

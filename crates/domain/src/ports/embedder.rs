@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use crate::embedding::EmbeddingSpace;
-use crate::face::{FaceAnalysis, ImageBytes};
+use crate::face::{FaceAnalysis, ImageBytes, ImageKind};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EmbedError {
@@ -39,6 +39,8 @@ pub enum EmbedError {
 /// - undecodable bytes are [`EmbedError::InvalidImage`], oversized images
 ///   [`EmbedError::ImageTooLarge`] (checked before decoding pixels);
 /// - faces filling the whole frame (a tight selfie) are still found;
+/// - for an [`ImageKind::Selfie`], the largest face and every face whose size competes with
+///   it are found; much smaller background faces may be left out;
 /// - the call never blocks the async executor: CPU work runs elsewhere.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
@@ -46,7 +48,8 @@ pub trait Embedder: Send + Sync + 'static {
     /// The embedding space of everything this embedder returns.
     fn space(&self) -> EmbeddingSpace;
 
-    async fn analyze(&self, image: ImageBytes) -> Result<FaceAnalysis, EmbedError>;
+    async fn analyze(&self, image: ImageBytes, kind: ImageKind)
+    -> Result<FaceAnalysis, EmbedError>;
 
     /// Readiness: `Ok` while the models are loaded and inference can run, else
     /// [`EmbedError::Unavailable`]. Cheap: runs no inference.

@@ -196,7 +196,7 @@ mod tests {
             _ => Ok(b"face".to_vec().into()),
         });
         let mut embedder = MockEmbedder::new();
-        embedder.expect_analyze().returning(|bytes| {
+        embedder.expect_analyze().returning(|bytes, _| {
             Ok(analysis(if bytes.as_slice() == b"empty" {
                 vec![]
             } else {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::face::ImageBytes;
+use crate::face::{ImageBytes, ImageKind};
 use crate::ids::{PhotoId, PhotoKey, SessionId};
 use crate::ports::{
     EmbedError, Embedder, PhotoSource, PhotoSourceError, StoreError, StoredFace, VectorStore,
@@ -97,7 +97,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> IndexPhoto<E, S, P> {
             });
         }
         let bytes: ImageBytes = self.photos.fetch(&request.key).await?;
-        let analysis = self.embedder.analyze(bytes).await?;
+        let analysis = self.embedder.analyze(bytes, ImageKind::Photo).await?;
         let faces = self
             .store
             .replace_photo(&request.session, &request.photo, analysis.faces)
@@ -160,7 +160,7 @@ mod tests {
         embedder
             .expect_analyze()
             .times(1)
-            .returning(|_| Ok(analysis(vec![face(50.0, 0), face(40.0, 1)])));
+            .returning(|_, _| Ok(analysis(vec![face(50.0, 0), face(40.0, 1)])));
 
         let out = IndexPhoto::new(Arc::new(embedder), Arc::new(store), Arc::new(photos))
             .execute(&request(false))
@@ -214,7 +214,7 @@ mod tests {
         embedder
             .expect_analyze()
             .times(1)
-            .returning(|_| Ok(analysis(vec![])));
+            .returning(|_, _| Ok(analysis(vec![])));
 
         let out = IndexPhoto::new(Arc::new(embedder), Arc::new(store), Arc::new(photos))
             .execute(&request(true))
@@ -266,7 +266,7 @@ mod tests {
             let mut embedder = MockEmbedder::new();
             embedder
                 .expect_analyze()
-                .returning(move |_| embed.clone().map(|()| analysis(vec![])));
+                .returning(move |_, _| embed.clone().map(|()| analysis(vec![])));
 
             let err = IndexPhoto::new(Arc::new(embedder), Arc::new(store), Arc::new(photos))
                 .execute(&request(false))

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::calibration::SimilarityCalibration;
 use crate::embedding::Threshold;
-use crate::face::{BoundingBox, DetectedFace, ImageBytes};
+use crate::face::{BoundingBox, DetectedFace, ImageBytes, ImageKind};
 use crate::ids::{PhotoId, SessionId};
 use crate::ports::{EmbedError, Embedder, StoreError, StoredFace, VectorStore};
 
@@ -128,7 +128,10 @@ impl<E: Embedder, S: VectorStore> SearchBySelfie<E, S> {
         &self,
         request: SelfieSearchRequest,
     ) -> Result<SelfieSearch, SearchSelfieError> {
-        let analysis = self.embedder.analyze(request.selfie).await?;
+        let analysis = self
+            .embedder
+            .analyze(request.selfie, ImageKind::Selfie)
+            .await?;
         let face = self.pick_face(analysis.faces)?;
         // Similarity is monotone in cosine, so the threshold becomes a cosine bound that the
         // store can filter on exactly. Clamp the infinities of thresholds 0 and 1.
@@ -209,7 +212,8 @@ mod tests {
         let mut embedder = MockEmbedder::new();
         embedder
             .expect_analyze()
-            .return_once(move |_| Ok(analysis(faces)));
+            .withf(|_, kind| *kind == ImageKind::Selfie)
+            .return_once(move |_, _| Ok(analysis(faces)));
         embedder
     }
 

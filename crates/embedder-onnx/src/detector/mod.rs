@@ -15,7 +15,7 @@ use ort::value::TensorRef;
 use crate::InitError;
 use crate::config::{DetectorConfig, DetectorKind, EmbedderConfig};
 use crate::decode::cv_err;
-use crate::runtime::{PixelNorm, ort_err, pack_nchw};
+use crate::runtime::{Canvas, PixelNorm, flush_denormals, ort_err, pack_nchw};
 
 /// One raw detection: corners, score and 5 landmarks, in input-image pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -53,6 +53,16 @@ pub(crate) enum Detector {
     Yunet(yunet::Yunet),
 }
 
+/// How large the detector input is for one pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct InputSize {
+    /// The letterbox's long side.
+    pub long_side: usize,
+    /// The input follows the image's aspect ratio (rounded up to the model's stride) instead
+    /// of a `long_side` square: a 3:2 photo runs at 640x448, a third fewer pixels than 640x640.
+    pub fit_aspect: bool,
+}
+
 impl Detector {
     pub fn load(env: &Environment, config: &EmbedderConfig) -> Result<Self, InitError> {
         let det: &DetectorConfig = &config.detector;
@@ -64,13 +74,42 @@ impl Detector {
         })
     }
 
-    /// Detects faces in a BGR image; coordinates are in that image's pixels.
-    pub fn detect(&mut self, image: &Mat) -> Result<Vec<Detection>, EmbedError> {
-        let side = match self {
-            Detector::Scrfd(d) => d.side,
-            Detector::Yunet(d) => d.side,
+    /// The letterboxed input of one detector pass over `image`, packed as the model takes it.
+    pub fn prepare(&self, image: &Mat, size: InputSize) -> Result<(Canvas, Vec<f32>), EmbedError> {
+        let boxed = Letterbox::new(image, size)?;
+        let norm = match self {
+            Detector::Scrfd(_) => scrfd::NORM,
+            Detector::Yunet(_) => yunet::NORM,
         };
-        let boxed = Letterbox::new(image, side)?;
+        let mut input = vec![0.0; 3 * boxed.canvas.area()];
+        let bytes = boxed.pixels.data_bytes().map_err(cv_err)?;
+        pack_nchw(
+            bytes,
+            boxed.width,
+            boxed.height,
+            boxed.canvas,
+            norm,
+            &mut input,
+        );
+        Ok((boxed.canvas, input))
+    }
+
+    /// Runs the model alone on a prepared input (the compute floor: no decoding, no packing,
+    /// no output decoding).
+    pub fn run_prepared(&mut self, canvas: Canvas, input: &[f32]) -> Result<(), EmbedError> {
+        let session = match self {
+            Detector::Scrfd(d) => &mut d.session,
+            Detector::Yunet(d) => &mut d.session,
+        };
+        let tensor = TensorRef::from_array_view(([1usize, 3, canvas.height, canvas.width], input))
+            .map_err(ort_err)?;
+        flush_denormals(|| session.run(ort::inputs![tensor])).map_err(ort_err)?;
+        Ok(())
+    }
+
+    /// Detects faces in a BGR image; coordinates are in that image's pixels.
+    pub fn detect(&mut self, image: &Mat, size: InputSize) -> Result<Vec<Detection>, EmbedError> {
+        let boxed = Letterbox::new(image, size)?;
         let mut found = match self {
             Detector::Scrfd(d) => d.run(&boxed)?,
             Detector::Yunet(d) => d.run(&boxed)?,
@@ -83,23 +122,36 @@ impl Detector {
     }
 }
 
-/// The image resized (aspect kept) to fit a `side`x`side` square, for the top-left corner.
+/// Every detector's coarsest stride: dynamic input sides are multiples of it.
+const MAX_STRIDE: usize = 32;
+
+/// The image resized (aspect kept) to fit the detector input, in its top-left corner.
 pub(crate) struct Letterbox {
     pub pixels: Mat,
     pub width: usize,
     pub height: usize,
-    /// Side of the square model input.
-    pub side: usize,
+    /// Size of the model input.
+    pub canvas: Canvas,
     pub scale: f32,
 }
 
 impl Letterbox {
-    fn new(image: &Mat, side: usize) -> Result<Self, EmbedError> {
+    fn new(image: &Mat, size: InputSize) -> Result<Self, EmbedError> {
+        let side = size.long_side;
         let (w, h) = (image.cols() as f64, image.rows() as f64);
         let scale = (side as f64 / h).min(side as f64 / w);
         // Python's round() (ties to even), as the reference pipeline uses.
         let nw = ((w * scale).round_ties_even() as i32).clamp(1, side as i32);
         let nh = ((h * scale).round_ties_even() as i32).clamp(1, side as i32);
+        let canvas = if size.fit_aspect {
+            let up = |v: i32| (v as usize).div_ceil(MAX_STRIDE) * MAX_STRIDE;
+            Canvas {
+                width: up(nw),
+                height: up(nh),
+            }
+        } else {
+            Canvas::square(side)
+        };
         let mut pixels = Mat::default();
         imgproc::resize(
             image,
@@ -114,25 +166,29 @@ impl Letterbox {
             pixels,
             width: nw as usize,
             height: nh as usize,
-            side,
+            canvas,
             scale: scale as f32,
         })
     }
 
-    /// Packs the pixels into the top-left of the square `input` (1x3xSxS, the rest black)
+    /// Packs the pixels into the top-left of the `input` buffer (1x3xHxW, the rest black)
     /// and runs the detector `session` on it.
     pub fn infer<'s>(
         &self,
         session: &'s mut Session,
-        input: &mut [f32],
+        input: &mut Vec<f32>,
         norm: PixelNorm,
     ) -> Result<SessionOutputs<'s>, EmbedError> {
-        let side = self.side;
+        let canvas = self.canvas;
+        input.resize(3 * canvas.area(), 0.0);
         let bytes = self.pixels.data_bytes().map_err(cv_err)?;
-        pack_nchw(bytes, self.width, self.height, side, norm, input);
-        let tensor =
-            TensorRef::from_array_view(([1usize, 3, side, side], &*input)).map_err(ort_err)?;
-        session.run(ort::inputs![tensor]).map_err(ort_err)
+        pack_nchw(bytes, self.width, self.height, canvas, norm, input);
+        let tensor = TensorRef::from_array_view((
+            [1usize, 3, canvas.height, canvas.width],
+            input.as_slice(),
+        ))
+        .map_err(ort_err)?;
+        flush_denormals(|| session.run(ort::inputs![tensor])).map_err(ort_err)
     }
 }
 

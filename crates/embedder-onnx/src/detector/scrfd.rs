@@ -11,15 +11,14 @@ use crate::runtime::{PixelNorm, ort_err};
 
 const STRIDES: [usize; 3] = [8, 16, 32];
 const ANCHORS: usize = 2;
-const NORM: PixelNorm = PixelNorm {
+pub(super) const NORM: PixelNorm = PixelNorm {
     rgb: true,
     mean: 127.5,
     std: 128.0,
 };
 
 pub(crate) struct Scrfd {
-    session: Session,
-    pub side: usize,
+    pub(super) session: Session,
     score_threshold: f32,
     nms_threshold: f32,
     input: Vec<f32>,
@@ -36,18 +35,16 @@ impl Scrfd {
                 ),
             });
         }
-        let side = config.input_size as usize;
         Ok(Self {
             session,
-            side,
             score_threshold: config.score_threshold,
             nms_threshold: config.nms_threshold,
-            input: vec![0.0; 3 * side * side],
+            input: Vec::new(),
         })
     }
 
     pub fn run(&mut self, boxed: &Letterbox) -> Result<Vec<Detection>, EmbedError> {
-        let side = self.side;
+        let canvas = boxed.canvas;
         let outputs = boxed.infer(&mut self.session, &mut self.input, NORM)?;
         let mut found = Vec::new();
         for (level, &stride) in STRIDES.iter().enumerate() {
@@ -60,8 +57,8 @@ impl Scrfd {
             let (_, kps) = outputs[level + 6]
                 .try_extract_tensor::<f32>()
                 .map_err(ort_err)?;
-            let cells = side / stride;
-            let expected = cells * cells * ANCHORS;
+            let cols = canvas.width / stride;
+            let expected = cols * (canvas.height / stride) * ANCHORS;
             if scores.len() != expected || boxes.len() != expected * 4 || kps.len() != expected * 10
             {
                 return Err(EmbedError::Unexpected(format!(
@@ -74,7 +71,7 @@ impl Scrfd {
                     continue;
                 }
                 let cell = i / ANCHORS;
-                let (cx, cy) = ((cell % cells) as f32 * s, (cell / cells) as f32 * s);
+                let (cx, cy) = ((cell % cols) as f32 * s, (cell / cols) as f32 * s);
                 let b = &boxes[i * 4..i * 4 + 4];
                 let k = &kps[i * 10..i * 10 + 10];
                 let mut landmarks = [[0.0; 2]; 5];

@@ -10,15 +10,14 @@ use crate::config::DetectorConfig;
 use crate::runtime::{PixelNorm, ort_err};
 
 const STRIDES: [usize; 3] = [8, 16, 32];
-const NORM: PixelNorm = PixelNorm {
+pub(super) const NORM: PixelNorm = PixelNorm {
     rgb: false,
     mean: 0.0,
     std: 1.0,
 };
 
 pub(crate) struct Yunet {
-    session: Session,
-    pub side: usize,
+    pub(super) session: Session,
     score_threshold: f32,
     nms_threshold: f32,
     input: Vec<f32>,
@@ -44,19 +43,17 @@ impl Yunet {
                 outputs[level][slot] = find(format!("{kind}_{stride}"))?;
             }
         }
-        let side = config.input_size as usize;
         Ok(Self {
             session,
-            side,
             score_threshold: config.score_threshold,
             nms_threshold: config.nms_threshold,
-            input: vec![0.0; 3 * side * side],
+            input: Vec::new(),
             outputs,
         })
     }
 
     pub fn run(&mut self, boxed: &Letterbox) -> Result<Vec<Detection>, EmbedError> {
-        let side = self.side;
+        let canvas = boxed.canvas;
         let results = boxed.infer(&mut self.session, &mut self.input, NORM)?;
         let mut found = Vec::new();
         for (level, &stride) in STRIDES.iter().enumerate() {
@@ -65,8 +62,8 @@ impl Yunet {
             let (_, obj) = results[oi].try_extract_tensor::<f32>().map_err(ort_err)?;
             let (_, bbox) = results[bi].try_extract_tensor::<f32>().map_err(ort_err)?;
             let (_, kps) = results[ki].try_extract_tensor::<f32>().map_err(ort_err)?;
-            let cols = side / stride;
-            let n = cols * cols;
+            let cols = canvas.width / stride;
+            let n = cols * (canvas.height / stride);
             if cls.len() != n || obj.len() != n || bbox.len() != n * 4 || kps.len() != n * 10 {
                 return Err(EmbedError::Unexpected(format!(
                     "YuNet stride {stride}: unexpected output sizes"

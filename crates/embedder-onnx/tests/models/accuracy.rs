@@ -9,18 +9,18 @@ use facepass_embedder_onnx::OnnxEmbedder;
 use crate::support::{analyze, config, dot, labels, read_face};
 
 #[test]
-fn primary_pipeline_finds_exactly_the_expected_faces_and_separates_identities() {
+fn default_pipeline_finds_exactly_the_expected_faces_and_separates_identities() {
     check_accuracy(false);
 }
 
 #[test]
-fn reduced_decoding_keeps_the_same_accuracy() {
+fn reference_mode_has_the_same_accuracy() {
     check_accuracy(true);
 }
 
-fn check_accuracy(reduced_decoding: bool) {
+fn check_accuracy(reference_mode: bool) {
     let mut cfg = config("det_2.5g", "fr_feature");
-    cfg.reduced_decoding = reduced_decoding;
+    cfg.reference_mode = reference_mode;
     let embedder = OnnxEmbedder::start(&cfg).expect("embedder starts");
     let threshold = cfg.recognizer.threshold;
     let mut singles: Vec<(String, Vec<f32>)> = Vec::new();
@@ -91,7 +91,7 @@ fn check_accuracy(reduced_decoding: bool) {
     let min_same = same.iter().copied().fold(f32::INFINITY, f32::min);
     let max_diff = diff.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     println!(
-        "det_2.5g+fr_feature (reduced decoding: {reduced_decoding}) on DEV: {} single photos; same pairs n={} min={min_same:.3}; \
+        "det_2.5g+fr_feature (reference mode: {reference_mode}) on DEV: {} single photos; same pairs n={} min={min_same:.3}; \
          different pairs n={} max={max_diff:.3}; at threshold {threshold}: TPR={tpr:.4} TNR={tnr:.4} \
          balanced accuracy={balanced:.4}",
         singles.len(),

@@ -1,6 +1,7 @@
 //! Decoding edge cases on real photos: EXIF orientation, reduced decoding of very large
 //! JPEGs, the pixel limit, tight crops.
 
+use facepass_domain::ImageKind;
 use facepass_domain::ports::EmbedError;
 use facepass_embedder_onnx::OnnxEmbedder;
 use opencv::core::{self, Mat, Size, Vector};
@@ -86,10 +87,10 @@ fn a_huge_jpeg_is_decoded_reduced_without_losing_its_faces() {
     )
     .unwrap();
     let bytes = encode_jpeg(&big, 92);
-    let mut reduced_config = config("det_2.5g", "fr_feature");
-    reduced_config.reduced_decoding = true;
-    let reduced = OnnxEmbedder::start(&reduced_config).unwrap();
-    let full = embedder("det_2.5g", "fr_feature");
+    let reduced = embedder("det_2.5g", "fr_feature");
+    let mut reference_config = config("det_2.5g", "fr_feature");
+    reference_config.reference_mode = true;
+    let full = OnnxEmbedder::start(&reference_config).unwrap();
 
     let fast = analyze(&reduced, bytes.clone()).unwrap();
     let slow = analyze(&full, bytes).unwrap();
@@ -176,7 +177,7 @@ async fn a_full_queue_answers_overloaded_instead_of_waiting() {
     let calls: Vec<_> = (0..6)
         .map(|_| {
             let (embedder, photo) = (embedder.clone(), photo.clone());
-            tokio::spawn(async move { embedder.analyze(photo).await })
+            tokio::spawn(async move { embedder.analyze(photo, ImageKind::Photo).await })
         })
         .collect();
     let mut results = Vec::new();

@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use facepass_domain::FaceAnalysis;
 use facepass_domain::ports::EmbedError;
+use facepass_domain::{FaceAnalysis, ImageKind};
 use facepass_embedder_onnx::{DetectorConfig, EmbedderConfig, OnnxEmbedder, RecognizerConfig};
 
 pub fn fixtures() -> PathBuf {
@@ -63,7 +63,7 @@ pub fn embedder(detector: &str, recognizer: &str) -> OnnxEmbedder {
 }
 
 pub fn analyze(embedder: &OnnxEmbedder, bytes: Vec<u8>) -> Result<FaceAnalysis, EmbedError> {
-    embedder.analyze_blocking(bytes.into())
+    embedder.analyze_blocking(bytes.into(), ImageKind::Photo)
 }
 
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {

@@ -5,6 +5,8 @@
 //!   whole test suite: the same command on a laptop and in CI.
 //! - `migrate up|down|status`: the storage schema, through `facepass migrate`.
 //! - `services up|down|env|status`: local PostgreSQL+pgvector and S3 (scripts/services.sh).
+//! - `bench`: indexing throughput of FacePass, InsightFace (the anchor) and the compute floor
+//!   on a generated camera-size corpus (see `bench.rs`).
 //! - `codegen [--check]`: the OpenAPI document (`openapi/`) and the Python client generated
 //!   from it (`clients/python/`); `--check` fails when either is stale.
 
@@ -13,6 +15,7 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 
+mod bench;
 mod codegen;
 
 fn main() -> anyhow::Result<()> {
@@ -27,6 +30,10 @@ fn main() -> anyhow::Result<()> {
             run(facepass("serve").args(&args[1..]))
         }
         Some("lint-docker") => lint_docker(),
+        Some("bench") => {
+            bootstrap(&root)?;
+            bench::run_bench(&root)
+        }
         Some("migrate") => run(facepass("migrate").args(&args[1..])),
         Some("codegen") => codegen::run(&root, args.get(1).map(String::as_str) == Some("--check")),
         Some("services") => run(Command::new("bash")
@@ -34,7 +41,7 @@ fn main() -> anyhow::Result<()> {
             .args(&args[1..])),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\ntasks:\n  serve      bootstrap, then run the service (facepass serve) on its embedded defaults\n  bootstrap  install system libraries, ONNX Runtime and Python tools\n  test       bootstrap, then fmt check, clippy, codegen --check and every test\n  lint-docker  hadolint docker/Dockerfile, validate docker/docker-compose.yml\n  codegen    write openapi/openapi.json and clients/python (--check: fail when stale)\n  migrate    up|down|status of the storage schema\n  services   up|down|env|status of the local PostgreSQL+pgvector and S3"
+                "usage: cargo xtask <task>\n\ntasks:\n  serve      bootstrap, then run the service (facepass serve) on its embedded defaults\n  bootstrap  install system libraries, ONNX Runtime and Python tools\n  test       bootstrap, then fmt check, clippy, codegen --check and every test\n  bench      indexing photos/s: FacePass vs InsightFace vs the compute floor\n  lint-docker  hadolint docker/Dockerfile, validate docker/docker-compose.yml\n  codegen    write openapi/openapi.json and clients/python (--check: fail when stale)\n  migrate    up|down|status of the storage schema\n  services   up|down|env|status of the local PostgreSQL+pgvector and S3"
             );
             bail!("unknown or missing task")
         }

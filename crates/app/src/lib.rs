@@ -6,5 +6,6 @@ pub mod api;
 pub mod cli;
 pub mod embedder;
 pub mod metrics;
+pub mod process;
 pub mod settings;
 pub mod startup;

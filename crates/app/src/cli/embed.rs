@@ -1,5 +1,6 @@
 //! `facepass embed FILE...`: run the face pipeline on local files and print one JSON object
-//! per file and line (faces with boxes, landmarks, scores and embeddings, or an error).
+//! per file and line (faces with boxes, landmarks, scores and embeddings, or an error), or
+//! with `--summary` one line of throughput figures (what `cargo xtask bench` reads).
 
 use std::collections::VecDeque;
 use std::io::Write;
@@ -11,6 +12,7 @@ use facepass_embedder_onnx::OnnxEmbedder;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
+use crate::process;
 use crate::settings::Settings;
 
 #[derive(Debug, clap::Args)]
@@ -30,6 +32,22 @@ pub struct EmbedArgs {
     /// Add per-stage timings (decode, detect, align+embed) in milliseconds.
     #[arg(long)]
     pub timings: bool,
+    /// Print no per-file lines: a progress bar on stderr, then one JSON line with photos,
+    /// faces, errors, seconds, photos/s, CPU seconds and peak RSS, timed from the first file
+    /// read to the last result (model loading excluded).
+    #[arg(long)]
+    pub summary: bool,
+    /// Treat the images as query selfies (the search path: a coarse detector pass first).
+    #[arg(long)]
+    pub selfie: bool,
+}
+
+/// What a `--summary` run counts.
+#[derive(Debug, Default)]
+struct Tally {
+    photos: usize,
+    faces: usize,
+    errors: usize,
 }
 
 /// Stable machine-readable code of an embedder error.
@@ -63,20 +81,47 @@ pub fn run(settings: Settings, args: EmbedArgs) -> anyhow::Result<()> {
     // Keep a few images queued so reading files overlaps inference.
     let depth = config.worker_count() * 2;
     let mut in_flight: VecDeque<(PathBuf, Result<Pending, Value>)> = VecDeque::new();
+    let mut tally = args.summary.then(Tally::default);
+    let kind = match args.selfie {
+        true => ImageKind::Selfie,
+        false => ImageKind::Photo,
+    };
+    let bar = match args.summary {
+        true => indicatif::ProgressBar::new(args.files.len() as u64),
+        false => indicatif::ProgressBar::hidden(),
+    };
+    let (started, cpu_before) = (std::time::Instant::now(), process::cpu_seconds());
     for file in args.files {
         let job = match std::fs::read(&file) {
             Ok(bytes) => embedder
-                .submit_blocking(bytes.into(), ImageKind::Photo)
+                .submit_blocking(bytes.into(), kind)
                 .map_err(|e| error_json(&e)),
             Err(e) => Err(json!({"code": "file_unreadable", "message": e.to_string()})),
         };
         in_flight.push_back((file, job));
         while in_flight.len() > depth {
-            print_next(&mut out, &mut in_flight, args.timings)?;
+            print_next(&mut out, &mut in_flight, args.timings, tally.as_mut())?;
+            bar.inc(1);
         }
     }
     while !in_flight.is_empty() {
-        print_next(&mut out, &mut in_flight, args.timings)?;
+        print_next(&mut out, &mut in_flight, args.timings, tally.as_mut())?;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    if let Some(tally) = tally {
+        let seconds = started.elapsed().as_secs_f64();
+        let line = json!({
+            "photos": tally.photos,
+            "faces": tally.faces,
+            "errors": tally.errors,
+            "seconds": seconds,
+            "photos_per_s": tally.photos as f64 / seconds,
+            "cpu_seconds": process::cpu_seconds() - cpu_before,
+            "peak_rss_mb": process::peak_rss_mb(),
+            "workers": config.worker_count(),
+        });
+        writeln!(out, "{line}")?;
     }
     Ok(())
 }
@@ -85,6 +130,7 @@ fn print_next(
     out: &mut impl Write,
     in_flight: &mut VecDeque<(PathBuf, Result<Pending, Value>)>,
     timings: bool,
+    tally: Option<&mut Tally>,
 ) -> anyhow::Result<()> {
     let Some((file, job)) = in_flight.pop_front() else {
         return Ok(());
@@ -95,6 +141,14 @@ fn print_next(
             .unwrap_or_else(|_| Err(EmbedError::Unavailable("inference worker stopped".into())))
             .map_err(|e| error_json(&e))
     });
+    if let Some(tally) = tally {
+        tally.photos += 1;
+        match &result {
+            Ok(analysis) => tally.faces += analysis.faces.len(),
+            Err(_) => tally.errors += 1,
+        }
+        return Ok(());
+    }
     let line = match result {
         Ok(analysis) => {
             let mut line = json!({

@@ -1,0 +1,37 @@
+//! The compute floor of a set of photos: ONNX Runtime alone on exactly the detector and
+//! recognizer calls the default pipeline makes for them (see `facepass_embedder_onnx::floor`),
+//! printed as one JSON line. `cargo xtask bench` runs it beside FacePass and the anchor.
+//!
+//!     cargo run --release -p facepass-embedder-onnx --example compute_floor -- PHOTO...
+//!
+//! Models from `FACEPASS_MODELS` (default `../shared/fixtures/models`), det_2.5g + fr_feature,
+//! the embedder's default workers and threads.
+
+use std::path::PathBuf;
+
+use facepass_embedder_onnx::{DetectorConfig, EmbedderConfig, RecognizerConfig, floor};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let models = std::env::var_os("FACEPASS_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("../shared/fixtures/models"));
+    let config = EmbedderConfig::new(
+        models,
+        DetectorConfig::preset("det_2.5g").ok_or("preset")?,
+        RecognizerConfig::preset("fr_feature").ok_or("preset")?,
+    );
+    let photos = std::env::args()
+        .skip(1)
+        .map(std::fs::read)
+        .collect::<Result<Vec<_>, _>>()?;
+    let floor = floor::measure(&config, &photos)?;
+    println!(
+        "{{\"photos\": {}, \"faces\": {}, \"seconds\": {:.4}, \"photos_per_s\": {:.3}, \"workers\": {}}}",
+        floor.photos,
+        floor.faces,
+        floor.elapsed.as_secs_f64(),
+        floor.photos_per_second(),
+        floor.workers
+    );
+    Ok(())
+}

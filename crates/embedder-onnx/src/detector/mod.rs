@@ -81,16 +81,8 @@ impl Detector {
             Detector::Scrfd(_) => scrfd::NORM,
             Detector::Yunet(_) => yunet::NORM,
         };
-        let mut input = vec![0.0; 3 * boxed.canvas.area()];
-        let bytes = boxed.pixels.data_bytes().map_err(cv_err)?;
-        pack_nchw(
-            bytes,
-            boxed.width,
-            boxed.height,
-            boxed.canvas,
-            norm,
-            &mut input,
-        );
+        let mut input = Vec::new();
+        boxed.pack(&mut input, norm)?;
         Ok((boxed.canvas, input))
     }
 
@@ -101,9 +93,7 @@ impl Detector {
             Detector::Scrfd(d) => &mut d.session,
             Detector::Yunet(d) => &mut d.session,
         };
-        let tensor = TensorRef::from_array_view(([1usize, 3, canvas.height, canvas.width], input))
-            .map_err(ort_err)?;
-        flush_denormals(|| session.run(ort::inputs![tensor])).map_err(ort_err)?;
+        run(session, canvas, input)?;
         Ok(())
     }
 
@@ -171,25 +161,35 @@ impl Letterbox {
         })
     }
 
-    /// Packs the pixels into the top-left of the `input` buffer (1x3xHxW, the rest black)
-    /// and runs the detector `session` on it.
+    /// Packs the pixels into the top-left of `input` (resized to 1x3xHxW; the rest black).
+    fn pack(&self, input: &mut Vec<f32>, norm: PixelNorm) -> Result<(), EmbedError> {
+        input.resize(3 * self.canvas.area(), 0.0);
+        let bytes = self.pixels.data_bytes().map_err(cv_err)?;
+        pack_nchw(bytes, self.width, self.height, self.canvas, norm, input);
+        Ok(())
+    }
+
+    /// Packs the pixels into `input` and runs the detector `session` on it.
     pub fn infer<'s>(
         &self,
         session: &'s mut Session,
         input: &mut Vec<f32>,
         norm: PixelNorm,
     ) -> Result<SessionOutputs<'s>, EmbedError> {
-        let canvas = self.canvas;
-        input.resize(3 * canvas.area(), 0.0);
-        let bytes = self.pixels.data_bytes().map_err(cv_err)?;
-        pack_nchw(bytes, self.width, self.height, canvas, norm, input);
-        let tensor = TensorRef::from_array_view((
-            [1usize, 3, canvas.height, canvas.width],
-            input.as_slice(),
-        ))
-        .map_err(ort_err)?;
-        flush_denormals(|| session.run(ort::inputs![tensor])).map_err(ort_err)
+        self.pack(input, norm)?;
+        run(session, self.canvas, input)
     }
+}
+
+/// One detector call on a packed 1x3xHxW input, subnormals flushed.
+fn run<'s>(
+    session: &'s mut Session,
+    canvas: Canvas,
+    input: &[f32],
+) -> Result<SessionOutputs<'s>, EmbedError> {
+    let tensor = TensorRef::from_array_view(([1usize, 3, canvas.height, canvas.width], input))
+        .map_err(ort_err)?;
+    flush_denormals(|| session.run(ort::inputs![tensor])).map_err(ort_err)
 }
 
 /// Greedy non-maximum suppression, the same arithmetic as InsightFace's (`+1` pixel areas).

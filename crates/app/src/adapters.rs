@@ -37,6 +37,7 @@ impl Store {
                 let options = PgOptions {
                     max_connections: storage.max_connections,
                     migrate: storage.migrate,
+                    search_cache_bytes: storage.search_cache_mb << 20,
                     ..PgOptions::default()
                 };
                 Self::Postgres(PgVectorStore::open(url, space, &options).await?)

@@ -114,6 +114,9 @@ pub struct StorageSettings {
     pub migrate: bool,
     /// Postgres connection pool size.
     pub max_connections: u32,
+    /// Postgres: memory (MiB) for the search cache across sessions, about 0.7 MiB per 1,000
+    /// faces at 512-d; 0 turns it off (every search scans the session in SQL).
+    pub search_cache_mb: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -268,6 +271,7 @@ impl Settings {
             .set_default("storage.url", "var/facepass.db")?
             .set_default("storage.migrate", true)?
             .set_default("storage.max_connections", 10)?
+            .set_default("storage.search_cache_mb", 256)?
             .set_default("photos.backend", "fs")?
             .set_default("photos.root", "var/photos")?
             .set_default("photos.bucket", "")?

@@ -232,36 +232,30 @@ impl Rng {
     }
 }
 
-pub async fn search_equals_brute_force_on_random_data(store: &impl VectorStore) {
-    let mut rng = Rng(0x5EED_F00D_1234_5678);
-    let s = sid("rand");
-    let mut gallery: Vec<(String, Vec<Embedding>)> = Vec::new();
-    for i in 0..60 {
-        let photo = format!("photo-{:03}", (i * 37) % 101);
-        let faces: Vec<Embedding> = (0..rng.next() % 5).map(|_| rng.vector()).collect();
-        store
-            .replace_photo(
-                &s,
-                &pid(&photo),
-                faces.iter().cloned().map(|e| face(e, 0.0)).collect(),
-            )
-            .await
-            .unwrap();
-        gallery.push((photo, faces));
-    }
-    // Noise in another session must never show up.
-    store
-        .replace_photo(
-            &sid("noise"),
-            &pid("photo-000"),
-            vec![face(rng.vector(), 0.0)],
-        )
-        .await
-        .unwrap();
-
+/// Searches `checks` random queries and compares each with a brute-force scan of `gallery`.
+async fn assert_brute_force(
+    store: &impl VectorStore,
+    s: &SessionId,
+    gallery: &std::collections::BTreeMap<String, Vec<Embedding>>,
+    rng: &mut Rng,
+    checks: usize,
+) {
     let mut checked = 0;
-    while checked < 25 {
-        let query = rng.vector();
+    while checked < checks {
+        // Half the queries near a stored face, so that thresholds fall among real matches.
+        let stored: Vec<&Embedding> = gallery.values().flatten().collect();
+        let query = if checked % 2 == 0 && !stored.is_empty() {
+            let base = stored[(rng.next() % stored.len() as u64) as usize].as_slice();
+            let noise = rng.vector();
+            let mixed = base
+                .iter()
+                .zip(noise.as_slice())
+                .map(|(b, n)| b + 0.5 * n)
+                .collect();
+            Embedding::normalise(&space(), mixed).expect("non-zero")
+        } else {
+            rng.vector()
+        };
         let threshold = rng.unit() * 1.2 - 0.6;
         let limit = 1 + (rng.next() % 40) as usize;
         let mut expected: Vec<(String, f32)> = gallery
@@ -284,7 +278,7 @@ pub async fn search_equals_brute_force_on_random_data(store: &impl VectorStore) 
         expected.retain(|(_, c)| *c >= threshold);
         expected.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
 
-        let hits = store.search(&s, &query, threshold, limit).await.unwrap();
+        let hits = store.search(s, &query, threshold, limit).await.unwrap();
 
         assert_eq!(hits.total_matches, expected.len() as u64);
         let got: Vec<&str> = hits.matches.iter().map(|m| m.photo_id.as_str()).collect();
@@ -299,6 +293,87 @@ pub async fn search_equals_brute_force_on_random_data(store: &impl VectorStore) 
         }
         checked += 1;
     }
+}
+
+/// Search equals a brute-force scan, on a fresh session and after every kind of write
+/// between searches (so that any search cache must follow the writes exactly).
+pub async fn search_equals_brute_force_on_random_data(store: &impl VectorStore) {
+    let mut rng = Rng(0x5EED_F00D_1234_5678);
+    let s = sid("rand");
+    let mut gallery = std::collections::BTreeMap::new();
+    for i in 0..60 {
+        let photo = format!("photo-{:03}", (i * 37) % 101);
+        let faces: Vec<Embedding> = (0..rng.next() % 5).map(|_| rng.vector()).collect();
+        store
+            .replace_photo(
+                &s,
+                &pid(&photo),
+                faces.iter().cloned().map(|e| face(e, 0.0)).collect(),
+            )
+            .await
+            .unwrap();
+        gallery.insert(photo, faces);
+    }
+    // Noise in another session must never show up.
+    store
+        .replace_photo(
+            &sid("noise"),
+            &pid("photo-000"),
+            vec![face(rng.vector(), 0.0)],
+        )
+        .await
+        .unwrap();
+    assert_brute_force(store, &s, &gallery, &mut rng, 25).await;
+
+    for round in 0..40u64 {
+        let photo = format!("photo-{:03}", rng.next() % 120);
+        match round % 4 {
+            // Index or re-index with 0..=4 faces.
+            0 | 1 => {
+                let faces: Vec<Embedding> = (0..rng.next() % 5).map(|_| rng.vector()).collect();
+                store
+                    .replace_photo(
+                        &s,
+                        &pid(&photo),
+                        faces.iter().cloned().map(|e| face(e, 0.0)).collect(),
+                    )
+                    .await
+                    .unwrap();
+                gallery.insert(photo, faces);
+            }
+            2 => {
+                store.delete_photo(&s, &pid(&photo)).await.unwrap();
+                gallery.remove(&photo);
+            }
+            // Writes to another session change nothing here.
+            _ => {
+                store
+                    .replace_photo(&sid("noise"), &pid(&photo), vec![face(rng.vector(), 0.0)])
+                    .await
+                    .unwrap();
+            }
+        }
+        assert_brute_force(store, &s, &gallery, &mut rng, 2).await;
+    }
+
+    // A deleted session re-created under the same id holds only its new photos.
+    store.delete_session(&s).await.unwrap();
+    gallery.clear();
+    assert_brute_force(store, &s, &gallery, &mut rng, 2).await;
+    for i in 0..5 {
+        let faces = vec![rng.vector(), rng.vector()];
+        let photo = format!("again-{i}");
+        store
+            .replace_photo(
+                &s,
+                &pid(&photo),
+                faces.iter().cloned().map(|e| face(e, 0.0)).collect(),
+            )
+            .await
+            .unwrap();
+        gallery.insert(photo, faces);
+    }
+    assert_brute_force(store, &s, &gallery, &mut rng, 10).await;
 }
 
 pub async fn an_unknown_session_is_empty_everywhere(store: &impl VectorStore) {

@@ -6,6 +6,7 @@
 #[cfg(feature = "contract")]
 pub mod contract;
 mod errors;
+pub mod generation;
 pub mod migrate;
 
 pub use errors::store_error;
@@ -106,40 +107,69 @@ pub enum DeleteScope<'a> {
     Photo(&'a facepass_domain::SessionId, &'a facepass_domain::PhotoId),
 }
 
-/// Deletes the faces, then the photo rows, of `scope` in one transaction (both backends).
+/// Deletes the faces, then the photo rows, of `scope` in one transaction (both backends). A
+/// session's delete also removes its `sessions` row; a photo's delete takes a new generation.
 pub async fn delete(
     db: &DatabaseConnection,
     scope: DeleteScope<'_>,
 ) -> Result<facepass_domain::ports::DeletedCounts, StoreError> {
     use sea_orm::TransactionTrait;
-    let (filter, values): (&str, Vec<sea_orm::Value>) = match scope {
-        DeleteScope::Session(s) => ("session_id = $1", vec![s.as_str().into()]),
+    let (session, filter, values): (_, &str, Vec<sea_orm::Value>) = match scope {
+        DeleteScope::Session(s) => (s, "session_id = $1", vec![s.as_str().into()]),
         DeleteScope::Photo(s, p) => (
+            s,
             "session_id = $1 AND photo_id = $2",
             vec![s.as_str().into(), p.as_str().into()],
         ),
     };
     let backend = db.get_database_backend();
     let txn = db.begin().await.map_err(store_error)?;
-    let mut counts = [0u64; 2];
-    for (table, count) in ["faces", "photos"].into_iter().zip(&mut counts) {
-        let sql = migrate::placeholders(db, &format!("DELETE FROM {table} WHERE {filter}"));
-        *count = txn
-            .execute_raw(Statement::from_sql_and_values(backend, sql, values.clone()))
-            .await
-            .map_err(store_error)?
-            .rows_affected();
+    // The session row first, as every writer does: one lock order, no deadlock.
+    let tables: &[&str] = match scope {
+        DeleteScope::Session(_) => &["sessions", "faces", "photos"],
+        DeleteScope::Photo(..) => {
+            if generation::bump(&txn, session, generation::Write::Remove)
+                .await?
+                .is_none()
+            {
+                txn.commit().await.map_err(store_error)?;
+                return Ok(facepass_domain::ports::DeletedCounts::default());
+            }
+            &["faces", "photos"]
+        }
+    };
+    let mut counts = Vec::with_capacity(tables.len());
+    for table in tables {
+        let (sql, values) = if *table == "sessions" {
+            (
+                "DELETE FROM sessions WHERE session_id = $1".to_owned(),
+                values[..1].to_vec(),
+            )
+        } else {
+            (
+                format!("DELETE FROM {table} WHERE {filter}"),
+                values.clone(),
+            )
+        };
+        let sql = migrate::placeholders(db, &sql);
+        counts.push(
+            txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+                .await
+                .map_err(store_error)?
+                .rows_affected(),
+        );
     }
     txn.commit().await.map_err(store_error)?;
+    let n = counts.len();
     Ok(facepass_domain::ports::DeletedCounts {
-        faces: counts[0],
-        photos: counts[1],
+        faces: counts[n - 2],
+        photos: counts[n - 1],
     })
 }
 
 /// Starts replacing a photo's faces (both backends): checks the faces' space, opens a
-/// transaction, upserts the photo row first (its row lock serialises concurrent re-indexing of
-/// one photo) and removes the photo's old faces. Returns the open transaction and the stored
+/// transaction, takes the session's next generation (its row lock orders the session's
+/// writers), upserts the photo row with it and removes the photo's old faces. Returns the open transaction and the stored
 /// form of the new faces; the caller inserts their rows and commits.
 pub async fn begin_replace(
     db: &DatabaseConnection,
@@ -170,12 +200,16 @@ pub async fn begin_replace(
         _ => "$5",
     };
     let upsert = format!(
-        "INSERT INTO photos (session_id, photo_id, face_count, model_id, indexed_at) \
-         VALUES ($1, $2, $3, $4, {indexed_at}) \
+        "INSERT INTO photos (session_id, photo_id, face_count, model_id, indexed_at, generation) \
+         VALUES ($1, $2, $3, $4, {indexed_at}, $6) \
          ON CONFLICT (session_id, photo_id) DO UPDATE \
-         SET face_count = excluded.face_count, model_id = excluded.model_id, indexed_at = excluded.indexed_at"
+         SET face_count = excluded.face_count, model_id = excluded.model_id, \
+             indexed_at = excluded.indexed_at, generation = excluded.generation"
     );
     let txn = db.begin().await.map_err(store_error)?;
+    let generation = generation::bump(&txn, session, generation::Write::Index)
+        .await?
+        .ok_or_else(|| StoreError::Unexpected("indexing took no generation".into()))?;
     txn.execute_raw(Statement::from_sql_and_values(
         backend,
         migrate::placeholders(db, &upsert),
@@ -185,6 +219,7 @@ pub async fn begin_replace(
             (faces.len() as i64).into(),
             space.model.as_str().into(),
             unix_millis(std::time::SystemTime::now()).into(),
+            generation.into(),
         ],
     ))
     .await

@@ -24,12 +24,20 @@ use sea_orm::{
 };
 
 /// The schema steps of `migrations/sqlite/`.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    up: include_str!("../../../migrations/sqlite/0001_init.up.sql"),
-    down: include_str!("../../../migrations/sqlite/0001_init.down.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        up: include_str!("../../../migrations/sqlite/0001_init.up.sql"),
+        down: include_str!("../../../migrations/sqlite/0001_init.down.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "sessions",
+        up: include_str!("../../../migrations/sqlite/0002_sessions.up.sql"),
+        down: include_str!("../../../migrations/sqlite/0002_sessions.down.sql"),
+    },
+];
 
 #[derive(Debug, Clone)]
 pub struct SqliteVectorStore {

@@ -17,6 +17,8 @@ async fn fresh(space: EmbeddingSpace) -> Fresh<SqliteVectorStore> {
 
 facepass_vector_store_sql::vector_store_contract!(fresh);
 
+use sea_orm::ConnectionTrait;
+
 #[tokio::test]
 async fn migrations_go_up_down_and_up_again() {
     use facepass_vector_store_sql::{contract::space, migrate};
@@ -26,14 +28,38 @@ async fn migrations_go_up_down_and_up_again() {
         .unwrap();
     let steps = facepass_vector_store_sqlite::MIGRATIONS;
 
-    assert_eq!(migrate::up(&db, steps, &space()).await.unwrap(), vec![1]);
+    assert_eq!(migrate::up(&db, steps, &space()).await.unwrap(), vec![1, 2]);
     assert_eq!(
         migrate::up(&db, steps, &space()).await.unwrap(),
         Vec::<i64>::new()
     );
+    assert_eq!(migrate::down(&db, steps, &space()).await.unwrap(), Some(2));
     assert_eq!(migrate::down(&db, steps, &space()).await.unwrap(), Some(1));
     assert_eq!(migrate::down(&db, steps, &space()).await.unwrap(), None);
-    assert_eq!(migrate::up(&db, steps, &space()).await.unwrap(), vec![1]);
+    // Step 2 backfills the sessions of photos indexed before it.
+    assert_eq!(
+        migrate::up(&db, &steps[..1], &space()).await.unwrap(),
+        vec![1]
+    );
+    db.execute_unprepared(
+        "INSERT INTO photos (session_id, photo_id, face_count, model_id, indexed_at) \
+         VALUES ('a', 'p1', 0, 'contract-model', 0), ('a', 'p2', 0, 'contract-model', 0), \
+                ('b', 'p1', 0, 'contract-model', 0)",
+    )
+    .await
+    .unwrap();
+    assert_eq!(migrate::up(&db, steps, &space()).await.unwrap(), vec![2]);
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            "SELECT (SELECT count(*) FROM sessions), (SELECT value FROM facepass_generation), \
+                    (SELECT count(*) FROM photos WHERE generation = 0)",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let counts: Vec<i64> = (0..3).map(|i| row.try_get_by_index(i).unwrap()).collect();
+    assert_eq!(counts, [2, 2, 0]);
     drop(db);
     // Reopening with another recognizer is refused.
     let other = facepass_domain::EmbeddingSpace {

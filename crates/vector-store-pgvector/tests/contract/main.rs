@@ -13,5 +13,6 @@ use support::fresh;
 
 vector_store_contract!(fresh);
 
+mod cache;
 mod durability;
 mod migrations;

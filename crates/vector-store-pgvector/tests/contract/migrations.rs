@@ -1,8 +1,8 @@
 //! Migrations round-trip (up, down, up) on a fresh database, and a store refuses a database
 //! made for another recognizer.
 
-use facepass_domain::ports::StoreError;
-use facepass_domain::{EmbeddingSpace, ModelId};
+use facepass_domain::ports::{StoreError, VectorStore};
+use facepass_domain::{Embedding, EmbeddingSpace, ModelId, SessionId};
 use facepass_vector_store_pgvector::{MIGRATIONS, PgOptions, PgVectorStore, connect};
 use facepass_vector_store_sql::contract::space;
 use facepass_vector_store_sql::migrate;
@@ -30,14 +30,22 @@ async fn migrations_go_up_down_and_up_again() {
 
     assert_eq!(
         migrate::up(&db, MIGRATIONS, &space()).await.unwrap(),
-        vec![1]
+        vec![1, 2]
     );
-    assert_eq!(tables(&db).await, ["facepass_space", "faces", "photos"]);
+    assert_eq!(
+        tables(&db).await,
+        ["facepass_space", "faces", "photos", "sessions"]
+    );
     assert_eq!(
         migrate::up(&db, MIGRATIONS, &space()).await.unwrap(),
         Vec::<i64>::new(),
         "idempotent"
     );
+    assert_eq!(
+        migrate::down(&db, MIGRATIONS, &space()).await.unwrap(),
+        Some(2)
+    );
+    assert_eq!(tables(&db).await, ["facepass_space", "faces", "photos"]);
     assert_eq!(
         migrate::down(&db, MIGRATIONS, &space()).await.unwrap(),
         Some(1)
@@ -49,9 +57,36 @@ async fn migrations_go_up_down_and_up_again() {
     );
     assert_eq!(
         migrate::up(&db, MIGRATIONS, &space()).await.unwrap(),
-        vec![1]
+        vec![1, 2]
     );
-    assert_eq!(migrate::applied(&db).await.unwrap(), vec![1]);
+    assert_eq!(migrate::applied(&db).await.unwrap(), vec![1, 2]);
+    drop(db);
+    drop_database(name).await;
+}
+
+#[tokio::test]
+async fn sessions_indexed_before_migration_2_are_searchable_after_it() {
+    let (url, name) = create_database().await;
+    let db = connect(&url, &PgOptions::default()).await.unwrap();
+    migrate::up(&db, &MIGRATIONS[..1], &space()).await.unwrap();
+    let v = "[1,0,0,0,0,0,0,0]";
+    db.execute_unprepared(&format!(
+        "INSERT INTO photos (session_id, photo_id, face_count, model_id) VALUES ('old', 'p1', 1, 'contract-model'); \
+         INSERT INTO faces (face_id, session_id, photo_id, bbox_x, bbox_y, bbox_width, bbox_height, landmarks, det_score, embedding, model_id) \
+         VALUES (gen_random_uuid(), 'old', 'p1', 0, 0, 10, 10, '{{0,0,0,0,0,0,0,0,0,0}}', 0.9, '{v}', 'contract-model')"
+    ))
+    .await
+    .unwrap();
+
+    let store = PgVectorStore::open(&url, space(), &PgOptions::default())
+        .await
+        .unwrap();
+    let session = SessionId::parse("old").unwrap();
+    let query =
+        Embedding::normalise(&space(), vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]).unwrap();
+    let hits = store.search(&session, &query, 0.5, 10).await.unwrap();
+    assert_eq!(hits.total_matches, 1);
+    assert_eq!(hits.matches[0].photo_id.as_str(), "p1");
     drop(db);
     drop_database(name).await;
 }
@@ -90,14 +125,15 @@ async fn replicas_migrating_at_once_apply_each_step_exactly_once() {
     for runner in runners {
         applied.extend(runner.await.unwrap().expect("every replica starts"));
     }
+    applied.sort();
     assert_eq!(
         applied,
-        vec![1],
-        "one replica applied the step, the others saw it done"
+        vec![1, 2],
+        "one replica applied each step, the others saw it done"
     );
 
     let db = connect(&url, &PgOptions::default()).await.unwrap();
-    assert_eq!(migrate::applied(&db).await.unwrap(), vec![1]);
+    assert_eq!(migrate::applied(&db).await.unwrap(), vec![1, 2]);
     drop(db);
     drop_database(name).await;
 }

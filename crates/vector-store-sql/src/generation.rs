@@ -1,0 +1,105 @@
+//! Session generations (migration 0002): every write to a session takes a new generation from
+//! one database-wide counter, in its own transaction and before it changes anything else, and
+//! records it on the `sessions` row (whose lock orders the session's writers) and on each photo
+//! it (re)indexes. A reader that sees generation G therefore sees exactly the writes up to G,
+//! which is what lets a search cache prove it is current.
+
+use facepass_domain::SessionId;
+use facepass_domain::ports::StoreError;
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement};
+
+use crate::{migrate, store_error, unix_millis};
+
+/// What a write does to the session's photos.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Write {
+    /// Indexes or re-indexes one photo (creates the session row if needed).
+    Index,
+    /// Removes photos: readers holding an older generation must rebuild, not just add.
+    Remove,
+}
+
+/// Takes the session's next generation inside `txn` and returns it; `None` when a removal
+/// finds no session (then there is nothing to remove either).
+pub async fn bump(
+    txn: &DatabaseTransaction,
+    session: &SessionId,
+    write: Write,
+) -> Result<Option<i64>, StoreError> {
+    let backend = txn.get_database_backend();
+    let one = |sql: &str| {
+        Statement::from_sql_and_values(
+            backend,
+            migrate::placeholders(txn, sql),
+            [session.as_str().into()],
+        )
+    };
+    let generation = match (backend, write) {
+        // ON CONFLICT DO UPDATE locks the row before it evaluates `nextval`, so generations
+        // grow in the order the session's writers commit. A new session starts with
+        // removed_generation = generation: a reader holding a deleted namesake rebuilds.
+        (DbBackend::Postgres, Write::Index) => {
+            let sql = "WITH g AS (SELECT nextval('facepass_generation') AS v) \
+                 INSERT INTO sessions (session_id, generation, removed_generation) SELECT $1, v, v FROM g \
+                 ON CONFLICT (session_id) DO UPDATE SET generation = nextval('facepass_generation') \
+                 RETURNING generation";
+            query_i64(txn, one(sql)).await?
+        }
+        (DbBackend::Postgres, Write::Remove) => {
+            let lock = "SELECT generation FROM sessions WHERE session_id = $1 FOR UPDATE";
+            if query_i64(txn, one(lock)).await?.is_none() {
+                return Ok(None);
+            }
+            let sql = "UPDATE sessions SET generation = g.v, removed_generation = g.v \
+                 FROM (SELECT nextval('facepass_generation') AS v) g \
+                 WHERE session_id = $1 RETURNING generation";
+            query_i64(txn, one(sql)).await?
+        }
+        // SQLite has one writer at a time: a counter row does what the sequence does.
+        (_, write) => {
+            let exists = "SELECT generation FROM sessions WHERE session_id = $1";
+            if write == Write::Remove && query_i64(txn, one(exists)).await?.is_none() {
+                return Ok(None);
+            }
+            let next = Statement::from_string(
+                backend,
+                "UPDATE facepass_generation SET value = value + 1 RETURNING value",
+            );
+            let g = query_i64(txn, next)
+                .await?
+                .ok_or_else(|| StoreError::Unexpected("facepass_generation is empty".into()))?;
+            let removed = if write == Write::Remove {
+                "excluded.removed_generation"
+            } else {
+                "sessions.removed_generation"
+            };
+            let sql = format!(
+                "INSERT INTO sessions (session_id, generation, removed_generation, created_at) \
+                 VALUES (?1, ?2, ?2, ?3) ON CONFLICT (session_id) DO UPDATE \
+                 SET generation = excluded.generation, removed_generation = {removed} \
+                 RETURNING generation"
+            );
+            let stmt = Statement::from_sql_and_values(
+                backend,
+                sql,
+                [
+                    session.as_str().into(),
+                    g.into(),
+                    unix_millis(std::time::SystemTime::now()).into(),
+                ],
+            );
+            query_i64(txn, stmt).await?
+        }
+    };
+    generation
+        .map(Some)
+        .ok_or_else(|| StoreError::Unexpected("no generation returned".into()))
+}
+
+async fn query_i64(txn: &DatabaseTransaction, stmt: Statement) -> Result<Option<i64>, StoreError> {
+    txn.query_one_raw(stmt)
+        .await
+        .map_err(store_error)?
+        .map(|row| row.try_get_by_index::<i64>(0).map_err(store_error))
+        .transpose()
+}

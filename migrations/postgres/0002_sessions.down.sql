@@ -1,0 +1,4 @@
+DROP INDEX photos_session_generation;
+ALTER TABLE photos DROP COLUMN generation;
+DROP TABLE sessions;
+DROP SEQUENCE facepass_generation;

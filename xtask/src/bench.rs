@@ -6,7 +6,10 @@
 //!    onnxruntime, opencv-python-headless): `scripts/bench_anchor.py`, InsightFace's
 //!    `FaceAnalysis` on det_2.5g + fr_feature at 640x640.
 //! 3. FacePass in-process: `facepass embed --summary` on the defaults.
-//! 4. The compute floor: the `compute_floor` example (ONNX Runtime alone on the same calls).
+//! 4. FacePass through the API: the project's services (`scripts/services.sh up`: Postgres +
+//!    pgvector, SeaweedFS S3), `facepass serve` on its defaults with those backends, and
+//!    `scripts/bench_api.py` uploading 100 corpus photos to S3 and timing one batch request.
+//! 5. The compute floor: the `compute_floor` example (ONNX Runtime alone on the same calls).
 //!
 //! Each contender runs as its own process, one after the other, and reports its own photos/s
 //! (model loading excluded), CPU seconds and peak RSS; this prints the table.
@@ -25,7 +28,12 @@ const ANCHOR_PACKAGES: &[&str] = &[
     "opencv-python-headless",
     "numpy<3",
     "psycopg[binary]",
+    "boto3",
+    "requests",
 ];
+
+/// Photos in the API run's batch.
+const API_BATCH: usize = 100;
 
 /// One contender's figures, as its summary line reports them.
 struct Figures {
@@ -84,7 +92,12 @@ pub fn run_bench(root: &Path) -> anyhow::Result<()> {
             .args(["embed", "--summary"])
             .args(&corpus),
     )?;
-    step(6, "compute floor (ONNX Runtime alone)");
+    step(
+        6,
+        "FacePass through the API (S3 -> facepass serve -> Postgres)",
+    );
+    let api = api_figures(root, &python, &corpus)?;
+    step(7, "compute floor (ONNX Runtime alone)");
     let floor = figures(
         "compute floor (models only)",
         Command::new(root.join("target/release/examples/compute_floor"))
@@ -101,7 +114,7 @@ pub fn run_bench(root: &Path) -> anyhow::Result<()> {
     println!(
         "| run | photos/s | faces | x anchor | x floor | CPU s/photo | peak RSS MB |\n|---|---:|---:|---:|---:|---:|---:|"
     );
-    for f in [&anchor, &facepass, &floor] {
+    for f in [&anchor, &facepass, &api, &floor] {
         let opt =
             |v: Option<f64>, digits: usize| v.map_or("–".to_owned(), |v| format!("{v:.digits$}"));
         println!(
@@ -115,6 +128,10 @@ pub fn run_bench(root: &Path) -> anyhow::Result<()> {
             opt(f.peak_rss_mb, 0),
         );
     }
+    println!(
+        "API / in-process: {:.2}",
+        api.photos_per_s() / facepass.photos_per_s()
+    );
     if facepass.faces < anchor.faces {
         bail!(
             "FacePass found {} faces, the anchor {}",
@@ -126,7 +143,55 @@ pub fn run_bench(root: &Path) -> anyhow::Result<()> {
 }
 
 fn step(n: usize, what: &str) {
-    eprintln!("\x1b[1;34m[bench {n}/6]\x1b[0m {what}");
+    eprintln!("\x1b[1;34m[bench {n}/7]\x1b[0m {what}");
+}
+
+/// Starts the services and `facepass serve` on them, runs `scripts/bench_api.py`, stops the
+/// server (the services stay up, as `cargo xtask services up` leaves them).
+fn api_figures(root: &Path, python: &Path, corpus: &[PathBuf]) -> anyhow::Result<Figures> {
+    let out = Command::new("bash")
+        .arg(root.join("scripts/services.sh"))
+        .arg("up")
+        .stderr(Stdio::inherit())
+        .output()
+        .context("starting the services")?;
+    if !out.status.success() {
+        bail!("scripts/services.sh up failed with {}", out.status);
+    }
+    let env: Vec<(String, String)> = String::from_utf8(out.stdout)?
+        .lines()
+        .filter_map(|l| l.strip_prefix("export "))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let key = "bench-key";
+    let mut server = Command::new(root.join("target/release/facepass"))
+        .arg("serve")
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .env("FACEPASS__SERVER__PORT", port.to_string())
+        .env("FACEPASS__AUTH__API_KEYS", key)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting facepass serve")?;
+    let result = figures(
+        "FacePass through the API (S3 -> Postgres)",
+        Command::new(python)
+            .arg(root.join("scripts/bench_api.py"))
+            .arg("index")
+            .arg(format!("http://127.0.0.1:{port}"))
+            .arg(key)
+            .arg(server.id().to_string())
+            .arg(API_BATCH.to_string())
+            .args(corpus)
+            .envs(env.iter().map(|(k, v)| (k, v))),
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+    result
 }
 
 fn corpus_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
@@ -145,7 +210,10 @@ fn anchor_venv(root: &Path) -> anyhow::Result<PathBuf> {
     let python = venv.join("bin/python");
     let ready = python.is_file()
         && Command::new(&python)
-            .args(["-c", "import insightface, onnxruntime, cv2, psycopg"])
+            .args([
+                "-c",
+                "import insightface, onnxruntime, cv2, psycopg, boto3, requests",
+            ])
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success());

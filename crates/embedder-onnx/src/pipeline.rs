@@ -45,7 +45,7 @@ pub(crate) struct FloorWork {
 }
 
 /// Long side of the coarse detector pass on selfies.
-const SELFIE_SIDE: usize = 320;
+const SELFIE_SIDE: usize = 256;
 /// The coarse pass is enough when the largest face is at least this tall in detector pixels:
 /// a competing face (>= 60 % of its area, so >= 77 % of its height) is then >= 31 px, well
 /// within what the detectors find reliably.

@@ -295,6 +295,25 @@ async fn assert_brute_force(
     }
 }
 
+/// Indexes `photo` with `faces` and records them in the brute-force model.
+async fn index_into(
+    store: &impl VectorStore,
+    s: &SessionId,
+    gallery: &mut std::collections::BTreeMap<String, Vec<Embedding>>,
+    photo: String,
+    faces: Vec<Embedding>,
+) {
+    store
+        .replace_photo(
+            s,
+            &pid(&photo),
+            faces.iter().cloned().map(|e| face(e, 0.0)).collect(),
+        )
+        .await
+        .unwrap();
+    gallery.insert(photo, faces);
+}
+
 /// Search equals a brute-force scan, on a fresh session and after every kind of write
 /// between searches (so that any search cache must follow the writes exactly).
 pub async fn search_equals_brute_force_on_random_data(store: &impl VectorStore) {
@@ -304,15 +323,7 @@ pub async fn search_equals_brute_force_on_random_data(store: &impl VectorStore) 
     for i in 0..60 {
         let photo = format!("photo-{:03}", (i * 37) % 101);
         let faces: Vec<Embedding> = (0..rng.next() % 5).map(|_| rng.vector()).collect();
-        store
-            .replace_photo(
-                &s,
-                &pid(&photo),
-                faces.iter().cloned().map(|e| face(e, 0.0)).collect(),
-            )
-            .await
-            .unwrap();
-        gallery.insert(photo, faces);
+        index_into(store, &s, &mut gallery, photo, faces).await;
     }
     // Noise in another session must never show up.
     store
@@ -331,15 +342,7 @@ pub async fn search_equals_brute_force_on_random_data(store: &impl VectorStore) 
             // Index or re-index with 0..=4 faces.
             0 | 1 => {
                 let faces: Vec<Embedding> = (0..rng.next() % 5).map(|_| rng.vector()).collect();
-                store
-                    .replace_photo(
-                        &s,
-                        &pid(&photo),
-                        faces.iter().cloned().map(|e| face(e, 0.0)).collect(),
-                    )
-                    .await
-                    .unwrap();
-                gallery.insert(photo, faces);
+                index_into(store, &s, &mut gallery, photo, faces).await;
             }
             2 => {
                 store.delete_photo(&s, &pid(&photo)).await.unwrap();
@@ -362,16 +365,7 @@ pub async fn search_equals_brute_force_on_random_data(store: &impl VectorStore) 
     assert_brute_force(store, &s, &gallery, &mut rng, 2).await;
     for i in 0..5 {
         let faces = vec![rng.vector(), rng.vector()];
-        let photo = format!("again-{i}");
-        store
-            .replace_photo(
-                &s,
-                &pid(&photo),
-                faces.iter().cloned().map(|e| face(e, 0.0)).collect(),
-            )
-            .await
-            .unwrap();
-        gallery.insert(photo, faces);
+        index_into(store, &s, &mut gallery, format!("again-{i}"), faces).await;
     }
     assert_brute_force(store, &s, &gallery, &mut rng, 10).await;
 }

@@ -297,7 +297,11 @@ impl PgVectorStore {
         limit: usize,
     ) -> Result<Option<SearchHits>, StoreError> {
         let entry = cache.entry(session.as_str());
-        match self.refresh(cache, session, &entry).await? {
+        let refreshed = {
+            let _one_at_a_time = entry.refreshing.lock().await;
+            self.refresh(cache, session, &entry).await?
+        };
+        match refreshed {
             Refreshed::Missing => {
                 cache.forget(session.as_str());
                 return Ok(Some(SearchHits::default()));
@@ -305,16 +309,21 @@ impl PgVectorStore {
             Refreshed::Unusable => return Ok(None),
             Refreshed::Current => {}
         }
+        // The scan is CPU work (milliseconds at 100k faces): off the async runtime's threads.
         let prepared = PreparedQuery::new(query.as_slice());
-        let (generation, candidates) = {
+        let scanned = tokio::task::spawn_blocking(move || {
             let guard = entry.index.read().unwrap_or_else(|e| e.into_inner());
-            let Some(index) = guard.as_ref() else {
-                return Ok(None);
-            };
-            (
-                index.generation,
-                index.candidates(&prepared, min_cosine, MAX_CANDIDATES),
-            )
+            guard.as_ref().map(|index| {
+                (
+                    index.generation,
+                    index.candidates(&prepared, min_cosine, MAX_CANDIDATES),
+                )
+            })
+        })
+        .await
+        .map_err(|e| StoreError::Unexpected(format!("search cache scan: {e}")))?;
+        let Some((generation, candidates)) = scanned else {
+            return Ok(None);
         };
         let Some(candidates) = candidates else {
             return Ok(None);

@@ -125,45 +125,41 @@ pub async fn delete(
     let backend = db.get_database_backend();
     let txn = db.begin().await.map_err(store_error)?;
     // The session row first, as every writer does: one lock order, no deadlock.
-    let tables: &[&str] = match scope {
-        DeleteScope::Session(_) => &["sessions", "faces", "photos"],
+    match scope {
+        DeleteScope::Session(_) => {
+            let sql = migrate::placeholders(db, "DELETE FROM sessions WHERE session_id = $1");
+            txn.execute_raw(Statement::from_sql_and_values(
+                backend,
+                sql,
+                [session.as_str().into()],
+            ))
+            .await
+            .map_err(store_error)?;
+        }
         DeleteScope::Photo(..) => {
             if generation::bump(&txn, session, generation::Write::Remove)
                 .await?
                 .is_none()
             {
+                // No session row: the session holds no photo to delete.
                 txn.commit().await.map_err(store_error)?;
                 return Ok(facepass_domain::ports::DeletedCounts::default());
             }
-            &["faces", "photos"]
         }
-    };
-    let mut counts = Vec::with_capacity(tables.len());
-    for table in tables {
-        let (sql, values) = if *table == "sessions" {
-            (
-                "DELETE FROM sessions WHERE session_id = $1".to_owned(),
-                values[..1].to_vec(),
-            )
-        } else {
-            (
-                format!("DELETE FROM {table} WHERE {filter}"),
-                values.clone(),
-            )
-        };
-        let sql = migrate::placeholders(db, &sql);
-        counts.push(
-            txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
-                .await
-                .map_err(store_error)?
-                .rows_affected(),
-        );
+    }
+    let mut counts = [0u64; 2];
+    for (table, count) in ["faces", "photos"].into_iter().zip(&mut counts) {
+        let sql = migrate::placeholders(db, &format!("DELETE FROM {table} WHERE {filter}"));
+        *count = txn
+            .execute_raw(Statement::from_sql_and_values(backend, sql, values.clone()))
+            .await
+            .map_err(store_error)?
+            .rows_affected();
     }
     txn.commit().await.map_err(store_error)?;
-    let n = counts.len();
     Ok(facepass_domain::ports::DeletedCounts {
-        faces: counts[n - 2],
-        photos: counts[n - 1],
+        faces: counts[0],
+        photos: counts[1],
     })
 }
 

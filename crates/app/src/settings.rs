@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use facepass_domain::SimilarityCalibration;
+use facepass_embedder_onnx::config as config_defaults;
 use facepass_embedder_onnx::{DetectorConfig, EmbedderConfig, RecognizerConfig};
 use serde::{Deserialize, Deserializer};
 
@@ -170,6 +171,8 @@ pub struct ModelSettings {
     pub reference_mode: bool,
     /// Smallest face height (original pixels) detection must find; 0 = one detector pass.
     pub min_face_px: u32,
+    /// Detector preset of the high-resolution pass (`min_face_px` > 0); empty = `detector`.
+    pub fine_detector: String,
     /// Path of `libonnxruntime.so`; `ORT_DYLIB_PATH` when empty.
     pub onnxruntime: Option<PathBuf>,
 }
@@ -287,7 +290,11 @@ impl Settings {
             .set_default("models.queue", 64)?
             .set_default("models.max_pixels", 100_000_000u64)?
             .set_default("models.reference_mode", false)?
-            .set_default("models.min_face_px", 0)?
+            .set_default("models.min_face_px", config_defaults::DEFAULT_MIN_FACE_PX)?
+            .set_default(
+                "models.fine_detector",
+                config_defaults::DEFAULT_FINE_DETECTOR,
+            )?
             .set_default("calibration.fr_feature.operating_cosine", 0.42)?
             .set_default("calibration.fr_feature.slope", 6.49)?
             .set_default("calibration.mobilefacenet.operating_cosine", 0.50)?
@@ -374,14 +381,19 @@ impl ModelSettings {
 
     /// The embedder configuration these settings describe.
     pub fn embedder_config(&self) -> anyhow::Result<EmbedderConfig> {
-        let detector = DetectorConfig::preset(&self.detector).ok_or_else(|| {
-            anyhow::anyhow!(
-                "unknown models.detector {:?}; known: {:?}",
-                self.detector,
-                DetectorConfig::PRESETS
-            )
-        })?;
+        let preset = |key: &str, name: &str| {
+            DetectorConfig::preset(name).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "unknown {key} {name:?}; known: {:?}",
+                    DetectorConfig::PRESETS
+                )
+            })
+        };
+        let detector = preset("models.detector", &self.detector)?;
         let mut config = EmbedderConfig::new(&self.dir, detector, self.recognizer()?);
+        if !self.fine_detector.is_empty() {
+            config.fine_detector = Some(preset("models.fine_detector", &self.fine_detector)?);
+        }
         config.workers = self.workers;
         config.intra_threads = self.intra_threads;
         config.queue = self.queue.max(1);

@@ -52,7 +52,8 @@ impl DetectorConfig {
                 kind: DetectorKind::Yunet,
                 file: "face_detection_yunet_2023mar.onnx".to_owned(),
                 input_size: 640,
-                dynamic_input: false,
+                // The file declares 640x640; the loader relaxes it (`onnx_shapes`).
+                dynamic_input: true,
                 score_threshold: 0.7,
                 nms_threshold: 0.3,
             }),
@@ -138,14 +139,29 @@ pub struct EmbedderConfig {
     #[serde(default)]
     pub reference_mode: bool,
     /// Smallest face height, in original pixels, that detection must find. `0` is one detector
-    /// pass at the detector's input size (InsightFace's behaviour), the only mode so far.
-    #[serde(default)]
+    /// pass at the detector's input size (InsightFace's behaviour); otherwise a second,
+    /// high-resolution pass finds the small faces (see `pipeline`). Not used by
+    /// `reference_mode`.
+    #[serde(default = "default_min_face_px")]
     pub min_face_px: u32,
+    /// The detector of the high-resolution pass; `None` = `detector`.
+    #[serde(default)]
+    pub fine_detector: Option<DetectorConfig>,
     /// The ONNX Runtime shared library; `ORT_DYLIB_PATH` when unset.
     #[serde(default)]
     pub onnxruntime: Option<PathBuf>,
 }
 
+/// The default `min_face_px`: every face of 48 px and up in a 24 MP photo (the small-faces
+/// report in docs/benchmarks.md chose it).
+pub const DEFAULT_MIN_FACE_PX: u32 = 48;
+/// The default detector of the high-resolution pass: YuNet finds small faces best per CPU
+/// second (docs/benchmarks.md).
+pub const DEFAULT_FINE_DETECTOR: &str = "yunet";
+
+fn default_min_face_px() -> u32 {
+    DEFAULT_MIN_FACE_PX
+}
 fn default_max_pixels() -> u64 {
     100_000_000
 }
@@ -157,7 +173,8 @@ fn default_queue() -> usize {
 }
 
 impl EmbedderConfig {
-    /// The primary pipeline (SCRFD 2.5G + fr_feature) over `models_dir`.
+    /// `detector` and `recognizer` over `models_dir`, with the default runtime settings and
+    /// small-face search (`DEFAULT_MIN_FACE_PX`, `DEFAULT_FINE_DETECTOR`).
     pub fn new(
         models_dir: impl Into<PathBuf>,
         detector: DetectorConfig,
@@ -172,7 +189,8 @@ impl EmbedderConfig {
             intra_threads: default_intra_threads(),
             queue: default_queue(),
             reference_mode: false,
-            min_face_px: 0,
+            min_face_px: DEFAULT_MIN_FACE_PX,
+            fine_detector: DetectorConfig::preset(DEFAULT_FINE_DETECTOR),
             onnxruntime: None,
         }
     }

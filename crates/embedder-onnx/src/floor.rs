@@ -54,18 +54,28 @@ pub fn measure(config: &EmbedderConfig, photos: &[Vec<u8>]) -> Result<Floor, Str
             .map(|_| {
                 let (work, next, start, space) = (&work, &next, &start, space.clone());
                 scope.spawn(move || -> Result<(), String> {
-                    let models = Detector::load(env, config)
-                        .and_then(|d| Ok((d, Recognizer::load(env, config, space)?)));
+                    let fine = config.fine_detector.as_ref().unwrap_or(&config.detector);
+                    let models = Detector::load(env, config, &config.detector).and_then(|d| {
+                        Ok((
+                            d,
+                            Detector::load(env, config, fine)?,
+                            Recognizer::load(env, config, space)?,
+                        ))
+                    });
                     start.wait();
-                    let (mut detector, mut recognizer) = models.map_err(|e| e.to_string())?;
+                    let (mut detector, mut fine, mut recognizer) =
+                        models.map_err(|e| e.to_string())?;
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(item) = work.get(i) else {
                             return Ok(());
                         };
-                        detector
-                            .run_prepared(item.canvas, &item.input)
-                            .map_err(|e| e.to_string())?;
+                        for (is_fine, canvas, input) in &item.passes {
+                            let model = if *is_fine { &mut fine } else { &mut detector };
+                            model
+                                .run_prepared(*canvas, input)
+                                .map_err(|e| e.to_string())?;
+                        }
                         recognizer
                             .run_blank(item.faces)
                             .map_err(|e| e.to_string())?;

@@ -7,6 +7,7 @@ pub mod config;
 mod decode;
 mod detector;
 pub mod floor;
+mod onnx_shapes;
 mod pipeline;
 mod recognizer;
 mod runtime;

@@ -26,6 +26,7 @@ use facepass_domain::{
     BoundingBox, DetectedFace, EmbeddingSpace, FaceAnalysis, ImageKind, Point, StageTimings,
 };
 use opencv::core::{self, Mat, Scalar};
+use opencv::imgproc;
 use opencv::prelude::*;
 use ort::environment::Environment;
 
@@ -33,16 +34,30 @@ use crate::InitError;
 use crate::align::{Similarity, warp};
 use crate::config::EmbedderConfig;
 use crate::decode::{self, Probe, REDUCTIONS, cv_err};
-use crate::detector::{Detection, Detector, InputSize};
+use crate::detector::{Detection, Detector, InputSize, nms, nms_in_order};
 use crate::recognizer::Recognizer;
 use crate::runtime::Canvas;
 
 /// The model calls one photo costs: a detector pass and `faces` recognitions.
 pub(crate) struct FloorWork {
-    pub canvas: Canvas,
-    pub input: Vec<f32>,
+    /// Every detector call (on the high-resolution detector?), with its input.
+    pub passes: Vec<(bool, Canvas, Vec<f32>)>,
     pub faces: usize,
 }
+
+/// One detector call of the high-resolution pass.
+struct Pass {
+    image: Mat,
+    input: InputSize,
+    /// Where `image` sits in the scaled photo.
+    offset: (f32, f32),
+    /// Scaled photo pixels to decoded image pixels, per axis.
+    back: (f32, f32),
+}
+
+/// Detector pixels a face must span to be found reliably: `models.min_face_px` scales the
+/// photo so that its faces reach this height.
+const RELIABLE_FACE_PX: f32 = 24.0;
 
 /// Long side of the coarse detector pass on selfies.
 const SELFIE_SIDE: usize = 256;
@@ -53,6 +68,8 @@ const SELFIE_MIN_FACE: f32 = 40.0;
 
 pub(crate) struct Pipeline {
     detector: Detector,
+    /// The detector of the high-resolution pass, when `min_face_px` asks for one.
+    fine_detector: Option<Detector>,
     recognizer: Recognizer,
     /// The photo pass.
     photo_input: InputSize,
@@ -60,6 +77,12 @@ pub(crate) struct Pipeline {
     selfie_input: Option<InputSize>,
     max_pixels: u64,
     reduced_decoding: bool,
+    /// Smallest face height (original pixels) photos are searched for; 0 = the one pass.
+    min_face_px: u32,
+    /// Largest tile side of the high-resolution pass (the detector's input size).
+    tile: usize,
+    /// The high-resolution detector takes only `tile` x `tile` inputs.
+    fixed_tile: Option<usize>,
 }
 
 impl Pipeline {
@@ -68,17 +91,18 @@ impl Pipeline {
         config: &EmbedderConfig,
         space: EmbeddingSpace,
     ) -> Result<Self, InitError> {
-        if config.min_face_px != 0 {
-            return Err(InitError::Config(format!(
-                "models.min_face_px = {}: only 0 (one detector pass at the detector's input \
-                 size) is supported",
-                config.min_face_px
-            )));
-        }
         let fast = !config.reference_mode;
+        // The reference runs one detector pass: `min_face_px` does not apply to it.
+        let min_face_px = if fast { config.min_face_px } else { 0 };
         let fit_aspect = fast && config.detector.dynamic_input;
+        let fine = config.fine_detector.as_ref().unwrap_or(&config.detector);
         Ok(Self {
-            detector: Detector::load(env, config)?,
+            detector: Detector::load(env, config, &config.detector)?,
+            fine_detector: if min_face_px == 0 {
+                None
+            } else {
+                Some(Detector::load(env, config, fine)?)
+            },
             recognizer: Recognizer::load(env, config, space)?,
             photo_input: InputSize {
                 long_side: config.detector.input_size as usize,
@@ -90,6 +114,9 @@ impl Pipeline {
             }),
             max_pixels: config.max_pixels,
             reduced_decoding: fast,
+            min_face_px,
+            tile: fine.input_size as usize,
+            fixed_tile: (!fine.dynamic_input).then_some(fine.input_size as usize),
         })
     }
 
@@ -101,14 +128,21 @@ impl Pipeline {
             ImageKind::Selfie => self.selfie_input,
             ImageKind::Photo => None,
         };
+        let fine = match kind {
+            ImageKind::Photo => self.fine_side(&probe),
+            ImageKind::Selfie => None,
+        };
         let first_input = coarse.unwrap_or(self.photo_input);
-        let mut reduction = self.detection_reduction(&probe, first_input.long_side);
+        let mut reduction = self.detection_reduction(&probe, fine.unwrap_or(first_input.long_side));
         let mut image = decode::decode(bytes, &probe, reduction)?;
         timings.decode = started.elapsed();
 
         let started = Instant::now();
         let mut redecode = std::time::Duration::ZERO;
-        let mut found = self.detect_with_padding(&image, first_input)?;
+        let mut found = match fine {
+            Some(side) => self.detect_two_scales(&image, side)?,
+            None => self.detect_with_padding(&image, first_input)?,
+        };
         if let Some(input) = coarse {
             let scale = input.long_side as f32 / image.cols().max(image.rows()) as f32;
             let largest = found.iter().map(|d| d.y2 - d.y1).fold(0.0, f32::max) * scale;
@@ -190,14 +224,129 @@ impl Pipeline {
     pub fn floor_work(&mut self, bytes: &[u8]) -> Result<FloorWork, EmbedError> {
         let faces = self.analyze(bytes, ImageKind::Photo)?.faces.len();
         let probe = decode::probe(bytes, self.max_pixels)?;
-        let reduction = self.detection_reduction(&probe, self.photo_input.long_side);
+        let fine = self.fine_side(&probe);
+        let reduction =
+            self.detection_reduction(&probe, fine.unwrap_or(self.photo_input.long_side));
         let image = decode::decode(bytes, &probe, reduction)?;
         let (canvas, input) = self.detector.prepare(&image, self.photo_input)?;
-        Ok(FloorWork {
-            canvas,
-            input,
-            faces,
-        })
+        let mut passes = vec![(false, canvas, input)];
+        if let (Some(side), Some(detector)) = (fine, &self.fine_detector) {
+            for pass in self.fine_passes(&image, side)? {
+                let (canvas, input) = detector.prepare(&pass.image, pass.input)?;
+                passes.push((true, canvas, input));
+            }
+        }
+        Ok(FloorWork { passes, faces })
+    }
+
+    /// The long side of the high-resolution detector pass, where `min_face_px` asks for one:
+    /// the photo scaled so that a face of `min_face_px` spans `RELIABLE_FACE_PX` detector
+    /// pixels (never above the original size), when that exceeds the one-pass input.
+    fn fine_side(&self, probe: &Probe) -> Option<usize> {
+        if self.min_face_px == 0 || self.fine_detector.is_none() {
+            return None;
+        }
+        let long = probe.width.max(probe.height) as f32;
+        let side = (long * (RELIABLE_FACE_PX / self.min_face_px as f32).min(1.0)).ceil() as usize;
+        (side > self.photo_input.long_side).then_some(side)
+    }
+
+    /// The one pass (large faces, with the padding retry) plus the high-resolution pass
+    /// (small faces), merged by NMS; boxes in `image` pixels.
+    fn detect_two_scales(
+        &mut self,
+        image: &Mat,
+        side: usize,
+    ) -> Result<Vec<Detection>, EmbedError> {
+        // The one pass sees an area-averaged copy (a proper low-pass, as reduced JPEG
+        // decoding gives it) rather than a subsampling of the large image.
+        let long = image.cols().max(image.rows()) as f32;
+        let coarse_scale = (self.photo_input.long_side as f32 / long).min(1.0);
+        let coarse = resize_area(image, coarse_scale)?;
+        let back = (
+            image.cols() as f32 / coarse.cols() as f32,
+            image.rows() as f32 / coarse.rows() as f32,
+        );
+        // Faces the one pass sees at a reliable size keep its boxes and landmarks (the
+        // photo detector is the more precise one); the fine pass has the final word on
+        // smaller ones.
+        let (mut reliable, mut small): (Vec<Detection>, Vec<Detection>) = self
+            .detect_with_padding(&coarse, self.photo_input)?
+            .into_iter()
+            .partition(|d| d.y2 - d.y1 >= RELIABLE_FACE_PX);
+        for d in reliable.iter_mut().chain(small.iter_mut()) {
+            *d = d.transformed(0.0, 0.0, back.0, back.1);
+        }
+        let mut fine = Vec::new();
+        let overlap = self.tile_overlap(side) as f32;
+        let passes = self.fine_passes(image, side)?;
+        let detector = self.fine_detector.as_mut().unwrap_or(&mut self.detector);
+        for pass in passes {
+            let (dx, dy) = pass.offset;
+            // The fine pass answers for the faces that fit in a tile overlap; larger ones are
+            // the one pass's (a tile may see only part of them).
+            fine.extend(
+                detector
+                    .detect(&pass.image, pass.input)?
+                    .into_iter()
+                    .filter(|d| d.y2 - d.y1 <= overlap && d.x2 - d.x1 <= overlap)
+                    .map(|d| d.transformed(dx, dy, 1.0, 1.0))
+                    .map(|d| d.transformed(0.0, 0.0, pass.back.0, pass.back.1)),
+            );
+        }
+        let iou = self.detector.nms_threshold();
+        let mut found = nms(reliable, iou);
+        found.extend(nms(fine, iou));
+        found.extend(nms(small, iou));
+        Ok(nms_in_order(found, iou))
+    }
+
+    /// Overlap of neighbouring tiles in the fine pass (scaled-photo pixels): at least a
+    /// quarter of a tile, and at least the height from which the one pass finds faces
+    /// reliably, so that every face is whole in some tile or found by the one pass.
+    fn tile_overlap(&self, side: usize) -> usize {
+        let one_pass_reliable =
+            RELIABLE_FACE_PX * side as f32 / self.photo_input.long_side as f32 * 1.25;
+        (one_pass_reliable.ceil() as usize)
+            .max(self.tile / 4)
+            .min(self.tile / 2)
+    }
+
+    /// The detector runs of the high-resolution pass over `image`: the image scaled to a
+    /// long side of `side`, in overlapping tiles of at most the detector's input size.
+    fn fine_passes(&self, image: &Mat, side: usize) -> Result<Vec<Pass>, EmbedError> {
+        let long = image.cols().max(image.rows()) as f32;
+        let scaled = resize_area(image, (side as f32 / long).min(1.0))?;
+        let back = (
+            image.cols() as f32 / scaled.cols() as f32,
+            image.rows() as f32 / scaled.rows() as f32,
+        );
+        let (w, h) = (scaled.cols() as usize, scaled.rows() as usize);
+        // Tiles, even where the model takes any size: ONNX Runtime runs a 24 MP photo at
+        // half scale faster as 640-px tiles than as one large input (cache-friendly
+        // feature maps), overlap included.
+        let overlap = self.tile_overlap(side);
+        let flexible = self.fixed_tile.is_none();
+        let mut passes = Vec::new();
+        for (y, th) in tile_spans(h, self.tile, overlap, flexible) {
+            for (x, tw) in tile_spans(w, self.tile, overlap, flexible) {
+                let rect = core::Rect::new(x as i32, y as i32, tw as i32, th as i32);
+                let roi = Mat::roi(&scaled, rect)
+                    .map_err(cv_err)?
+                    .try_clone()
+                    .map_err(cv_err)?;
+                passes.push(Pass {
+                    image: roi,
+                    input: InputSize {
+                        long_side: if flexible { tw.max(th) } else { self.tile },
+                        fit_aspect: flexible,
+                    },
+                    offset: (x as f32, y as f32),
+                    back,
+                });
+            }
+        }
+        Ok(passes)
     }
 
     /// The coarsest JPEG reduction that keeps the long side at or above the detector input.
@@ -246,6 +395,41 @@ impl Pipeline {
     }
 }
 
+/// `image` scaled by `scale` (<= 1) with area averaging; a copy at 1.
+fn resize_area(image: &Mat, scale: f32) -> Result<Mat, EmbedError> {
+    if scale >= 1.0 {
+        return image.try_clone().map_err(cv_err);
+    }
+    let size = core::Size::new(
+        ((image.cols() as f32 * scale).round() as i32).max(1),
+        ((image.rows() as f32 * scale).round() as i32).max(1),
+    );
+    let mut out = Mat::default();
+    imgproc::resize(image, &mut out, size, 0.0, 0.0, imgproc::INTER_AREA).map_err(cv_err)?;
+    Ok(out)
+}
+
+/// Windows (start, length) covering `len` in `tile`-long steps with at least `overlap`
+/// shared between neighbours, spread evenly, the last ending at the edge. With `flexible`,
+/// windows shrink (to a multiple of the detector stride) to cover `len` with the least
+/// overlap; otherwise all are `tile` long (or `len`, when shorter).
+fn tile_spans(len: usize, tile: usize, overlap: usize, flexible: bool) -> Vec<(usize, usize)> {
+    if len <= tile {
+        return vec![(0, len)];
+    }
+    let step = tile.saturating_sub(overlap).max(1);
+    let count = (len - tile).div_ceil(step) + 1;
+    let size = if flexible {
+        let even = (len + (count - 1) * overlap).div_ceil(count);
+        even.div_ceil(32).saturating_mul(32).clamp(1, tile)
+    } else {
+        tile
+    };
+    (0..count)
+        .map(|i| ((i * (len - size)).div_ceil(count - 1), size))
+        .collect()
+}
+
 /// The coarsest reduction at which a crop with `scale` template pixels per original pixel
 /// is still a downscale (scale * reduction <= 1).
 fn finest_needed(scale: f64) -> u32 {
@@ -259,7 +443,34 @@ fn finest_needed(scale: f64) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use super::finest_needed;
+    use super::{finest_needed, tile_spans};
+
+    #[test]
+    fn tiles_cover_the_side_with_the_overlap_and_end_at_the_edge() {
+        assert_eq!(tile_spans(500, 640, 160, false), vec![(0, 500)]);
+        assert_eq!(tile_spans(640, 640, 160, true), vec![(0, 640)]);
+        for flexible in [false, true] {
+            let spans = tile_spans(2000, 640, 160, flexible);
+            assert_eq!(spans.first().map(|s| s.0), Some(0));
+            let last = spans.last().expect("tiles");
+            assert_eq!(last.0 + last.1, 2000, "{spans:?}");
+            for pair in spans.windows(2) {
+                assert!(pair[0].0 + pair[0].1 >= pair[1].0 + 160, "{spans:?}");
+            }
+            for (_, size) in &spans {
+                assert!(*size <= 640 && (!flexible || size % 32 == 0), "{spans:?}");
+            }
+        }
+        // Flexible tiles shrink to the least overlap: 3 tiles of 544 instead of 640.
+        assert_eq!(
+            tile_spans(1300, 640, 160, false),
+            vec![(0, 640), (330, 640), (660, 640)]
+        );
+        assert_eq!(
+            tile_spans(1300, 640, 160, true),
+            vec![(0, 544), (378, 544), (756, 544)]
+        );
+    }
 
     #[test]
     fn small_faces_need_full_resolution_and_large_faces_allow_reduction() {

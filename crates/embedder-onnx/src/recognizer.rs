@@ -13,7 +13,9 @@ use crate::InitError;
 use crate::align::CROP;
 use crate::config::EmbedderConfig;
 use crate::decode::cv_err;
-use crate::runtime::{Canvas, PixelNorm, flush_denormals, load_session, ort_err, pack_nchw};
+use crate::runtime::{
+    Canvas, PixelNorm, Shapes, flush_denormals, load_session, ort_err, pack_nchw,
+};
 
 pub(crate) struct Recognizer {
     session: Session,
@@ -31,7 +33,7 @@ impl Recognizer {
     ) -> Result<Self, InitError> {
         let rec = &config.recognizer;
         let path = config.model_path(&rec.file);
-        let session = load_session(env, &path, config.intra_threads)?;
+        let session = load_session(env, &path, config.intra_threads, Shapes::Declared)?;
         let bad = |reason: String| InitError::Model {
             path: path.clone(),
             reason,

@@ -45,10 +45,20 @@ pub(crate) fn environment(library: Option<&Path>) -> Result<&'static Environment
         .map_err(|e| InitError::Runtime(e.clone()))
 }
 
+/// How a model file is loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shapes {
+    /// As the file declares them.
+    Declared,
+    /// Input height and width made symbolic ([`crate::onnx_shapes`]).
+    RelaxSpatial,
+}
+
 pub(crate) fn load_session(
     env: &Environment,
     path: &Path,
     intra_threads: usize,
+    shapes: Shapes,
 ) -> Result<Session, InitError> {
     if !path.is_file() {
         return Err(InitError::ModelMissing(path.to_path_buf()));
@@ -75,9 +85,16 @@ pub(crate) fn load_session(
             .with_intra_threads(intra_threads)
             .map_err(|e| fail(e.to_string()))?;
     }
-    builder
-        .commit_from_file(path)
-        .map_err(|e| fail(e.to_string()))
+    match shapes {
+        Shapes::Declared => builder.commit_from_file(path),
+        Shapes::RelaxSpatial => {
+            let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+            let relaxed = crate::onnx_shapes::relax_spatial_dims(&bytes)
+                .map_err(|e| fail(format!("not a readable ONNX model: {e}")))?;
+            builder.commit_from_memory(&relaxed)
+        }
+    }
+    .map_err(|e| fail(e.to_string()))
 }
 
 /// Runs `f` (an ONNX Runtime call) with subnormal floats flushed to zero on this thread, then

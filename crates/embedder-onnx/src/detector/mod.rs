@@ -15,7 +15,7 @@ use ort::value::TensorRef;
 use crate::InitError;
 use crate::config::{DetectorConfig, DetectorKind, EmbedderConfig};
 use crate::decode::cv_err;
-use crate::runtime::{Canvas, PixelNorm, flush_denormals, ort_err, pack_nchw};
+use crate::runtime::{Canvas, PixelNorm, Shapes, flush_denormals, ort_err, pack_nchw};
 
 /// One raw detection: corners, score and 5 landmarks, in input-image pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -64,10 +64,24 @@ pub(crate) struct InputSize {
 }
 
 impl Detector {
-    pub fn load(env: &Environment, config: &EmbedderConfig) -> Result<Self, InitError> {
-        let det: &DetectorConfig = &config.detector;
-        let session =
-            crate::runtime::load_session(env, &config.model_path(&det.file), config.intra_threads)?;
+    /// Loads `det` (the photo detector or the high-resolution one) with `config`'s runtime
+    /// settings.
+    pub fn load(
+        env: &Environment,
+        config: &EmbedderConfig,
+        det: &DetectorConfig,
+    ) -> Result<Self, InitError> {
+        // YuNet's export declares 640x640 but runs at any size (see `onnx_shapes`).
+        let shapes = match det.kind {
+            DetectorKind::Yunet if det.dynamic_input => Shapes::RelaxSpatial,
+            _ => Shapes::Declared,
+        };
+        let session = crate::runtime::load_session(
+            env,
+            &config.model_path(&det.file),
+            config.intra_threads,
+            shapes,
+        )?;
         Ok(match det.kind {
             DetectorKind::Scrfd => Detector::Scrfd(scrfd::Scrfd::new(session, det)?),
             DetectorKind::Yunet => Detector::Yunet(yunet::Yunet::new(session, det)?),
@@ -95,6 +109,14 @@ impl Detector {
         };
         run(session, canvas, input)?;
         Ok(())
+    }
+
+    /// IoU above which two boxes are one face.
+    pub fn nms_threshold(&self) -> f32 {
+        match self {
+            Detector::Scrfd(d) => d.nms_threshold,
+            Detector::Yunet(d) => d.nms_threshold,
+        }
     }
 
     /// Detects faces in a BGR image; coordinates are in that image's pixels.
@@ -195,6 +217,11 @@ fn run<'s>(
 /// Greedy non-maximum suppression, the same arithmetic as InsightFace's (`+1` pixel areas).
 pub(crate) fn nms(mut dets: Vec<Detection>, iou_threshold: f32) -> Vec<Detection> {
     dets.sort_by(|a, b| b.score.total_cmp(&a.score));
+    nms_in_order(dets, iou_threshold)
+}
+
+/// Greedy suppression in the given priority order (first wins), whatever the scores.
+pub(crate) fn nms_in_order(dets: Vec<Detection>, iou_threshold: f32) -> Vec<Detection> {
     let area = |d: &Detection| (d.x2 - d.x1 + 1.0) * (d.y2 - d.y1 + 1.0);
     let mut keep: Vec<Detection> = Vec::new();
     'candidates: for d in dets {

@@ -20,7 +20,7 @@ pub(super) const NORM: PixelNorm = PixelNorm {
 pub(crate) struct Scrfd {
     pub(super) session: Session,
     score_threshold: f32,
-    nms_threshold: f32,
+    pub(super) nms_threshold: f32,
     input: Vec<f32>,
 }
 

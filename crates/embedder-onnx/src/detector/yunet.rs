@@ -19,7 +19,7 @@ pub(super) const NORM: PixelNorm = PixelNorm {
 pub(crate) struct Yunet {
     pub(super) session: Session,
     score_threshold: f32,
-    nms_threshold: f32,
+    pub(super) nms_threshold: f32,
     input: Vec<f32>,
     /// Output index of cls, obj, bbox, kps per stride.
     outputs: [[usize; 4]; 3],

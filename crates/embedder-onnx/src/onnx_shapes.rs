@@ -1,0 +1,279 @@
+//! Lets a fully convolutional ONNX model that declares a fixed input size run at any size.
+//!
+//! YuNet's export declares a 640x640 input although every operator in it is size-agnostic
+//! (convolutions, `Resize` by scale factors, `Reshape` to `[1, -1, k]`); OpenCV's own
+//! `FaceDetectorYN::setInputSize` relies on that. ONNX Runtime, though, refuses inputs that
+//! differ from the declared shape. [`relax_spatial_dims`] rewrites the model bytes in memory:
+//! the input's height and width become symbolic, and the declared output and intermediate
+//! shapes (which only restate the 640x640 case) are dropped for ONNX Runtime to infer. The
+//! weights and the graph are untouched, so a 640x640 input gives the same outputs as before.
+//!
+//! Only the few protobuf fields on that path are decoded (ModelProto.graph → GraphProto
+//! input/output/value_info → TypeProto.tensor_type → shape → dim); every other byte is
+//! copied as it is.
+
+/// ModelProto.graph
+const MODEL_GRAPH: u64 = 7;
+/// GraphProto.input, .output, .value_info
+const GRAPH_INPUT: u64 = 11;
+const GRAPH_OUTPUT: u64 = 12;
+const GRAPH_VALUE_INFO: u64 = 13;
+/// ValueInfoProto.type, TypeProto.tensor_type, TypeProto.Tensor.shape, TensorShapeProto.dim
+const VALUE_INFO_TYPE: u64 = 2;
+const TYPE_TENSOR: u64 = 1;
+const TENSOR_SHAPE: u64 = 2;
+const SHAPE_DIM: u64 = 1;
+/// Dimension.dim_param (a symbolic name)
+const DIM_PARAM: u64 = 2;
+
+const LEN: u8 = 2;
+
+/// The model with every graph input's dimensions from the third on (NCHW height and width)
+/// made symbolic, and declared output and intermediate shapes removed.
+pub(crate) fn relax_spatial_dims(model: &[u8]) -> Result<Vec<u8>, String> {
+    rewrite(model, |field, wire, value, out| {
+        if field == MODEL_GRAPH && wire == LEN {
+            put_len(out, field, &rewrite_graph(value)?);
+            return Ok(true);
+        }
+        Ok(false)
+    })
+}
+
+fn rewrite_graph(graph: &[u8]) -> Result<Vec<u8>, String> {
+    rewrite(graph, |field, wire, value, out| match (field, wire) {
+        (GRAPH_VALUE_INFO, LEN) => Ok(true),
+        (GRAPH_OUTPUT, LEN) => {
+            put_len(out, field, &drop_shape(value)?);
+            Ok(true)
+        }
+        (GRAPH_INPUT, LEN) => {
+            put_len(out, field, &relax_input(value)?);
+            Ok(true)
+        }
+        _ => Ok(false),
+    })
+}
+
+/// A rewrite of one message's bytes.
+type Edit = dyn Fn(&[u8]) -> Result<Vec<u8>, String>;
+
+/// Applies `f` to the tensor type of a ValueInfoProto.
+fn edit_tensor_type(value_info: &[u8], f: &Edit) -> Result<Vec<u8>, String> {
+    rewrite(value_info, |field, wire, value, out| {
+        if field != VALUE_INFO_TYPE || wire != LEN {
+            return Ok(false);
+        }
+        let ty = rewrite(value, |field, wire, value, out| {
+            if field != TYPE_TENSOR || wire != LEN {
+                return Ok(false);
+            }
+            put_len(out, field, &f(value)?);
+            Ok(true)
+        })?;
+        put_len(out, field, &ty);
+        Ok(true)
+    })
+}
+
+fn drop_shape(value_info: &[u8]) -> Result<Vec<u8>, String> {
+    edit_tensor_type(value_info, &|tensor| {
+        rewrite(tensor, |field, wire, _, _| {
+            Ok(field == TENSOR_SHAPE && wire == LEN)
+        })
+    })
+}
+
+fn relax_input(value_info: &[u8]) -> Result<Vec<u8>, String> {
+    edit_tensor_type(value_info, &|tensor| {
+        rewrite(tensor, |field, wire, shape, out| {
+            if field != TENSOR_SHAPE || wire != LEN {
+                return Ok(false);
+            }
+            let mut index = 0;
+            let relaxed = rewrite(shape, |field, wire, _, out| {
+                if field != SHAPE_DIM || wire != LEN {
+                    return Ok(false);
+                }
+                index += 1;
+                if index <= 2 {
+                    return Ok(false);
+                }
+                let mut dim = Vec::new();
+                put_len(
+                    &mut dim,
+                    DIM_PARAM,
+                    format!("spatial_{}", index - 3).as_bytes(),
+                );
+                put_len(out, field, &dim);
+                Ok(true)
+            })?;
+            put_len(out, field, &relaxed);
+            Ok(true)
+        })
+    })
+}
+
+/// Copies the fields of one message, letting `edit(field, wire type, payload, out)` write a
+/// replacement (or nothing) and return true for the fields it handled.
+fn rewrite(
+    message: &[u8],
+    mut edit: impl FnMut(u64, u8, &[u8], &mut Vec<u8>) -> Result<bool, String>,
+) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(message.len());
+    let mut pos = 0;
+    while pos < message.len() {
+        let start = pos;
+        let key = varint(message, &mut pos)?;
+        let (field, wire) = (key >> 3, (key & 7) as u8);
+        let payload = match wire {
+            0 => {
+                varint(message, &mut pos)?;
+                &message[pos..pos]
+            }
+            1 => skip(message, &mut pos, 8)?,
+            5 => skip(message, &mut pos, 4)?,
+            LEN => {
+                let len = varint(message, &mut pos)?;
+                let len = usize::try_from(len).map_err(|_| "length overflow".to_owned())?;
+                skip(message, &mut pos, len)?
+            }
+            other => return Err(format!("unsupported protobuf wire type {other}")),
+        };
+        if !edit(field, wire, payload, &mut out)? {
+            out.extend_from_slice(&message[start..pos]);
+        }
+    }
+    Ok(out)
+}
+
+fn varint(bytes: &[u8], pos: &mut usize) -> Result<u64, String> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = *bytes.get(*pos).ok_or("truncated protobuf varint")?;
+        *pos += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Ok(value);
+        }
+    }
+    Err("protobuf varint too long".to_owned())
+}
+
+fn skip<'a>(bytes: &'a [u8], pos: &mut usize, len: usize) -> Result<&'a [u8], String> {
+    let end = pos
+        .checked_add(len)
+        .filter(|&e| e <= bytes.len())
+        .ok_or("truncated protobuf field")?;
+    let out = &bytes[*pos..end];
+    *pos = end;
+    Ok(out)
+}
+
+fn put_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+fn put_len(out: &mut Vec<u8>, field: u64, payload: &[u8]) {
+    put_varint(out, (field << 3) | u64::from(LEN));
+    put_varint(out, payload.len() as u64);
+    out.extend_from_slice(payload);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A Dimension with a fixed value.
+    fn dim(value: u64) -> Vec<u8> {
+        let mut d = Vec::new();
+        put_varint(&mut d, 1 << 3);
+        put_varint(&mut d, value);
+        d
+    }
+
+    fn value_info(name: &str, dims: &[u64]) -> Vec<u8> {
+        let mut shape = Vec::new();
+        for &v in dims {
+            put_len(&mut shape, SHAPE_DIM, &dim(v));
+        }
+        let mut tensor = Vec::new();
+        put_varint(&mut tensor, 1 << 3); // elem_type = FLOAT
+        put_varint(&mut tensor, 1);
+        put_len(&mut tensor, TENSOR_SHAPE, &shape);
+        let mut ty = Vec::new();
+        put_len(&mut ty, TYPE_TENSOR, &tensor);
+        let mut vi = Vec::new();
+        put_len(&mut vi, 1, name.as_bytes());
+        put_len(&mut vi, VALUE_INFO_TYPE, &ty);
+        vi
+    }
+
+    #[test]
+    fn input_height_and_width_become_symbolic_and_other_shapes_go() {
+        let mut graph = Vec::new();
+        put_len(&mut graph, 1, b"node bytes stay");
+        put_len(
+            &mut graph,
+            GRAPH_INPUT,
+            &value_info("input", &[1, 3, 640, 640]),
+        );
+        put_len(&mut graph, GRAPH_OUTPUT, &value_info("out", &[1, 6400, 1]));
+        put_len(
+            &mut graph,
+            GRAPH_VALUE_INFO,
+            &value_info("mid", &[1, 16, 320, 320]),
+        );
+        let mut model = Vec::new();
+        put_varint(&mut model, 1 << 3); // ir_version
+        put_varint(&mut model, 7);
+        put_len(&mut model, MODEL_GRAPH, &graph);
+
+        let relaxed = relax_spatial_dims(&model).unwrap();
+        let mut expected_graph = Vec::new();
+        put_len(&mut expected_graph, 1, b"node bytes stay");
+        let mut shape = Vec::new();
+        put_len(&mut shape, SHAPE_DIM, &dim(1));
+        put_len(&mut shape, SHAPE_DIM, &dim(3));
+        for name in ["spatial_0", "spatial_1"] {
+            let mut d = Vec::new();
+            put_len(&mut d, DIM_PARAM, name.as_bytes());
+            put_len(&mut shape, SHAPE_DIM, &d);
+        }
+        let mut tensor = Vec::new();
+        put_varint(&mut tensor, 1 << 3);
+        put_varint(&mut tensor, 1);
+        put_len(&mut tensor, TENSOR_SHAPE, &shape);
+        let mut ty = Vec::new();
+        put_len(&mut ty, TYPE_TENSOR, &tensor);
+        let mut vi = Vec::new();
+        put_len(&mut vi, 1, b"input");
+        put_len(&mut vi, VALUE_INFO_TYPE, &ty);
+        put_len(&mut expected_graph, GRAPH_INPUT, &vi);
+        let mut out_tensor = Vec::new();
+        put_varint(&mut out_tensor, 1 << 3);
+        put_varint(&mut out_tensor, 1);
+        let mut out_ty = Vec::new();
+        put_len(&mut out_ty, TYPE_TENSOR, &out_tensor);
+        let mut out_vi = Vec::new();
+        put_len(&mut out_vi, 1, b"out");
+        put_len(&mut out_vi, VALUE_INFO_TYPE, &out_ty);
+        put_len(&mut expected_graph, GRAPH_OUTPUT, &out_vi);
+        let mut expected = Vec::new();
+        put_varint(&mut expected, 1 << 3);
+        put_varint(&mut expected, 7);
+        put_len(&mut expected, MODEL_GRAPH, &expected_graph);
+        assert_eq!(relaxed, expected);
+    }
+
+    #[test]
+    fn malformed_bytes_are_an_error_not_a_panic() {
+        assert!(relax_spatial_dims(&[0x3a, 0x05, 0x01]).is_err()); // graph longer than the data
+        assert!(relax_spatial_dims(&[0x80]).is_err()); // truncated varint
+        assert!(relax_spatial_dims(&[0x3b]).is_err()); // wire type 3
+    }
+}

@@ -1,0 +1,137 @@
+//! Evaluation reports over sets generated from the fixtures.
+//!
+//!     cargo run --release -p facepass-eval -- small-faces [--scenes 24] [--faces 12]
+//!         [--detectors det_2.5g,det_500m,yunet] [--min-face-px 0,32,40,48,64]
+//!
+//! `small-faces` prints, for the service's default configuration and then for every
+//! detector x `min_face_px` pair, recall per face-height bucket, false faces per photo, the
+//! share of found faces (48 px and up) still recognisable, and the cost per photo with all
+//! workers busy (24 MP JPEGs).
+
+use clap::{Parser, Subcommand};
+use facepass_embedder_onnx::{DetectorConfig, OnnxEmbedder};
+use facepass_eval::fixtures::default_embedder_config;
+use facepass_eval::scenes::{self, Scene};
+use facepass_eval::small_faces::{Gallery, Report, evaluate};
+
+#[derive(Debug, Parser)]
+#[command(about = "FacePass evaluation reports over sets generated from the fixtures")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Small faces in 24-megapixel scenes: recall per size, false faces, recognisability, cost.
+    SmallFaces {
+        /// Scenes with faces (the no-face fixtures are added as negatives).
+        #[arg(long, default_value_t = 24)]
+        scenes: usize,
+        /// Faces pasted per scene.
+        #[arg(long, default_value_t = 12)]
+        faces: usize,
+        #[arg(long, default_value_t = 2024)]
+        seed: u64,
+        /// Detector presets to compare for the high-resolution pass.
+        #[arg(long, value_delimiter = ',', default_value = "det_2.5g,det_500m,yunet")]
+        detectors: Vec<String>,
+        /// `models.min_face_px` values to compare.
+        #[arg(long, value_delimiter = ',', default_value = "0,32,40,48,64")]
+        min_face_px: Vec<u32>,
+        /// Detector score thresholds to compare (empty: each preset's own).
+        #[arg(long, value_delimiter = ',')]
+        score: Vec<f32>,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::SmallFaces {
+            scenes: count,
+            faces,
+            seed,
+            detectors,
+            min_face_px,
+            score,
+        } => small_faces(count, faces, seed, &detectors, &min_face_px, &score),
+    }
+}
+
+fn small_faces(
+    count: usize,
+    faces: usize,
+    seed: u64,
+    detectors: &[String],
+    min_face_px: &[u32],
+    scores: &[f32],
+) -> anyhow::Result<()> {
+    let defaults = default_embedder_config()?;
+    let mut one_pass = defaults.clone();
+    one_pass.min_face_px = 0;
+    let (gallery, photos) = {
+        let embedder = OnnxEmbedder::start(&one_pass)?;
+        let sources = scenes::source_faces(&embedder)?;
+        eprintln!(
+            "{} source faces; generating {count} scenes of {faces} faces...",
+            sources.len()
+        );
+        let mut photos: Vec<Scene> = scenes::scenes(&sources, count, faces, seed)?;
+        photos.extend(scenes::negatives()?);
+        (Gallery::build(&embedder)?, photos)
+    };
+    let pasted: usize = photos.iter().map(|s| s.faces.len()).sum();
+    println!(
+        "{} photos of 6000x4000 ({} with {pasted} faces, {} without), seed {seed}, {} workers\n",
+        photos.len(),
+        count,
+        photos.len() - count,
+        defaults.worker_count()
+    );
+    println!("{}", Report::header());
+    let report = evaluate(&defaults, &photos, &gallery)?;
+    println!(
+        "{}",
+        report.row(&format!(
+            "**defaults** (min_face_px {}, fine pass {})",
+            defaults.min_face_px,
+            defaults
+                .fine_detector
+                .as_ref()
+                .map_or("–", |d| d.file.trim_end_matches(".onnx"))
+        ))
+    );
+    for &min_px in min_face_px {
+        if min_px == 0 {
+            let mut config = defaults.clone();
+            config.min_face_px = 0;
+            let report = evaluate(&config, &photos, &gallery)?;
+            println!("{}", report.row("one pass (min_face_px 0)"));
+            continue;
+        }
+        for detector in detectors {
+            let preset = DetectorConfig::preset(detector)
+                .ok_or_else(|| anyhow::anyhow!("unknown detector preset {detector}"))?;
+            let scores = if scores.is_empty() {
+                vec![preset.score_threshold]
+            } else {
+                scores.to_vec()
+            };
+            for &score in &scores {
+                let mut config = defaults.clone();
+                let mut fine = preset.clone();
+                fine.score_threshold = score;
+                config.fine_detector = Some(fine);
+                config.min_face_px = min_px;
+                let report = evaluate(&config, &photos, &gallery)?;
+                println!(
+                    "{}",
+                    report.row(&format!(
+                        "min_face_px {min_px}, fine pass {detector} @ {score}"
+                    ))
+                );
+            }
+        }
+    }
+    Ok(())
+}

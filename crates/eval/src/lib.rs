@@ -1,0 +1,13 @@
+//! Evaluation sets generated from the labelled fixtures, and the reports over them.
+//!
+//! - [`scenes`]: camera-size (6000x4000) scenes with real fixture faces pasted at known
+//!   heights from 24 to 256 px, plus the no-face fixtures upscaled as negatives.
+//! - [`small_faces`]: recall per face-height bucket, false faces per photo, whether the faces
+//!   found are still recognisable, and the cost per photo, for one embedder configuration.
+//!
+//! Everything is deterministic (seeded); nothing generated is committed.
+
+pub mod fixtures;
+pub mod rng;
+pub mod scenes;
+pub mod small_faces;

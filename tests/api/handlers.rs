@@ -102,7 +102,7 @@ fn ports() -> (MockEmbedder, MockVectorStore, MockPhotoSource, Ports) {
     });
     store
         .expect_session_status()
-        .returning(|_| Ok(SessionStats::default()));
+        .returning(|_, _| Ok(SessionStats::default()));
     store.expect_totals().returning(|| {
         Ok(StoreTotals {
             photos: 1,

@@ -84,11 +84,18 @@ pub fn run_bench(root: &Path) -> anyhow::Result<()> {
     )?;
     step(
         5,
-        "FacePass in-process (facepass embed --summary, defaults)",
+        "FacePass in-process (facepass embed --summary: defaults, then min_face_px = 0)",
     );
     let facepass = figures(
         "FacePass in-process, defaults",
         Command::new(root.join("target/release/facepass"))
+            .args(["embed", "--summary"])
+            .args(&corpus),
+    )?;
+    let one_pass = figures(
+        "FacePass in-process, min_face_px = 0 (one pass)",
+        Command::new(root.join("target/release/facepass"))
+            .env("FACEPASS__MODELS__MIN_FACE_PX", "0")
             .args(["embed", "--summary"])
             .args(&corpus),
     )?;
@@ -114,7 +121,7 @@ pub fn run_bench(root: &Path) -> anyhow::Result<()> {
     println!(
         "| run | photos/s | faces | x anchor | x floor | CPU s/photo | peak RSS MB |\n|---|---:|---:|---:|---:|---:|---:|"
     );
-    for f in [&anchor, &facepass, &api, &floor] {
+    for f in [&anchor, &facepass, &one_pass, &api, &floor] {
         let opt =
             |v: Option<f64>, digits: usize| v.map_or("–".to_owned(), |v| format!("{v:.digits$}"));
         println!(

@@ -97,8 +97,12 @@ impl VectorStore for Store {
         delegate!(self, delete_photo(session, photo))
     }
 
-    async fn session_status(&self, session: &SessionId) -> Result<SessionStats, StoreError> {
-        delegate!(self, session_status(session))
+    async fn session_status(
+        &self,
+        session: &SessionId,
+        small_face_px: f32,
+    ) -> Result<SessionStats, StoreError> {
+        delegate!(self, session_status(session, small_face_px))
     }
 
     async fn totals(&self) -> Result<StoreTotals, StoreError> {

@@ -4,8 +4,8 @@
 //!
 //!     cargo run --release -p facepass-embedder-onnx --example compute_floor -- PHOTO...
 //!
-//! Models from `FACEPASS_MODELS` (default `../shared/fixtures/models`), det_2.5g + fr_feature,
-//! the embedder's default workers and threads.
+//! Models from `FACEPASS_MODELS` (default `../shared/fixtures/models`), det_2.5g + fr_feature
+//! with the embedder's defaults (workers, threads, the small-face pass of `min_face_px`).
 
 use std::path::PathBuf;
 

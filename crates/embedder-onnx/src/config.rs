@@ -75,9 +75,19 @@ pub struct RecognizerConfig {
     pub std: f32,
     /// Recommended cosine operating point (same person at or above).
     pub threshold: f32,
+    /// Face height (pixels, detector box) from which found faces are reliably recognised;
+    /// session status counts the faces below it.
+    #[serde(default = "default_reliable_face_px")]
+    pub reliable_face_px: f32,
     /// Most aligned faces per inference call (models with a fixed batch of 1 use 1 anyway).
     #[serde(default = "default_max_batch")]
     pub max_batch: usize,
+}
+
+/// Measured for fr_feature on the small-faces set (docs/benchmarks.md): every face found from
+/// 48 px recognisable, about 70 % below.
+fn default_reliable_face_px() -> f32 {
+    48.0
 }
 
 fn default_max_batch() -> usize {
@@ -96,6 +106,7 @@ impl RecognizerConfig {
                 mean: 127.0,
                 std: 128.0,
                 threshold: 0.42,
+                reliable_face_px: default_reliable_face_px(),
                 max_batch: 16,
             }),
             "mobilefacenet" | "mobilefacenet_sirius_192d" => Some(RecognizerConfig {
@@ -105,6 +116,8 @@ impl RecognizerConfig {
                 mean: 127.5,
                 std: 128.0,
                 threshold: 0.50,
+                // Not measured for this model: the same as fr_feature's.
+                reliable_face_px: default_reliable_face_px(),
                 max_batch: 16,
             }),
             _ => None,

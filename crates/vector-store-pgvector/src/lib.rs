@@ -273,8 +273,13 @@ impl VectorStore for PgVectorStore {
         facepass_vector_store_sql::delete(&self.db, DeleteScope::Photo(session, photo)).await
     }
 
-    async fn session_status(&self, session: &SessionId) -> Result<SessionStats, StoreError> {
-        facepass_vector_store_sql::session_status(&self.db, &self.space, session).await
+    async fn session_status(
+        &self,
+        session: &SessionId,
+        small_face_px: f32,
+    ) -> Result<SessionStats, StoreError> {
+        facepass_vector_store_sql::session_status(&self.db, &self.space, session, small_face_px)
+            .await
     }
 
     async fn totals(&self) -> Result<StoreTotals, StoreError> {

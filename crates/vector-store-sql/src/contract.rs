@@ -119,15 +119,21 @@ pub async fn an_indexed_photo_is_reported_with_its_face_count(store: &impl Vecto
             .unwrap(),
         None
     );
-    let stats = store.session_status(&s).await.unwrap();
+    let stats = store.session_status(&s, 48.0).await.unwrap();
     assert_eq!(
         (
             stats.photos_indexed,
             stats.faces_indexed,
-            stats.photos_without_faces
+            stats.photos_without_faces,
+            stats.small_faces
         ),
-        (2, 2, 1)
+        (2, 2, 1, 2)
     );
+    // Both faces are 40 px tall: "small" is strictly below the height asked for.
+    for (px, small) in [(40.0, 0), (40.5, 2)] {
+        let stats = store.session_status(&s, px).await.unwrap();
+        assert_eq!(stats.small_faces, small, "below {px} px");
+    }
     assert_eq!(stats.model, Some(space().model));
     let age = std::time::SystemTime::now()
         .duration_since(stats.last_indexed_at.expect("indexed"))
@@ -156,7 +162,10 @@ pub async fn replacing_a_photo_replaces_all_its_faces(store: &impl VectorStore) 
     assert_eq!(hits.total_matches, 1);
     assert_eq!(hits.matches[0].face.face_id, second[0].face_id);
     assert_eq!(hits.matches[0].face.bbox.x, 9.0);
-    assert_eq!(store.session_status(&s).await.unwrap().faces_indexed, 1);
+    assert_eq!(
+        store.session_status(&s, 48.0).await.unwrap().faces_indexed,
+        1
+    );
 }
 
 pub async fn search_keeps_the_best_face_per_photo_sorted_and_counts_beyond_the_limit(
@@ -375,7 +384,7 @@ pub async fn an_unknown_session_is_empty_everywhere(store: &impl VectorStore) {
     let hits = store.search(&s, &axis(0), -1.0, 10).await.unwrap();
     assert!(hits.matches.is_empty());
     assert_eq!(hits.total_matches, 0);
-    let stats = store.session_status(&s).await.unwrap();
+    let stats = store.session_status(&s, 48.0).await.unwrap();
     assert_eq!((stats.photos_indexed, stats.faces_indexed), (0, 0));
     assert!(stats.last_indexed_at.is_none() && stats.model.is_none());
     assert_eq!(
@@ -423,7 +432,10 @@ pub async fn deletes_report_counts_and_are_idempotent(store: &impl VectorStore) 
         store.delete_session(&s).await.unwrap(),
         DeletedCounts::default()
     );
-    assert_eq!(store.session_status(&s).await.unwrap().photos_indexed, 0);
+    assert_eq!(
+        store.session_status(&s, 48.0).await.unwrap().photos_indexed,
+        0
+    );
     // The other session is untouched.
     assert_eq!(
         store.indexed_faces(&sid("s2"), &pid("p1")).await.unwrap(),

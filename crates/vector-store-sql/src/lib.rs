@@ -238,6 +238,7 @@ pub async fn session_status(
     db: &DatabaseConnection,
     space: &EmbeddingSpace,
     session: &facepass_domain::SessionId,
+    small_face_px: f32,
 ) -> Result<facepass_domain::ports::SessionStats, StoreError> {
     let backend = db.get_database_backend();
     // Postgres keeps a timestamptz, SQLite Unix milliseconds.
@@ -247,14 +248,15 @@ pub async fn session_status(
     };
     let sql = format!(
         "SELECT count(*), coalesce(sum(face_count), 0), \
-         coalesce(sum(CASE WHEN face_count = 0 THEN 1 ELSE 0 END), 0), {last_ms} \
+         coalesce(sum(CASE WHEN face_count = 0 THEN 1 ELSE 0 END), 0), {last_ms}, \
+         (SELECT count(*) FROM faces WHERE session_id = $1 AND bbox_height < $2) \
          FROM photos WHERE session_id = $1"
     );
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
             backend,
             migrate::placeholders(db, &sql),
-            [session.as_str().into()],
+            [session.as_str().into(), small_face_px.into()],
         ))
         .await
         .map_err(store_error)?
@@ -269,6 +271,7 @@ pub async fn session_status(
         photos_indexed: photos,
         faces_indexed: count(1)?,
         photos_without_faces: count(2)?,
+        small_faces: count(4)?,
         last_indexed_at: row
             .try_get_by_index::<Option<i64>>(3)
             .map_err(store_error)?

@@ -21,6 +21,8 @@ class SessionStatus:
         photos_indexed (int):
         faces_indexed (int):
         photos_without_faces (int):
+        small_faces (int): Faces indexed that are shorter than the recognition model's reliable size (48 px for
+            the default model): found, but a guest's selfie may not match them.
         last_indexed_at (datetime.datetime | Unset): When a photo of the session was last indexed (UTC); absent when
             none is.
         model (str | Unset): The recognition model of the session's vectors; absent when nothing is indexed.
@@ -31,6 +33,7 @@ class SessionStatus:
     photos_indexed: int
     faces_indexed: int
     photos_without_faces: int
+    small_faces: int
     last_indexed_at: datetime.datetime | Unset = UNSET
     model: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -45,6 +48,8 @@ class SessionStatus:
         faces_indexed = self.faces_indexed
 
         photos_without_faces = self.photos_without_faces
+
+        small_faces = self.small_faces
 
         last_indexed_at: str | Unset = UNSET
         if not isinstance(self.last_indexed_at, Unset):
@@ -61,6 +66,7 @@ class SessionStatus:
                 "photos_indexed": photos_indexed,
                 "faces_indexed": faces_indexed,
                 "photos_without_faces": photos_without_faces,
+                "small_faces": small_faces,
             }
         )
         if last_indexed_at is not UNSET:
@@ -83,6 +89,8 @@ class SessionStatus:
 
         photos_without_faces = d.pop("photos_without_faces")
 
+        small_faces = d.pop("small_faces")
+
         _last_indexed_at = d.pop("last_indexed_at", UNSET)
         last_indexed_at: datetime.datetime | Unset
         if isinstance(_last_indexed_at, Unset):
@@ -98,6 +106,7 @@ class SessionStatus:
             photos_indexed=photos_indexed,
             faces_indexed=faces_indexed,
             photos_without_faces=photos_without_faces,
+            small_faces=small_faces,
             last_indexed_at=last_indexed_at,
             model=model,
         )

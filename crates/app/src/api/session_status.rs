@@ -20,6 +20,9 @@ pub struct SessionStatusBody {
     pub photos_indexed: u64,
     pub faces_indexed: u64,
     pub photos_without_faces: u64,
+    /// Faces indexed that are shorter than the recognition model's reliable size (48 px for
+    /// the default model): found, but a guest's selfie may not match them.
+    pub small_faces: u64,
     /// When a photo of the session was last indexed (UTC); absent when none is.
     #[oai(skip_serializing_if_is_none)]
     pub last_indexed_at: Option<DateTime<Utc>>,
@@ -65,6 +68,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> SessionStatusApi<E, S, P> {
             photos_indexed: stats.photos_indexed,
             faces_indexed: stats.faces_indexed,
             photos_without_faces: stats.photos_without_faces,
+            small_faces: stats.small_faces,
             last_indexed_at: stats.last_indexed_at.map(DateTime::<Utc>::from),
             model: stats.model.map(|m| m.to_string()),
         })

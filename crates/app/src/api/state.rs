@@ -83,7 +83,14 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> AppState<E, S, P> {
                     competing_area_ratio: settings.search.competing_face_ratio,
                 },
             ),
-            session_status: SessionStatus::new(store.clone()),
+            session_status: SessionStatus::new(
+                store.clone(),
+                settings
+                    .models
+                    .embedder_config()?
+                    .recognizer
+                    .reliable_face_px,
+            ),
             delete_session: DeleteSession::new(store.clone()),
             delete_photo: DeletePhoto::new(store.clone()),
             health: CheckHealth::new(embedder, store.clone(), photos),

@@ -111,7 +111,7 @@ impl VectorStore for Offline {
         Err(StoreError::Unavailable(OFFLINE.into()))
     }
 
-    async fn session_status(&self, _: &SessionId) -> Result<SessionStats, StoreError> {
+    async fn session_status(&self, _: &SessionId, _: f32) -> Result<SessionStats, StoreError> {
         Err(StoreError::Unavailable(OFFLINE.into()))
     }
 

@@ -61,6 +61,8 @@ pub struct SessionStats {
     pub photos_indexed: u64,
     pub faces_indexed: u64,
     pub photos_without_faces: u64,
+    /// Faces shorter than the height asked for (the recognizer's reliable size).
+    pub small_faces: u64,
     pub last_indexed_at: Option<SystemTime>,
     pub model: Option<ModelId>,
 }
@@ -110,7 +112,13 @@ pub trait VectorStore: Send + Sync + 'static {
         photo: &PhotoId,
     ) -> Result<DeletedCounts, StoreError>;
 
-    async fn session_status(&self, session: &SessionId) -> Result<SessionStats, StoreError>;
+    /// Counts of the session; `small_faces` counts faces whose box is shorter than
+    /// `small_face_px` pixels.
+    async fn session_status(
+        &self,
+        session: &SessionId,
+        small_face_px: f32,
+    ) -> Result<SessionStats, StoreError>;
 
     /// Photos and faces stored across all sessions (exact counts, for metrics).
     async fn totals(&self) -> Result<StoreTotals, StoreError>;

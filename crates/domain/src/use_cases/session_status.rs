@@ -8,15 +8,22 @@ use crate::ports::{SessionStats, StoreError, VectorStore};
 #[derive(Debug)]
 pub struct SessionStatus<S> {
     store: Arc<S>,
+    /// Faces shorter than this (pixels) are counted as below the recognizer's reliable size.
+    reliable_face_px: f32,
 }
 
 impl<S: VectorStore> SessionStatus<S> {
-    pub fn new(store: Arc<S>) -> Self {
-        Self { store }
+    pub fn new(store: Arc<S>, reliable_face_px: f32) -> Self {
+        Self {
+            store,
+            reliable_face_px,
+        }
     }
 
     pub async fn execute(&self, session: &SessionId) -> Result<SessionStats, StoreError> {
-        self.store.session_status(session).await
+        self.store
+            .session_status(session, self.reliable_face_px)
+            .await
     }
 }
 
@@ -30,9 +37,10 @@ mod tests {
         let mut store = MockVectorStore::new();
         store
             .expect_session_status()
-            .returning(|_| Ok(SessionStats::default()));
+            .withf(|_, px| *px == 48.0)
+            .returning(|_, _| Ok(SessionStats::default()));
 
-        let stats = SessionStatus::new(Arc::new(store))
+        let stats = SessionStatus::new(Arc::new(store), 48.0)
             .execute(&SessionId::parse("new").unwrap())
             .await
             .unwrap();

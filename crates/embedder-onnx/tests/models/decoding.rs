@@ -193,3 +193,31 @@ async fn a_full_queue_answers_overloaded_instead_of_waiting() {
     assert!(overloaded >= 1, "{results:?}");
     assert_eq!(ok + overloaded, 6, "nothing else may fail");
 }
+
+#[test]
+fn yunet_runs_at_any_size_and_relaxing_its_declared_shape_changes_nothing_at_640() {
+    // Reference mode: square 640 input, where the declared and relaxed models must agree.
+    let mut declared = config("yunet", "fr_feature");
+    declared.reference_mode = true;
+    declared.detector.dynamic_input = false;
+    let mut relaxed = declared.clone();
+    relaxed.detector.dynamic_input = true;
+    let photo = read_face("fr_two_people.jpg");
+    let run = |cfg: &facepass_embedder_onnx::EmbedderConfig| {
+        OnnxEmbedder::start(cfg)
+            .expect("embedder")
+            .analyze_blocking(photo.clone().into(), ImageKind::Photo)
+            .expect("analysis")
+    };
+    let (a, b) = (run(&declared), run(&relaxed));
+    assert_eq!(a.faces.len(), 2);
+    assert_eq!(
+        a.faces.iter().map(|f| f.bbox).collect::<Vec<_>>(),
+        b.faces.iter().map(|f| f.bbox).collect::<Vec<_>>()
+    );
+    // The default pipeline runs YuNet at the photo's aspect ratio (640x448 here, tiles of
+    // the high-resolution pass): the same two faces.
+    let mut aspect = config("yunet", "fr_feature");
+    aspect.min_face_px = 0;
+    assert_eq!(run(&aspect).faces.len(), 2);
+}

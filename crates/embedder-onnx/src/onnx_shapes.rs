@@ -188,23 +188,32 @@ fn put_len(out: &mut Vec<u8>, field: u64, payload: &[u8]) {
 mod tests {
     use super::*;
 
-    /// A Dimension with a fixed value.
-    fn dim(value: u64) -> Vec<u8> {
-        let mut d = Vec::new();
-        put_varint(&mut d, 1 << 3);
-        put_varint(&mut d, value);
-        d
+    /// A dimension: fixed or symbolic.
+    enum Dim {
+        Value(u64),
+        Param(&'static str),
     }
 
-    fn value_info(name: &str, dims: &[u64]) -> Vec<u8> {
-        let mut shape = Vec::new();
-        for &v in dims {
-            put_len(&mut shape, SHAPE_DIM, &dim(v));
-        }
+    /// A float tensor ValueInfoProto; `dims: None` declares no shape.
+    fn value_info(name: &str, dims: Option<&[Dim]>) -> Vec<u8> {
         let mut tensor = Vec::new();
         put_varint(&mut tensor, 1 << 3); // elem_type = FLOAT
         put_varint(&mut tensor, 1);
-        put_len(&mut tensor, TENSOR_SHAPE, &shape);
+        if let Some(dims) = dims {
+            let mut shape = Vec::new();
+            for d in dims {
+                let mut dim = Vec::new();
+                match d {
+                    Dim::Value(v) => {
+                        put_varint(&mut dim, 1 << 3);
+                        put_varint(&mut dim, *v);
+                    }
+                    Dim::Param(p) => put_len(&mut dim, DIM_PARAM, p.as_bytes()),
+                }
+                put_len(&mut shape, SHAPE_DIM, &dim);
+            }
+            put_len(&mut tensor, TENSOR_SHAPE, &shape);
+        }
         let mut ty = Vec::new();
         put_len(&mut ty, TYPE_TENSOR, &tensor);
         let mut vi = Vec::new();
@@ -213,61 +222,50 @@ mod tests {
         vi
     }
 
-    #[test]
-    fn input_height_and_width_become_symbolic_and_other_shapes_go() {
+    /// A ModelProto (ir_version 7) around a graph of `fields`.
+    fn model(fields: &[(u64, Vec<u8>)]) -> Vec<u8> {
         let mut graph = Vec::new();
-        put_len(&mut graph, 1, b"node bytes stay");
-        put_len(
-            &mut graph,
-            GRAPH_INPUT,
-            &value_info("input", &[1, 3, 640, 640]),
-        );
-        put_len(&mut graph, GRAPH_OUTPUT, &value_info("out", &[1, 6400, 1]));
-        put_len(
-            &mut graph,
-            GRAPH_VALUE_INFO,
-            &value_info("mid", &[1, 16, 320, 320]),
-        );
+        for (field, bytes) in fields {
+            put_len(&mut graph, *field, bytes);
+        }
         let mut model = Vec::new();
-        put_varint(&mut model, 1 << 3); // ir_version
+        put_varint(&mut model, 1 << 3);
         put_varint(&mut model, 7);
         put_len(&mut model, MODEL_GRAPH, &graph);
+        model
+    }
 
-        let relaxed = relax_spatial_dims(&model).unwrap();
-        let mut expected_graph = Vec::new();
-        put_len(&mut expected_graph, 1, b"node bytes stay");
-        let mut shape = Vec::new();
-        put_len(&mut shape, SHAPE_DIM, &dim(1));
-        put_len(&mut shape, SHAPE_DIM, &dim(3));
-        for name in ["spatial_0", "spatial_1"] {
-            let mut d = Vec::new();
-            put_len(&mut d, DIM_PARAM, name.as_bytes());
-            put_len(&mut shape, SHAPE_DIM, &d);
-        }
-        let mut tensor = Vec::new();
-        put_varint(&mut tensor, 1 << 3);
-        put_varint(&mut tensor, 1);
-        put_len(&mut tensor, TENSOR_SHAPE, &shape);
-        let mut ty = Vec::new();
-        put_len(&mut ty, TYPE_TENSOR, &tensor);
-        let mut vi = Vec::new();
-        put_len(&mut vi, 1, b"input");
-        put_len(&mut vi, VALUE_INFO_TYPE, &ty);
-        put_len(&mut expected_graph, GRAPH_INPUT, &vi);
-        let mut out_tensor = Vec::new();
-        put_varint(&mut out_tensor, 1 << 3);
-        put_varint(&mut out_tensor, 1);
-        let mut out_ty = Vec::new();
-        put_len(&mut out_ty, TYPE_TENSOR, &out_tensor);
-        let mut out_vi = Vec::new();
-        put_len(&mut out_vi, 1, b"out");
-        put_len(&mut out_vi, VALUE_INFO_TYPE, &out_ty);
-        put_len(&mut expected_graph, GRAPH_OUTPUT, &out_vi);
-        let mut expected = Vec::new();
-        put_varint(&mut expected, 1 << 3);
-        put_varint(&mut expected, 7);
-        put_len(&mut expected, MODEL_GRAPH, &expected_graph);
-        assert_eq!(relaxed, expected);
+    #[test]
+    fn input_height_and_width_become_symbolic_and_other_shapes_go() {
+        use Dim::{Param, Value};
+        let node = (1, b"node bytes stay".to_vec());
+        let original = model(&[
+            node.clone(),
+            (
+                GRAPH_INPUT,
+                value_info("input", Some(&[Value(1), Value(3), Value(640), Value(640)])),
+            ),
+            (
+                GRAPH_OUTPUT,
+                value_info("out", Some(&[Value(1), Value(6400), Value(1)])),
+            ),
+            (
+                GRAPH_VALUE_INFO,
+                value_info("mid", Some(&[Value(1), Value(16), Value(320)])),
+            ),
+        ]);
+        let expected = model(&[
+            node,
+            (
+                GRAPH_INPUT,
+                value_info(
+                    "input",
+                    Some(&[Value(1), Value(3), Param("spatial_0"), Param("spatial_1")]),
+                ),
+            ),
+            (GRAPH_OUTPUT, value_info("out", None)),
+        ]);
+        assert_eq!(relax_spatial_dims(&original).unwrap(), expected);
     }
 
     #[test]

@@ -45,14 +45,25 @@ pub(crate) struct FloorWork {
     pub faces: usize,
 }
 
-/// One detector call of the high-resolution pass.
-struct Pass {
-    image: Mat,
-    input: InputSize,
-    /// Where `image` sits in the scaled photo.
-    offset: (f32, f32),
+/// The high-resolution pass of `models.min_face_px` (photos only).
+struct FinePass {
+    detector: Detector,
+    /// Smallest face height (original pixels) it must find; > 0.
+    min_face_px: u32,
+    /// Largest tile side (the detector's input size).
+    tile: usize,
+    /// Tiles may be any multiple of the stride up to `tile` (the model takes dynamic shapes).
+    flexible: bool,
+}
+
+/// The photo scaled for the high-resolution pass and its tiles.
+struct Tiles {
+    /// `None` when the decoded image is already at the pass's scale.
+    scaled: Option<Mat>,
     /// Scaled photo pixels to decoded image pixels, per axis.
     back: (f32, f32),
+    /// Each tile's rectangle in the scaled photo and its detector input.
+    tiles: Vec<(core::Rect, InputSize)>,
 }
 
 /// Detector pixels a face must span to be found reliably: `models.min_face_px` scales the
@@ -68,8 +79,8 @@ const SELFIE_MIN_FACE: f32 = 40.0;
 
 pub(crate) struct Pipeline {
     detector: Detector,
-    /// The detector of the high-resolution pass, when `min_face_px` asks for one.
-    fine_detector: Option<Detector>,
+    /// The small-face pass, when `min_face_px` asks for one.
+    fine: Option<FinePass>,
     recognizer: Recognizer,
     /// The photo pass.
     photo_input: InputSize,
@@ -77,12 +88,6 @@ pub(crate) struct Pipeline {
     selfie_input: Option<InputSize>,
     max_pixels: u64,
     reduced_decoding: bool,
-    /// Smallest face height (original pixels) photos are searched for; 0 = the one pass.
-    min_face_px: u32,
-    /// Largest tile side of the high-resolution pass (the detector's input size).
-    tile: usize,
-    /// The high-resolution detector takes only `tile` x `tile` inputs.
-    fixed_tile: Option<usize>,
 }
 
 impl Pipeline {
@@ -95,14 +100,21 @@ impl Pipeline {
         // The reference runs one detector pass: `min_face_px` does not apply to it.
         let min_face_px = if fast { config.min_face_px } else { 0 };
         let fit_aspect = fast && config.detector.dynamic_input;
-        let fine = config.fine_detector.as_ref().unwrap_or(&config.detector);
+        let fine = match min_face_px {
+            0 => None,
+            min_face_px => {
+                let det = config.fine_detector.as_ref().unwrap_or(&config.detector);
+                Some(FinePass {
+                    detector: Detector::load(env, config, det)?,
+                    min_face_px,
+                    tile: det.input_size as usize,
+                    flexible: det.dynamic_input,
+                })
+            }
+        };
         Ok(Self {
             detector: Detector::load(env, config, &config.detector)?,
-            fine_detector: if min_face_px == 0 {
-                None
-            } else {
-                Some(Detector::load(env, config, fine)?)
-            },
+            fine,
             recognizer: Recognizer::load(env, config, space)?,
             photo_input: InputSize {
                 long_side: config.detector.input_size as usize,
@@ -114,9 +126,6 @@ impl Pipeline {
             }),
             max_pixels: config.max_pixels,
             reduced_decoding: fast,
-            min_face_px,
-            tile: fine.input_size as usize,
-            fixed_tile: (!fine.dynamic_input).then_some(fine.input_size as usize),
         })
     }
 
@@ -230,9 +239,12 @@ impl Pipeline {
         let image = decode::decode(bytes, &probe, reduction)?;
         let (canvas, input) = self.detector.prepare(&image, self.photo_input)?;
         let mut passes = vec![(false, canvas, input)];
-        if let (Some(side), Some(detector)) = (fine, &self.fine_detector) {
-            for pass in self.fine_passes(&image, side)? {
-                let (canvas, input) = detector.prepare(&pass.image, pass.input)?;
+        if let (Some(side), Some(pass)) = (fine, &self.fine) {
+            let tiles = pass.tiles(&image, side, self.photo_input.long_side)?;
+            let scaled = tiles.scaled.as_ref().unwrap_or(&image);
+            for &(rect, input) in &tiles.tiles {
+                let tile = Mat::roi(scaled, rect).map_err(cv_err)?;
+                let (canvas, input) = pass.detector.prepare(&tile, input)?;
                 passes.push((true, canvas, input));
             }
         }
@@ -243,11 +255,9 @@ impl Pipeline {
     /// the photo scaled so that a face of `min_face_px` spans `RELIABLE_FACE_PX` detector
     /// pixels (never above the original size), when that exceeds the one-pass input.
     fn fine_side(&self, probe: &Probe) -> Option<usize> {
-        if self.min_face_px == 0 || self.fine_detector.is_none() {
-            return None;
-        }
+        let min_face_px = self.fine.as_ref()?.min_face_px;
         let long = probe.width.max(probe.height) as f32;
-        let side = (long * (RELIABLE_FACE_PX / self.min_face_px as f32).min(1.0)).ceil() as usize;
+        let side = (long * (RELIABLE_FACE_PX / min_face_px as f32).min(1.0)).ceil() as usize;
         (side > self.photo_input.long_side).then_some(side)
     }
 
@@ -278,75 +288,31 @@ impl Pipeline {
             *d = d.transformed(0.0, 0.0, back.0, back.1);
         }
         let mut fine = Vec::new();
-        let overlap = self.tile_overlap(side) as f32;
-        let passes = self.fine_passes(image, side)?;
-        let detector = self.fine_detector.as_mut().unwrap_or(&mut self.detector);
-        for pass in passes {
-            let (dx, dy) = pass.offset;
-            // The fine pass answers for the faces that fit in a tile overlap; larger ones are
-            // the one pass's (a tile may see only part of them).
-            fine.extend(
-                detector
-                    .detect(&pass.image, pass.input)?
-                    .into_iter()
-                    .filter(|d| d.y2 - d.y1 <= overlap && d.x2 - d.x1 <= overlap)
-                    .map(|d| d.transformed(dx, dy, 1.0, 1.0))
-                    .map(|d| d.transformed(0.0, 0.0, pass.back.0, pass.back.1)),
-            );
+        if let Some(pass) = self.fine.as_mut() {
+            let overlap = pass.overlap(side, self.photo_input.long_side);
+            let tiles = pass.tiles(image, side, self.photo_input.long_side)?;
+            let scaled = tiles.scaled.as_ref().unwrap_or(image);
+            let limit = overlap as f32;
+            for &(rect, input) in &tiles.tiles {
+                let tile = Mat::roi(scaled, rect).map_err(cv_err)?;
+                let (dx, dy) = (rect.x as f32, rect.y as f32);
+                // The fine pass answers for the faces that fit in a tile overlap; larger ones
+                // are the one pass's (a tile may see only part of them).
+                fine.extend(
+                    pass.detector
+                        .detect(&tile, input)?
+                        .into_iter()
+                        .filter(|d| d.y2 - d.y1 <= limit && d.x2 - d.x1 <= limit)
+                        .map(|d| d.transformed(dx, dy, 1.0, 1.0))
+                        .map(|d| d.transformed(0.0, 0.0, tiles.back.0, tiles.back.1)),
+                );
+            }
         }
         let iou = self.detector.nms_threshold();
         let mut found = nms(reliable, iou);
         found.extend(nms(fine, iou));
         found.extend(nms(small, iou));
         Ok(nms_in_order(found, iou))
-    }
-
-    /// Overlap of neighbouring tiles in the fine pass (scaled-photo pixels): at least a
-    /// quarter of a tile, and at least the height from which the one pass finds faces
-    /// reliably, so that every face is whole in some tile or found by the one pass.
-    fn tile_overlap(&self, side: usize) -> usize {
-        let one_pass_reliable =
-            RELIABLE_FACE_PX * side as f32 / self.photo_input.long_side as f32 * 1.25;
-        (one_pass_reliable.ceil() as usize)
-            .max(self.tile / 4)
-            .min(self.tile / 2)
-    }
-
-    /// The detector runs of the high-resolution pass over `image`: the image scaled to a
-    /// long side of `side`, in overlapping tiles of at most the detector's input size.
-    fn fine_passes(&self, image: &Mat, side: usize) -> Result<Vec<Pass>, EmbedError> {
-        let long = image.cols().max(image.rows()) as f32;
-        let scaled = resize_area(image, (side as f32 / long).min(1.0))?;
-        let back = (
-            image.cols() as f32 / scaled.cols() as f32,
-            image.rows() as f32 / scaled.rows() as f32,
-        );
-        let (w, h) = (scaled.cols() as usize, scaled.rows() as usize);
-        // Tiles, even where the model takes any size: ONNX Runtime runs a 24 MP photo at
-        // half scale faster as 640-px tiles than as one large input (cache-friendly
-        // feature maps), overlap included.
-        let overlap = self.tile_overlap(side);
-        let flexible = self.fixed_tile.is_none();
-        let mut passes = Vec::new();
-        for (y, th) in tile_spans(h, self.tile, overlap, flexible) {
-            for (x, tw) in tile_spans(w, self.tile, overlap, flexible) {
-                let rect = core::Rect::new(x as i32, y as i32, tw as i32, th as i32);
-                let roi = Mat::roi(&scaled, rect)
-                    .map_err(cv_err)?
-                    .try_clone()
-                    .map_err(cv_err)?;
-                passes.push(Pass {
-                    image: roi,
-                    input: InputSize {
-                        long_side: if flexible { tw.max(th) } else { self.tile },
-                        fit_aspect: flexible,
-                    },
-                    offset: (x as f32, y as f32),
-                    back,
-                });
-            }
-        }
-        Ok(passes)
     }
 
     /// The coarsest JPEG reduction that keeps the long side at or above the detector input.
@@ -395,11 +361,59 @@ impl Pipeline {
     }
 }
 
-/// `image` scaled by `scale` (<= 1) with area averaging; a copy at 1.
-fn resize_area(image: &Mat, scale: f32) -> Result<Mat, EmbedError> {
-    if scale >= 1.0 {
-        return image.try_clone().map_err(cv_err);
+impl FinePass {
+    /// Overlap of neighbouring tiles (scaled-photo pixels) for a pass at long side `side`:
+    /// at least a quarter of a tile, and at least the height from which the one pass (at
+    /// `one_pass_side`) finds faces reliably, so that every face is whole in some tile or
+    /// found by the one pass.
+    fn overlap(&self, side: usize, one_pass_side: usize) -> usize {
+        let one_pass_reliable = RELIABLE_FACE_PX * side as f32 / one_pass_side as f32 * 1.25;
+        (one_pass_reliable.ceil() as usize)
+            .max(self.tile / 4)
+            .min(self.tile / 2)
     }
+
+    /// `image` scaled to a long side of `side` and cut in overlapping tiles of at most the
+    /// detector's input size. Tiles even where the model takes any size: ONNX Runtime runs
+    /// a 24 MP photo at half scale faster as 640-px tiles than as one large input
+    /// (cache-friendly feature maps), overlap included.
+    fn tiles(&self, image: &Mat, side: usize, one_pass_side: usize) -> Result<Tiles, EmbedError> {
+        let long = image.cols().max(image.rows()) as f32;
+        let scale = side as f32 / long;
+        let scaled = if scale < 1.0 {
+            Some(resize_area(image, scale)?)
+        } else {
+            None
+        };
+        let (w, h) = scaled
+            .as_ref()
+            .map_or((image.cols(), image.rows()), |m| (m.cols(), m.rows()));
+        let back = (
+            image.cols() as f32 / w as f32,
+            image.rows() as f32 / h as f32,
+        );
+        let overlap = self.overlap(side, one_pass_side);
+        let mut tiles = Vec::new();
+        for (y, th) in tile_spans(h as usize, self.tile, overlap, self.flexible) {
+            for (x, tw) in tile_spans(w as usize, self.tile, overlap, self.flexible) {
+                let rect = core::Rect::new(x as i32, y as i32, tw as i32, th as i32);
+                let input = InputSize {
+                    long_side: if self.flexible { tw.max(th) } else { self.tile },
+                    fit_aspect: self.flexible,
+                };
+                tiles.push((rect, input));
+            }
+        }
+        Ok(Tiles {
+            scaled,
+            back,
+            tiles,
+        })
+    }
+}
+
+/// `image` scaled by `scale` (< 1) with area averaging.
+fn resize_area(image: &Mat, scale: f32) -> Result<Mat, EmbedError> {
     let size = core::Size::new(
         ((image.cols() as f32 * scale).round() as i32).max(1),
         ((image.rows() as f32 * scale).round() as i32).max(1),

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use facepass::settings::Settings;
-use facepass_embedder_onnx::EmbedderConfig;
+use facepass_domain::{FaceAnalysis, ImageKind};
+use facepass_embedder_onnx::{EmbedderConfig, OnnxEmbedder};
 
 /// The repository root (this crate lives in `crates/eval`).
 pub fn repo_root() -> PathBuf {
@@ -53,6 +54,20 @@ pub fn labels() -> anyhow::Result<Vec<Label>> {
             })
         })
         .collect())
+}
+
+/// Every DEV `single` photo with what `embedder` finds in it (the source of the scenes'
+/// faces and of the gallery they are recognised against).
+pub fn analyse_singles(embedder: &OnnxEmbedder) -> anyhow::Result<Vec<(Label, FaceAnalysis)>> {
+    labels()?
+        .into_iter()
+        .filter(|l| l.kind == "single")
+        .map(|label| {
+            let bytes = std::fs::read(label.path())?;
+            let analysis = embedder.analyze_blocking(bytes.into(), ImageKind::Photo)?;
+            Ok((label, analysis))
+        })
+        .collect()
 }
 
 /// The embedder configuration of `config/default.toml` (the service's defaults, without

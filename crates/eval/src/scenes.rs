@@ -9,8 +9,7 @@
 //! would. The pasted face's box is the source box scaled, so a face of "48 px" is one whose
 //! detector box is 48 px tall. The no-face fixtures scaled to 6000x4000 are the negatives.
 
-use facepass_domain::ImageKind;
-use facepass_embedder_onnx::OnnxEmbedder;
+use facepass_domain::FaceAnalysis;
 use opencv::core::{self, Mat, Rect, Scalar, Size, Vec3b, Vector};
 use opencv::prelude::*;
 use opencv::{imgcodecs, imgproc};
@@ -73,17 +72,15 @@ pub fn bucket_name(index: usize) -> String {
     format!("{}–{}", BUCKETS[index], BUCKETS[index + 1])
 }
 
-/// The source faces: one per DEV single in which `embedder` (the one-pass pipeline) finds
-/// exactly one face.
-pub fn source_faces(embedder: &OnnxEmbedder) -> anyhow::Result<Vec<SourceFace>> {
+/// The source faces: one per DEV single (analysed by the one-pass pipeline,
+/// [`crate::fixtures::analyse_singles`]) with exactly one face.
+pub fn source_faces(singles: &[(Label, FaceAnalysis)]) -> anyhow::Result<Vec<SourceFace>> {
     let mut out = Vec::new();
-    for label in labels()?.into_iter().filter(|l| l.kind == "single") {
-        let bytes = std::fs::read(label.path())?;
-        let analysis = embedder.analyze_blocking(bytes.into(), ImageKind::Photo)?;
+    for (label, analysis) in singles {
         let [face] = analysis.faces.as_slice() else {
             continue;
         };
-        let image = read_bgr(&label)?;
+        let image = read_bgr(label)?;
         let b = &face.bbox;
         let (mx, my) = (b.width * MARGIN, b.height * MARGIN);
         let x0 = (b.x - mx).floor().max(0.0) as i32;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use facepass_domain::{FaceAnalysis, ImageKind};
 use facepass_embedder_onnx::{EmbedderConfig, OnnxEmbedder};
 
-use crate::fixtures::labels;
+use crate::fixtures::Label;
 use crate::scenes::{BUCKETS, Scene, bucket, bucket_name};
 
 pub const MATCH_IOU: f32 = 0.4;
@@ -29,12 +29,10 @@ pub struct Gallery {
 }
 
 impl Gallery {
-    /// The largest face of every DEV single, embedded by `embedder`.
-    pub fn build(embedder: &OnnxEmbedder) -> anyhow::Result<Self> {
+    /// The largest face of every DEV single ([`crate::fixtures::analyse_singles`]).
+    pub fn build(singles: &[(Label, FaceAnalysis)]) -> Self {
         let mut gallery = Self::default();
-        for label in labels()?.into_iter().filter(|l| l.kind == "single") {
-            let bytes = std::fs::read(label.path())?;
-            let analysis = embedder.analyze_blocking(bytes.into(), ImageKind::Photo)?;
+        for (label, analysis) in singles {
             if let Some(face) = analysis
                 .faces
                 .iter()
@@ -47,7 +45,7 @@ impl Gallery {
                     .push((label.file.clone(), face.embedding.as_slice().to_vec()));
             }
         }
-        Ok(gallery)
+        gallery
     }
 
     /// The best cosine of `embedding` to `identity`'s photos other than `exclude`; `None`

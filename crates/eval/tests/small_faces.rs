@@ -3,7 +3,7 @@
 //! Real models, real fixture faces pasted into 24 MP scenes, JPEG-encoded.
 
 use facepass_embedder_onnx::OnnxEmbedder;
-use facepass_eval::fixtures::default_embedder_config;
+use facepass_eval::fixtures::{analyse_singles, default_embedder_config};
 use facepass_eval::scenes::{self, BUCKETS};
 use facepass_eval::small_faces::{Gallery, LARGE_FACE_PX, Report, evaluate};
 
@@ -17,10 +17,11 @@ fn defaults_find_faces_of_48_px_and_up_in_24_mp_scenes_without_false_faces() {
     let mut one_pass = defaults.clone();
     one_pass.min_face_px = 0;
     let embedder = OnnxEmbedder::start(&one_pass).expect("embedder");
-    let sources = scenes::source_faces(&embedder).expect("source faces");
-    assert!(sources.len() >= 40, "{} source faces", sources.len());
-    let gallery = Gallery::build(&embedder).expect("gallery");
+    let singles = analyse_singles(&embedder).expect("DEV singles");
     drop(embedder);
+    let sources = scenes::source_faces(&singles).expect("source faces");
+    assert!(sources.len() >= 40, "{} source faces", sources.len());
+    let gallery = Gallery::build(&singles);
     let mut photos = scenes::scenes(&sources, 6, 12, 7).expect("scenes");
     photos.extend(scenes::negatives().expect("negatives"));
 

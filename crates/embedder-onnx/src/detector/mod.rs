@@ -5,7 +5,7 @@ mod scrfd;
 mod yunet;
 
 use facepass_domain::ports::EmbedError;
-use opencv::core::{Mat, Size};
+use opencv::core::{Mat, Size, ToInputArray};
 use opencv::imgproc;
 use opencv::prelude::*;
 use ort::environment::Environment;
@@ -89,7 +89,11 @@ impl Detector {
     }
 
     /// The letterboxed input of one detector pass over `image`, packed as the model takes it.
-    pub fn prepare(&self, image: &Mat, size: InputSize) -> Result<(Canvas, Vec<f32>), EmbedError> {
+    pub fn prepare(
+        &self,
+        image: &impl Image,
+        size: InputSize,
+    ) -> Result<(Canvas, Vec<f32>), EmbedError> {
         let boxed = Letterbox::new(image, size)?;
         let norm = match self {
             Detector::Scrfd(_) => scrfd::NORM,
@@ -120,7 +124,11 @@ impl Detector {
     }
 
     /// Detects faces in a BGR image; coordinates are in that image's pixels.
-    pub fn detect(&mut self, image: &Mat, size: InputSize) -> Result<Vec<Detection>, EmbedError> {
+    pub fn detect(
+        &mut self,
+        image: &impl Image,
+        size: InputSize,
+    ) -> Result<Vec<Detection>, EmbedError> {
         let boxed = Letterbox::new(image, size)?;
         let mut found = match self {
             Detector::Scrfd(d) => d.run(&boxed)?,
@@ -133,6 +141,10 @@ impl Detector {
         Ok(found)
     }
 }
+
+/// A BGR image the detector reads: a `Mat` or a region of one (a tile).
+pub(crate) trait Image: MatTraitConst + ToInputArray {}
+impl<T: MatTraitConst + ToInputArray> Image for T {}
 
 /// Every detector's coarsest stride: dynamic input sides are multiples of it.
 const MAX_STRIDE: usize = 32;
@@ -148,7 +160,7 @@ pub(crate) struct Letterbox {
 }
 
 impl Letterbox {
-    fn new(image: &Mat, size: InputSize) -> Result<Self, EmbedError> {
+    fn new(image: &impl Image, size: InputSize) -> Result<Self, EmbedError> {
         let side = size.long_side;
         let (w, h) = (image.cols() as f64, image.rows() as f64);
         let scale = (side as f64 / h).min(side as f64 / w);

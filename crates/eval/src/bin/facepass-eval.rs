@@ -10,7 +10,7 @@
 
 use clap::{Parser, Subcommand};
 use facepass_embedder_onnx::{DetectorConfig, OnnxEmbedder};
-use facepass_eval::fixtures::default_embedder_config;
+use facepass_eval::fixtures::{analyse_singles, default_embedder_config};
 use facepass_eval::scenes::{self, Scene};
 use facepass_eval::small_faces::{Gallery, Report, evaluate};
 
@@ -71,14 +71,15 @@ fn small_faces(
     one_pass.min_face_px = 0;
     let (gallery, photos) = {
         let embedder = OnnxEmbedder::start(&one_pass)?;
-        let sources = scenes::source_faces(&embedder)?;
+        let singles = analyse_singles(&embedder)?;
+        let sources = scenes::source_faces(&singles)?;
         eprintln!(
             "{} source faces; generating {count} scenes of {faces} faces...",
             sources.len()
         );
         let mut photos: Vec<Scene> = scenes::scenes(&sources, count, faces, seed)?;
         photos.extend(scenes::negatives()?);
-        (Gallery::build(&embedder)?, photos)
+        (Gallery::build(&singles), photos)
     };
     let pasted: usize = photos.iter().map(|s| s.faces.len()).sum();
     println!(

@@ -15,8 +15,8 @@ use facepass_domain::ports::{
     SessionStats, StoreError, StoreTotals, StoredFace,
 };
 use facepass_domain::{
-    BoundingBox, DetectedFace, Embedding, EmbeddingSpace, FaceAnalysis, FaceId, ModelId, Point,
-    StageTimings,
+    BoundingBox, DetectedFace, Embedding, EmbeddingSpace, FaceAnalysis, FaceId, FaceQuality,
+    ModelId, Point, StageTimings,
 };
 use poem::Endpoint;
 use poem::http::StatusCode;
@@ -44,6 +44,12 @@ fn face(x: f32, width: f32) -> DetectedFace {
         landmarks: [Point { x: 0.0, y: 0.0 }; 5],
         det_score: 0.9,
         embedding: Embedding::normalise(&space(), vec![1.0, 0.0, 0.0, 0.0]).expect("unit"),
+        quality: FaceQuality {
+            face_px: width,
+            sharpness: 300.0,
+            brightness: 120.0,
+            pose: 5.0,
+        },
     }
 }
 
@@ -81,6 +87,13 @@ fn ports() -> (MockEmbedder, MockVectorStore, MockPhotoSource, Ports) {
             b"no-models" => Err(EmbedError::Unavailable("workers stopped".into())),
             b"no-face" => Ok(analysis(vec![])),
             b"two-faces" => Ok(analysis(vec![face(0.0, 100.0), face(200.0, 95.0)])),
+            // A whole face and a larger one mostly outside the frame's right edge.
+            b"cut-off" => Ok(analysis(vec![face(100.0, 100.0), face(620.0, 200.0)])),
+            b"blurred" => {
+                let mut blurred = face(0.0, 100.0);
+                blurred.quality.sharpness = 2.0;
+                Ok(analysis(vec![blurred]))
+            }
             _ => Ok(analysis(vec![face(0.0, 100.0), face(300.0, 20.0)])),
         });
 
@@ -100,9 +113,16 @@ fn ports() -> (MockEmbedder, MockVectorStore, MockPhotoSource, Ports) {
             })
             .collect())
     });
-    store
-        .expect_session_status()
-        .returning(|_, _| Ok(SessionStats::default()));
+    store.expect_session_status().returning(|session, _| {
+        Ok(match session.as_str() {
+            "indexed" => SessionStats {
+                photos_indexed: 1,
+                faces_indexed: 2,
+                ..SessionStats::default()
+            },
+            _ => SessionStats::default(),
+        })
+    });
     store.expect_totals().returning(|| {
         Ok(StoreTotals {
             photos: 1,
@@ -287,6 +307,23 @@ async fn every_documented_error_code_is_produced_without_any_5xx_answer() {
         .await;
         note(&mut seen, s, &b);
     }
+    // A blurred selfie that matches nothing in a session with faces.
+    let (s, b, _) = body(
+        cli.post("/api/v2/search")
+            .multipart(
+                TestForm::new()
+                    .bytes("file", b"blurred".to_vec())
+                    .text("session_id", "indexed"),
+            )
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(
+        b["error"]["details"]["reason"], "too_blurry",
+        "poor_selfie names its reason: {b}"
+    );
+    note(&mut seen, s, &b);
 
     // Server-side failures of single photos travel in a batch's `errors` (the batch is 200).
     let photos: Vec<Value> = [
@@ -564,6 +601,100 @@ async fn multiple_faces_are_refused_with_their_boxes_and_a_smaller_face_is_ignor
     .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["query_face"]["bbox"]["width"], 100.0);
+    assert_eq!(b["query_faces"][0]["quality"]["sharpness"], 300.0);
+    assert_eq!(b["warnings"], json!([]));
+
+    // A face cut off by the frame edge competes with what is visible of it.
+    let (s, b, _) = body(
+        cli.post("/api/v2/search")
+            .multipart(selfie(b"cut-off"))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["query_face"]["bbox"]["x"], 100.0);
+
+    // face_index picks one face of the refusal's list.
+    let (s, b, _) = body(
+        cli.post("/api/v2/search")
+            .multipart(selfie(b"two-faces").text("face_index", "1"))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["query_face"]["bbox"]["x"], 200.0);
+    let (s, b, _) = body(
+        cli.post("/api/v2/search")
+            .multipart(selfie(b"two-faces").text("face_index", "2"))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (s, b["error"]["details"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("face_index")),
+        "{b}"
+    );
+    assert_eq!(
+        b["error"]["details"]["faces"].as_array().map(Vec::len),
+        Some(2)
+    );
+}
+
+#[tokio::test]
+async fn up_to_three_selfies_are_searched_together() {
+    let (state, _) = state(&[]);
+    let cli = client(&state);
+    let selfies = |n: usize| {
+        (0..n).fold(TestForm::new().text("session_id", "indexed"), |form, _| {
+            form.bytes("file", b"face".to_vec())
+        })
+    };
+    let (s, b, _) = body(
+        cli.post("/api/v2/search")
+            .multipart(selfies(3))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["query_faces"].as_array().map(Vec::len), Some(3), "{b}");
+
+    let (s, b, _) = body(
+        cli.post("/api/v2/search")
+            .multipart(selfies(4))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+
+    let (s, b, _) = body(
+        cli.post("/api/v2/search")
+            .multipart(selfies(2).text("face_index", "0"))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (s, b["error"]["details"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("face_index")),
+        "{b}"
+    );
+
+    // One selfie without a face fails the search and says which.
+    let form = TestForm::new()
+        .text("session_id", "indexed")
+        .bytes("file", b"face".to_vec())
+        .bytes("file", b"no-face".to_vec());
+    let (s, b, _) = body(cli.post("/api/v2/search").multipart(form).send().await).await;
+    assert_eq!(
+        (s, b["error"]["details"]["selfie"].as_u64()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some(1)),
+        "{b}"
+    );
 }
 
 #[tokio::test]

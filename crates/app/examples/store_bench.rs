@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use facepass_domain::ports::VectorStore;
 use facepass_domain::{
-    BoundingBox, DetectedFace, Embedding, EmbeddingSpace, ModelId, PhotoId, Point, SessionId,
+    BoundingBox, DetectedFace, Embedding, EmbeddingSpace, FaceQuality, ModelId, PhotoId, Point,
+    SessionId,
 };
 use facepass_vector_store_pgvector::{PgOptions, PgVectorStore};
 use facepass_vector_store_sqlite::SqliteVectorStore;
@@ -103,6 +104,7 @@ async fn insert_throughput(
                 landmarks: [Point { x: 0.0, y: 0.0 }; 5],
                 det_score: 0.9,
                 embedding: rng.vector(space),
+                quality: FaceQuality::default(),
             })
             .collect();
         store

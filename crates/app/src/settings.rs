@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use facepass_domain::SimilarityCalibration;
+use facepass_domain::use_cases::{QualityThresholds, SelfiePolicy};
 use facepass_embedder_onnx::config as config_defaults;
 use facepass_embedder_onnx::{DetectorConfig, EmbedderConfig, RecognizerConfig};
 use serde::{Deserialize, Deserializer};
@@ -207,6 +208,21 @@ pub struct SearchSettings {
     /// A second face at least this fraction of the largest face's area makes the selfie
     /// ambiguous (`multiple_faces`).
     pub competing_face_ratio: f32,
+    pub quality: SelfieQualitySettings,
+}
+
+/// `search.quality.*`: below these (above, for pose) a selfie face is poor (`poor_selfie`
+/// when nothing matches, `warnings` when something does).
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct SelfieQualitySettings {
+    /// Smallest face height, pixels of the selfie.
+    pub min_face_px: f32,
+    /// Smallest Laplacian variance of the aligned 112x112 grey crop.
+    pub min_sharpness: f32,
+    /// Smallest mean grey level of the aligned crop (0..255).
+    pub min_brightness: f32,
+    /// Largest head yaw estimated from the landmarks, degrees.
+    pub max_pose: f32,
 }
 
 /// `rate_limit.*`: token buckets, per API key for indexing and per client IP for search.
@@ -264,6 +280,7 @@ impl Settings {
     fn defaults(
         b: config::ConfigBuilder<config::builder::DefaultState>,
     ) -> Result<config::ConfigBuilder<config::builder::DefaultState>, config::ConfigError> {
+        let quality = QualityThresholds::default();
         b.set_default("server.host", "127.0.0.1")?
             .set_default("server.port", 8000)?
             .set_default("server.shutdown_timeout_secs", 30)?
@@ -303,6 +320,16 @@ impl Settings {
             .set_default("indexing.max_in_flight", 16)?
             .set_default("search.max_selfie_bytes", 15 * 1024 * 1024)?
             .set_default("search.competing_face_ratio", 0.6)?
+            .set_default("search.quality.min_face_px", f64::from(quality.min_face_px))?
+            .set_default(
+                "search.quality.min_sharpness",
+                f64::from(quality.min_sharpness),
+            )?
+            .set_default(
+                "search.quality.min_brightness",
+                f64::from(quality.min_brightness),
+            )?
+            .set_default("search.quality.max_pose", f64::from(quality.max_pose))?
             .set_default("rate_limit.enabled", true)?
             .set_default("rate_limit.search_per_minute", 60)?
             .set_default("rate_limit.search_burst", 10)?
@@ -321,6 +348,13 @@ impl Settings {
         if !(ratio > 0.0 && ratio <= 1.0) {
             anyhow::bail!("search.competing_face_ratio must be in (0, 1], got {ratio}");
         }
+        let q = &self.search.quality;
+        if [q.min_face_px, q.min_sharpness, q.min_brightness, q.max_pose]
+            .iter()
+            .any(|v| !(v.is_finite() && *v >= 0.0))
+        {
+            anyhow::bail!("search.quality.* must be finite and >= 0, got {q:?}");
+        }
         if self.rate_limit.enabled {
             let r = &self.rate_limit;
             if [
@@ -337,6 +371,20 @@ impl Settings {
             }
         }
         Ok(())
+    }
+
+    /// How selfie faces are chosen and judged.
+    pub fn selfie_policy(&self) -> SelfiePolicy {
+        let q = self.search.quality;
+        SelfiePolicy {
+            competing_area_ratio: self.search.competing_face_ratio,
+            quality: QualityThresholds {
+                min_face_px: q.min_face_px,
+                min_sharpness: q.min_sharpness,
+                min_brightness: q.min_brightness,
+                max_pose: q.max_pose,
+            },
+        }
     }
 
     /// The similarity calibration of the configured recognizer.

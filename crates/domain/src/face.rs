@@ -75,6 +75,30 @@ impl BoundingBox {
         let union = self.area() + other.area() - inter;
         if union > 0.0 { inter / union } else { 0.0 }
     }
+
+    /// The part of the box inside a `width` x `height` frame (a face cut by the frame edge
+    /// keeps only what is visible).
+    pub fn clipped(&self, width: f32, height: f32) -> BoundingBox {
+        let x1 = self.x.clamp(0.0, width);
+        let y1 = self.y.clamp(0.0, height);
+        let x2 = (self.x + self.width).clamp(0.0, width);
+        let y2 = (self.y + self.height).clamp(0.0, height);
+        BoundingBox::from_corners(x1, y1, x2, y2)
+    }
+}
+
+/// How well a face can be recognised, measured on what the recognizer sees.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct FaceQuality {
+    /// Face height in pixels of the original image (the detector box).
+    pub face_px: f32,
+    /// Variance of the Laplacian of the aligned grey crop: low when blurred (or upscaled
+    /// from a few pixels).
+    pub sharpness: f32,
+    /// Mean grey level of the aligned crop, 0..255.
+    pub brightness: f32,
+    /// Estimated head yaw in degrees from the landmarks: 0 frontal, 90 profile.
+    pub pose: f32,
 }
 
 /// One face found in an image.
@@ -85,6 +109,7 @@ pub struct DetectedFace {
     /// Detector confidence in [0, 1].
     pub det_score: f32,
     pub embedding: Embedding,
+    pub quality: FaceQuality,
 }
 
 /// Where the time of one image went.
@@ -120,6 +145,22 @@ pub struct FaceAnalysis {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clipping_keeps_the_visible_part() {
+        let cut = BoundingBox {
+            x: -20.0,
+            y: 50.0,
+            width: 60.0,
+            height: 100.0,
+        };
+        assert_eq!(
+            cut.clipped(200.0, 120.0),
+            BoundingBox::from_corners(0.0, 50.0, 40.0, 120.0)
+        );
+        let outside = BoundingBox { x: 300.0, ..cut };
+        assert_eq!(outside.clipped(200.0, 120.0).area(), 0.0);
+    }
 
     #[test]
     fn iou_of_identical_disjoint_and_half_overlapping_boxes() {

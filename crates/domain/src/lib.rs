@@ -12,6 +12,7 @@ pub mod use_cases;
 pub use calibration::SimilarityCalibration;
 pub use embedding::{Embedding, EmbeddingError, EmbeddingSpace, ModelId, Threshold};
 pub use face::{
-    BoundingBox, DetectedFace, FaceAnalysis, ImageBytes, ImageKind, Landmarks, Point, StageTimings,
+    BoundingBox, DetectedFace, FaceAnalysis, FaceQuality, ImageBytes, ImageKind, Landmarks, Point,
+    StageTimings,
 };
 pub use ids::{FaceId, IdError, PhotoId, PhotoKey, PhotoKeyError, SessionId};

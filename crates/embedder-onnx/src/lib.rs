@@ -9,6 +9,7 @@ mod detector;
 pub mod floor;
 mod onnx_shapes;
 mod pipeline;
+mod quality;
 mod recognizer;
 mod runtime;
 

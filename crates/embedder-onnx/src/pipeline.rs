@@ -35,6 +35,7 @@ use crate::align::{Similarity, warp};
 use crate::config::EmbedderConfig;
 use crate::decode::{self, Probe, REDUCTIONS, cv_err};
 use crate::detector::{Detection, Detector, InputSize, nms, nms_in_order};
+use crate::quality;
 use crate::recognizer::Recognizer;
 use crate::runtime::Canvas;
 
@@ -166,6 +167,11 @@ impl Pipeline {
                 found = self.detect_with_padding(&image, self.photo_input)?;
             }
         }
+        if kind == ImageKind::Selfie && found.is_empty() {
+            // A selfie is known to show a face: maybe it was uploaded sideways or upside
+            // down without an EXIF orientation.
+            found = self.detect_rotated(&image, self.photo_input)?;
+        }
         // Scale from the decoded image to the oriented original (per axis: libjpeg rounds up).
         let sx = probe.width as f32 / image.cols() as f32;
         let sy = probe.height as f32 / image.rows() as f32;
@@ -208,16 +214,23 @@ impl Pipeline {
             })
             .collect::<Result<Vec<Mat>, _>>()?;
         let embeddings = self.recognizer.embed(&crops)?;
+        let qualities = detections
+            .iter()
+            .zip(&crops)
+            .map(|(d, crop)| quality::measure(crop, &d.landmarks, d.y2 - d.y1))
+            .collect::<Result<Vec<_>, _>>()?;
         timings.embed = started.elapsed();
 
         let faces = detections
             .into_iter()
             .zip(embeddings)
-            .map(|(d, embedding)| DetectedFace {
+            .zip(qualities)
+            .map(|((d, embedding), quality)| DetectedFace {
                 bbox: BoundingBox::from_corners(d.x1, d.y1, d.x2, d.y2),
                 landmarks: d.landmarks.map(|[x, y]| Point { x, y }),
                 det_score: d.score,
                 embedding,
+                quality,
             })
             .collect();
         Ok(FaceAnalysis {
@@ -329,6 +342,32 @@ impl Pipeline {
             .unwrap_or(1)
     }
 
+    /// Detects on `image` turned by a quarter, a half and three quarters (in that order, up
+    /// to the first turn with a face); boxes and landmarks are mapped back to `image`.
+    fn detect_rotated(
+        &mut self,
+        image: &Mat,
+        input: InputSize,
+    ) -> Result<Vec<Detection>, EmbedError> {
+        let (w, h) = (image.cols() as f32, image.rows() as f32);
+        for turn in [
+            core::ROTATE_90_CLOCKWISE,
+            core::ROTATE_180,
+            core::ROTATE_90_COUNTERCLOCKWISE,
+        ] {
+            let mut turned = Mat::default();
+            core::rotate(image, &mut turned, turn).map_err(cv_err)?;
+            let found = self.detect_with_padding(&turned, input)?;
+            if !found.is_empty() {
+                return Ok(found
+                    .into_iter()
+                    .map(|d| turned_back(d, turn, w, h))
+                    .collect());
+            }
+        }
+        Ok(Vec::new())
+    }
+
     /// Detects; when nothing is found, retries on the image padded by half its size on every
     /// side, because detectors miss faces that fill the whole frame (tight selfies, crops).
     fn detect_with_padding(
@@ -412,6 +451,26 @@ impl FinePass {
     }
 }
 
+/// A detection in an image turned by `turn` (an OpenCV rotate code) mapped back to the
+/// `w` x `h` image it was turned from. Landmarks keep their order, so alignment turns the
+/// face upright again.
+fn turned_back(d: Detection, turn: i32, w: f32, h: f32) -> Detection {
+    let back = |[u, v]: [f32; 2]| match turn {
+        core::ROTATE_90_CLOCKWISE => [v, h - u],
+        core::ROTATE_180 => [w - u, h - v],
+        _ => [w - v, u],
+    };
+    let [a, b] = [back([d.x1, d.y1]), back([d.x2, d.y2])];
+    Detection {
+        x1: a[0].min(b[0]),
+        y1: a[1].min(b[1]),
+        x2: a[0].max(b[0]),
+        y2: a[1].max(b[1]),
+        score: d.score,
+        landmarks: d.landmarks.map(back),
+    }
+}
+
 /// `image` scaled by `scale` (< 1) with area averaging.
 fn resize_area(image: &Mat, scale: f32) -> Result<Mat, EmbedError> {
     let size = core::Size::new(
@@ -457,7 +516,36 @@ fn finest_needed(scale: f64) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use super::{finest_needed, tile_spans};
+    use super::{Detection, finest_needed, tile_spans, turned_back};
+    use opencv::core;
+
+    #[test]
+    fn detections_in_a_turned_image_map_back_onto_the_original() {
+        // A 40x30 image; the point (10, 5) of it, turned each way, must come back.
+        let (w, h) = (40.0, 30.0);
+        let turned = [
+            (core::ROTATE_90_CLOCKWISE, [h - 5.0, 10.0]),
+            (core::ROTATE_180, [w - 10.0, h - 5.0]),
+            (core::ROTATE_90_COUNTERCLOCKWISE, [5.0, w - 10.0]),
+        ];
+        for (turn, [u, v]) in turned {
+            let d = Detection {
+                x1: u - 2.0,
+                y1: v - 2.0,
+                x2: u + 2.0,
+                y2: v + 2.0,
+                score: 0.9,
+                landmarks: [[u, v]; 5],
+            };
+            let back = turned_back(d, turn, w, h);
+            assert_eq!(back.landmarks[0], [10.0, 5.0], "turn {turn}");
+            assert_eq!(
+                [back.x1, back.y1, back.x2, back.y2],
+                [8.0, 3.0, 12.0, 7.0],
+                "turn {turn}"
+            );
+        }
+    }
 
     #[test]
     fn tiles_cover_the_side_with_the_overlap_and_end_at_the_edge() {

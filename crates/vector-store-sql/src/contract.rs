@@ -10,7 +10,8 @@ use std::pin::Pin;
 
 use facepass_domain::ports::{DeletedCounts, StoreError, VectorStore};
 use facepass_domain::{
-    BoundingBox, DetectedFace, Embedding, EmbeddingSpace, ModelId, PhotoId, Point, SessionId,
+    BoundingBox, DetectedFace, Embedding, EmbeddingSpace, FaceQuality, ModelId, PhotoId, Point,
+    SessionId,
 };
 
 /// A fresh store for one test, and what to do afterwards (drop its database, say).
@@ -98,6 +99,7 @@ fn face(embedding: Embedding, x: f32) -> DetectedFace {
         landmarks: [Point { x: 1.0, y: 2.0 }; 5],
         det_score: 0.875,
         embedding,
+        quality: FaceQuality::default(),
     }
 }
 

@@ -8,6 +8,7 @@ from .error_body import ErrorBody
 from .error_code import ErrorCode
 from .error_detail import ErrorDetail
 from .face import Face
+from .face_quality import FaceQuality
 from .health import Health
 from .health_checks import HealthChecks
 from .index_batch_request import IndexBatchRequest
@@ -20,6 +21,7 @@ from .photo_match import PhotoMatch
 from .query_face import QueryFace
 from .search_body import SearchBody
 from .search_results import SearchResults
+from .search_results_query_face import SearchResultsQueryFace
 from .search_session_legacy_body import SearchSessionLegacyBody
 from .session_status import SessionStatus
 
@@ -32,6 +34,7 @@ __all__ = (
     "ErrorCode",
     "ErrorDetail",
     "Face",
+    "FaceQuality",
     "Health",
     "HealthChecks",
     "IndexBatchRequest",
@@ -44,6 +47,7 @@ __all__ = (
     "QueryFace",
     "SearchBody",
     "SearchResults",
+    "SearchResultsQueryFace",
     "SearchSessionLegacyBody",
     "SessionStatus",
 )

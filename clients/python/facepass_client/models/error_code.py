@@ -17,6 +17,7 @@ class ErrorCode(StrEnum):
     PAYLOAD_TOO_LARGE = "payload_too_large"
     PHOTO_NOT_FOUND = "photo_not_found"
     PHOTO_TOO_LARGE = "photo_too_large"
+    POOR_SELFIE = "poor_selfie"
     RATE_LIMITED = "rate_limited"
     SHUTTING_DOWN = "shutting_down"
     STORAGE_ACCESS_DENIED = "storage_access_denied"

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -9,6 +9,7 @@ from attrs import field as _attrs_field
 if TYPE_CHECKING:
     from ..models.photo_match import PhotoMatch
     from ..models.query_face import QueryFace
+    from ..models.search_results_query_face import SearchResultsQueryFace
 
 
 T = TypeVar("T", bound="SearchResults")
@@ -21,14 +22,19 @@ class SearchResults:
         session_id (str):
         matches (list[PhotoMatch]): One match per photo (its best face), by `similarity` descending, ties by `photo_id`.
         total_matches (int): Photos at or above the threshold, including those cut by `limit`.
-        query_face (QueryFace): The selfie face that was searched for (the largest one).
+        query_face (SearchResultsQueryFace): The first selfie's face (kept for clients of one selfie).
+        query_faces (list[QueryFace]): The face searched for in each selfie, in request order.
+        warnings (list[str]): Why some selfie is a poor query although it matched (or other selfies did): the
+            reasons of `query_faces[].warnings`, sorted, unique. Empty for good selfies.
         query_time_ms (float):
     """
 
     session_id: str
     matches: list[PhotoMatch]
     total_matches: int
-    query_face: QueryFace
+    query_face: SearchResultsQueryFace
+    query_faces: list[QueryFace]
+    warnings: list[str]
     query_time_ms: float
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -44,6 +50,13 @@ class SearchResults:
 
         query_face = self.query_face.to_dict()
 
+        query_faces = []
+        for query_faces_item_data in self.query_faces:
+            query_faces_item = query_faces_item_data.to_dict()
+            query_faces.append(query_faces_item)
+
+        warnings = self.warnings
+
         query_time_ms = self.query_time_ms
 
         field_dict: dict[str, Any] = {}
@@ -54,6 +67,8 @@ class SearchResults:
                 "matches": matches,
                 "total_matches": total_matches,
                 "query_face": query_face,
+                "query_faces": query_faces,
+                "warnings": warnings,
                 "query_time_ms": query_time_ms,
             }
         )
@@ -64,6 +79,7 @@ class SearchResults:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.photo_match import PhotoMatch  # noqa: PLC0415
         from ..models.query_face import QueryFace  # noqa: PLC0415
+        from ..models.search_results_query_face import SearchResultsQueryFace  # noqa: PLC0415
 
         d = dict(src_dict)
         session_id = d.pop("session_id")
@@ -77,7 +93,16 @@ class SearchResults:
 
         total_matches = d.pop("total_matches")
 
-        query_face = QueryFace.from_dict(d.pop("query_face"))
+        query_face = SearchResultsQueryFace.from_dict(d.pop("query_face"))
+
+        query_faces = []
+        _query_faces = d.pop("query_faces")
+        for query_faces_item_data in _query_faces:
+            query_faces_item = QueryFace.from_dict(query_faces_item_data)
+
+            query_faces.append(query_faces_item)
+
+        warnings = cast(list[str], d.pop("warnings"))
 
         query_time_ms = d.pop("query_time_ms")
 
@@ -86,6 +111,8 @@ class SearchResults:
             matches=matches,
             total_matches=total_matches,
             query_face=query_face,
+            query_faces=query_faces,
+            warnings=warnings,
             query_time_ms=query_time_ms,
         )
 

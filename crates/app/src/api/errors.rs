@@ -2,16 +2,21 @@
 //! machine-readable `code`, and travels as `{"error": {"code", "message", "details"}}`.
 //! 500s log their cause and tell the client nothing about internals.
 
+use facepass_domain::BoundingBox;
 use facepass_domain::ports::{EmbedError, PhotoSourceError, StoreError};
 use facepass_domain::use_cases::{IndexPhotoError, SearchSelfieError};
 use poem::http::StatusCode;
+use poem_openapi::types::ToJSON;
 use poem_openapi::{Enum, Object};
 use serde_json::{Value, json};
+
+use super::dto::BBox;
+use super::search::QueryFaceBody;
 
 /// Every `code` the API answers with; never renamed or reused. 400 `invalid_request`;
 /// 401 `unauthorized`; 404 `not_found`; 405 `method_not_allowed`; 413 `payload_too_large`;
 /// 415 `unsupported_media_type`; 422 `invalid_image`, `image_too_large`, `photo_not_found`,
-/// `photo_too_large`, `no_face_detected`, `multiple_faces`; 429 `rate_limited`, `overloaded`
+/// `photo_too_large`, `no_face_detected`, `multiple_faces`, `poor_selfie`; 429 `rate_limited`, `overloaded`
 /// (with `Retry-After`); 500 `internal_error`; 502 `storage_unavailable`,
 /// `storage_access_denied`; 503 `database_unavailable`, `models_unavailable`, `not_ready`,
 /// `shutting_down`; 504 `storage_timeout`.
@@ -42,6 +47,8 @@ pub enum ErrorCode {
     NoFaceDetected,
     /// 422: the selfie shows several faces of similar size; `details.faces` has their boxes.
     MultipleFaces,
+    /// 422: nothing matched and the selfie is a poor query; `details.reason` says why.
+    PoorSelfie,
     /// 429: the client exceeded its rate limit; see `Retry-After`.
     RateLimited,
     /// 429: the face pipeline is at capacity; see `Retry-After`.
@@ -66,7 +73,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 22] = [
+    pub const ALL: [ErrorCode; 23] = [
         Self::InvalidRequest,
         Self::Unauthorized,
         Self::NotFound,
@@ -79,6 +86,7 @@ impl ErrorCode {
         Self::PhotoTooLarge,
         Self::NoFaceDetected,
         Self::MultipleFaces,
+        Self::PoorSelfie,
         Self::RateLimited,
         Self::Overloaded,
         Self::InternalError,
@@ -105,6 +113,7 @@ impl ErrorCode {
             Self::PhotoTooLarge => "photo_too_large",
             Self::NoFaceDetected => "no_face_detected",
             Self::MultipleFaces => "multiple_faces",
+            Self::PoorSelfie => "poor_selfie",
             Self::RateLimited => "rate_limited",
             Self::Overloaded => "overloaded",
             Self::InternalError => "internal_error",
@@ -131,7 +140,8 @@ impl ErrorCode {
             | Self::PhotoNotFound
             | Self::PhotoTooLarge
             | Self::NoFaceDetected
-            | Self::MultipleFaces => StatusCode::UNPROCESSABLE_ENTITY,
+            | Self::MultipleFaces
+            | Self::PoorSelfie => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited | Self::Overloaded => StatusCode::TOO_MANY_REQUESTS,
             Self::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
             Self::StorageUnavailable | Self::StorageAccessDenied => StatusCode::BAD_GATEWAY,
@@ -342,22 +352,51 @@ impl From<IndexPhotoError> for ApiError {
 
 impl From<SearchSelfieError> for ApiError {
     fn from(error: SearchSelfieError) -> Self {
+        let message = error.to_string();
         match error {
-            SearchSelfieError::NoFaceDetected => {
-                Self::new(ErrorCode::NoFaceDetected, "no face was found in the selfie")
+            SearchSelfieError::SelfieCount(_) => Self::invalid_field("file", message),
+            SearchSelfieError::FaceIndexWithSeveralSelfies(_) => {
+                Self::invalid_field("face_index", message)
             }
-            SearchSelfieError::MultipleFaces(ref boxes) => {
-                let faces: Vec<Value> = boxes
-                    .iter()
-                    .map(|b| json!({"x": b.x, "y": b.y, "width": b.width, "height": b.height}))
-                    .collect();
-                Self::new(ErrorCode::MultipleFaces, error.to_string())
-                    .with_details(json!({ "faces": faces }))
+            SearchSelfieError::FaceIndexOutOfRange { faces, .. } => {
+                Self::invalid_field("face_index", message)
+                    .with_details(json!({"field": "face_index", "faces": boxes(&faces)}))
+            }
+            SearchSelfieError::NoFaceDetected { selfie } => {
+                Self::new(ErrorCode::NoFaceDetected, message)
+                    .with_details(json!({ "selfie": selfie }))
+            }
+            SearchSelfieError::MultipleFaces { selfie, faces } => {
+                Self::new(ErrorCode::MultipleFaces, message)
+                    .with_details(json!({ "selfie": selfie, "faces": boxes(&faces) }))
+            }
+            SearchSelfieError::PoorSelfie {
+                reasons,
+                query_faces,
+            } => {
+                let codes: Vec<&str> = reasons.iter().map(|r| r.code()).collect();
+                let faces: Vec<QueryFaceBody> = query_faces.iter().map(Into::into).collect();
+                Self::new(ErrorCode::PoorSelfie, message).with_details(json!({
+                    "reason": codes.first(),
+                    "reasons": codes,
+                    "query_faces": faces.to_json(),
+                }))
             }
             SearchSelfieError::Embed(e) => e.into(),
             SearchSelfieError::Store(e) => e.into(),
         }
     }
+}
+
+/// Boxes as the JSON of `BoundingBox`.
+fn boxes(faces: &[BoundingBox]) -> Vec<Value> {
+    faces
+        .iter()
+        .map(|&b| {
+            let b = BBox::from(b);
+            json!({"x": b.x, "y": b.y, "width": b.width, "height": b.height})
+        })
+        .collect()
 }
 
 /// One response enum per endpoint: `200` with the endpoint's body plus the error statuses it
@@ -500,7 +539,7 @@ mod tests {
                 503,
             ),
             (
-                SearchSelfieError::NoFaceDetected.into(),
+                SearchSelfieError::NoFaceDetected { selfie: 0 }.into(),
                 ErrorCode::NoFaceDetected,
                 422,
             ),

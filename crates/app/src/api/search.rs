@@ -6,13 +6,15 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use facepass_domain::ports::{Embedder, PhotoSource, VectorStore};
-use facepass_domain::use_cases::{SearchLimit, SelfieSearchRequest};
+use facepass_domain::use_cases::{MAX_SELFIES, QueryFace, SearchLimit, SelfieSearchRequest};
 use facepass_domain::{ImageBytes, Threshold};
 use poem::Request;
 use poem_openapi::types::multipart::Upload;
 use poem_openapi::{Multipart, Object, OpenApi};
 
-use super::dto::{ApiTags, BBox, SCORE, elapsed_ms, parse_session, round};
+use serde_json::json;
+
+use super::dto::{ApiTags, BBox, PIXELS, SCORE, elapsed_ms, parse_session, round};
 use super::errors::{ApiError, ErrorCode, endpoint_response};
 use super::rate_limit::Scope;
 use super::state::AppState;
@@ -21,14 +23,20 @@ use super::state::AppState;
 #[derive(Debug, Multipart)]
 pub struct SearchForm {
     /// The selfie (JPEG, PNG or WebP; the format is detected from the bytes, the part's
-    /// content type and filename are ignored).
-    pub file: Upload,
+    /// content type and filename are ignored). Repeat the part (up to 3 times) to send
+    /// several selfies of the same guest: a photo scores its best match over them.
+    #[oai(validator(min_items = 1, max_items = 3))]
+    pub file: Vec<Upload>,
     /// The session to search.
     pub session_id: String,
     /// Minimum `similarity`, 0..1 (default 0.7: the model's recommended operating point).
     pub threshold: Option<f64>,
     /// Most matches returned, 1..1000 (default 100); `total_matches` counts all.
     pub limit: Option<i64>,
+    /// Which face of a single selfie to search for, 0-based in the order of a previous
+    /// `multiple_faces` answer's `details.faces` (largest visible face first).
+    #[oai(validator(minimum(value = "0"), maximum(value = "1000")))]
+    pub face_index: Option<i64>,
 }
 
 /// The photo's best-matching face.
@@ -52,12 +60,47 @@ pub struct PhotoMatchBody {
     pub face: MatchedFace,
 }
 
-/// The selfie face that was searched for (the largest one).
+/// The selfie face that was searched for.
 #[derive(Debug, Object)]
 #[oai(rename = "QueryFace")]
 pub struct QueryFaceBody {
     pub bbox: BBox,
     pub det_score: f64,
+    pub quality: QualityBody,
+    /// Why this face is a poor query (`too_small`, `too_blurry`, `too_dark`,
+    /// `extreme_pose`; thresholds in `search.quality.*`); empty when it is not.
+    pub warnings: Vec<String>,
+}
+
+/// How recognisable a selfie face is.
+#[derive(Debug, Object)]
+#[oai(rename = "FaceQuality")]
+pub struct QualityBody {
+    /// Face height in pixels of the selfie.
+    pub face_px: f64,
+    /// Variance of the Laplacian of the aligned 112x112 grey face crop (low: blurred).
+    pub sharpness: f64,
+    /// Mean grey level of the aligned face crop, 0..255.
+    pub brightness: f64,
+    /// Head yaw estimated from the landmarks, degrees (0 frontal, 90 profile).
+    pub pose: f64,
+}
+
+impl From<&QueryFace> for QueryFaceBody {
+    fn from(face: &QueryFace) -> Self {
+        let q = &face.quality;
+        Self {
+            bbox: face.bbox.into(),
+            det_score: round(face.det_score, SCORE),
+            quality: QualityBody {
+                face_px: round(q.face_px, PIXELS),
+                sharpness: round(q.sharpness, PIXELS),
+                brightness: round(q.brightness, PIXELS),
+                pose: round(q.pose, PIXELS),
+            },
+            warnings: face.poor.iter().map(|r| r.code().to_owned()).collect(),
+        }
+    }
 }
 
 #[derive(Debug, Object)]
@@ -68,7 +111,13 @@ pub struct SearchBody {
     pub matches: Vec<PhotoMatchBody>,
     /// Photos at or above the threshold, including those cut by `limit`.
     pub total_matches: u64,
+    /// The first selfie's face (kept for clients of one selfie).
     pub query_face: QueryFaceBody,
+    /// The face searched for in each selfie, in request order.
+    pub query_faces: Vec<QueryFaceBody>,
+    /// Why some selfie is a poor query although it matched (or other selfies did): the
+    /// reasons of `query_faces[].warnings`, sorted, unique. Empty for good selfies.
+    pub warnings: Vec<String>,
     pub query_time_ms: f64,
 }
 
@@ -78,7 +127,7 @@ endpoint_response!(
         400 BadRequest: "`invalid_request`: a missing or invalid form field (`details.field`).",
         413 PayloadTooLarge: "`payload_too_large`: the selfie is over the upload limit.",
         415 UnsupportedMediaType: "`unsupported_media_type`: the body is not `multipart/form-data`.",
-        422 Unprocessable: "`invalid_image`, `image_too_large`, `no_face_detected` or `multiple_faces` (with the competing boxes in `details.faces`).",
+        422 Unprocessable: "`invalid_image`, `image_too_large`, `no_face_detected` (`details.selfie`: which one), `multiple_faces` (the competing boxes in `details.faces`, pick one with `face_index`) or `poor_selfie` (nothing matched and the selfie is poor: `details.reason` is `too_small`, `too_blurry`, `too_dark` or `extreme_pose`, `details.reasons` all of them, `details.query_faces` the measurements).",
         503 Unavailable: "`database_unavailable` or `models_unavailable`.",
     }
 );
@@ -90,9 +139,14 @@ pub struct SearchApi<E, S, P>(pub Arc<AppState<E, S, P>>);
 impl<E: Embedder, S: VectorStore, P: PhotoSource> SearchApi<E, S, P> {
     /// Search a session by selfie
     ///
-    /// Detects the largest face of the selfie and returns every photo of the session whose
-    /// best face reaches `threshold`. Never triggers indexing; an unknown or not yet indexed
-    /// session answers 200 with no matches (use the status route to tell them apart).
+    /// Detects the largest visible face of the selfie (faces cut off by the frame count for
+    /// what shows; a selfie sent sideways or upside down is turned) and returns every photo
+    /// of the session whose best face reaches `threshold`. With several selfies, a photo
+    /// scores its best match over them. A poor selfie (too small, blurred, dark or turned
+    /// away) that matches nothing is refused as `poor_selfie` rather than answered empty;
+    /// one that matches carries `warnings`. Never triggers indexing; an unknown or not yet
+    /// indexed session answers 200 with no matches (use the status route to tell them
+    /// apart).
     #[oai(
         path = "/search",
         method = "post",
@@ -138,32 +192,50 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> SearchApi<E, S, P> {
             None => SearchLimit::DEFAULT,
             Some(l) => SearchLimit::new(l).map_err(|e| ApiError::invalid_field("limit", e))?,
         };
-        if form.file.size() as u64 > state.max_selfie_bytes {
-            return Err(ApiError::new(
-                ErrorCode::PayloadTooLarge,
-                format!(
-                    "the selfie is {} bytes, the limit is {}",
-                    form.file.size(),
-                    state.max_selfie_bytes
-                ),
+        let face_index = form
+            .face_index
+            .map(|i| {
+                usize::try_from(i)
+                    .map_err(|_| ApiError::invalid_field("face_index", "must be >= 0"))
+            })
+            .transpose()?;
+        if !(1..=MAX_SELFIES).contains(&form.file.len()) {
+            return Err(ApiError::invalid_field(
+                "file",
+                format!("send 1 to {MAX_SELFIES} selfies, got {}", form.file.len()),
             ));
         }
-        let selfie = form
-            .file
-            .into_vec()
-            .await
-            .map_err(|e| ApiError::invalid_field("file", e))?;
-        if selfie.is_empty() {
-            return Err(ApiError::new(
-                ErrorCode::InvalidImage,
-                "the selfie file is empty",
-            ));
+        let mut selfies = Vec::with_capacity(form.file.len());
+        for (i, file) in form.file.into_iter().enumerate() {
+            if file.size() as u64 > state.max_selfie_bytes {
+                return Err(ApiError::new(
+                    ErrorCode::PayloadTooLarge,
+                    format!(
+                        "selfie {i} is {} bytes, the limit is {}",
+                        file.size(),
+                        state.max_selfie_bytes
+                    ),
+                ));
+            }
+            let selfie = file
+                .into_vec()
+                .await
+                .map_err(|e| ApiError::invalid_field("file", e))?;
+            if selfie.is_empty() {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidImage,
+                    format!("selfie {i} is an empty file"),
+                )
+                .with_details(json!({ "selfie": i })));
+            }
+            selfies.push(ImageBytes::from(selfie));
         }
         let found = state
             .search
             .execute(SelfieSearchRequest {
                 session: session.clone(),
-                selfie: ImageBytes::from(selfie),
+                selfies,
+                face_index,
                 threshold,
                 limit,
             })
@@ -190,10 +262,9 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> SearchApi<E, S, P> {
                 })
                 .collect(),
             total_matches: found.total_matches,
-            query_face: QueryFaceBody {
-                bbox: found.query_face.bbox.into(),
-                det_score: round(found.query_face.det_score, SCORE),
-            },
+            query_face: (&found.query_faces[0]).into(),
+            query_faces: found.query_faces.iter().map(Into::into).collect(),
+            warnings: found.warnings.iter().map(|r| r.code().to_owned()).collect(),
             query_time_ms: elapsed_ms(start),
         })
     }

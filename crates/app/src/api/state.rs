@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 use facepass_domain::ports::{Embedder, PhotoSource, VectorStore};
 use facepass_domain::use_cases::{
     CheckHealth, DeletePhoto, DeleteSession, IndexBatch, IndexPhoto, IndexPhotoError, IndexStatus,
-    IndexedPhoto, SearchBySelfie, SelfiePolicy, SessionStatus,
+    IndexedPhoto, SearchBySelfie, SessionStatus,
 };
 use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
@@ -79,9 +79,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> AppState<E, S, P> {
                 for_search,
                 store.clone(),
                 settings.similarity()?,
-                SelfiePolicy {
-                    competing_area_ratio: settings.search.competing_face_ratio,
-                },
+                settings.selfie_policy(),
             ),
             session_status: SessionStatus::new(
                 store.clone(),

@@ -14,15 +14,16 @@ pub use delete_session::DeleteSession;
 pub use index_batch::{BatchItem, BatchOutcome, BatchReport, IndexBatch};
 pub use index_photo::{IndexPhoto, IndexPhotoError, IndexPhotoRequest, IndexStatus, IndexedPhoto};
 pub use search_by_selfie::{
-    QueryFace, SearchBySelfie, SearchLimit, SearchLimitError, SearchSelfieError, SelfieMatch,
-    SelfiePolicy, SelfieSearch, SelfieSearchRequest,
+    MAX_SELFIES, PoorSelfieReason, QualityThresholds, QueryFace, SearchBySelfie, SearchLimit,
+    SearchLimitError, SearchSelfieError, SelfieMatch, SelfiePolicy, SelfieSearch,
+    SelfieSearchRequest,
 };
 pub use session_status::SessionStatus;
 
 #[cfg(test)]
 pub(crate) mod test_support {
     use crate::embedding::{Embedding, EmbeddingSpace, ModelId};
-    use crate::face::{BoundingBox, DetectedFace, FaceAnalysis, Point, StageTimings};
+    use crate::face::{BoundingBox, DetectedFace, FaceAnalysis, FaceQuality, Point, StageTimings};
 
     pub fn space() -> EmbeddingSpace {
         EmbeddingSpace {
@@ -45,6 +46,17 @@ pub(crate) mod test_support {
             landmarks: [Point { x: 0.0, y: 0.0 }; 5],
             det_score: 0.9,
             embedding: Embedding::normalise(&space(), v).unwrap(),
+            quality: good_quality(),
+        }
+    }
+
+    /// A quality no default threshold objects to.
+    pub fn good_quality() -> FaceQuality {
+        FaceQuality {
+            face_px: 200.0,
+            sharpness: 300.0,
+            brightness: 120.0,
+            pose: 5.0,
         }
     }
 

@@ -2,7 +2,9 @@
 //! session too large for the budget is scanned in SQL instead.
 
 use facepass_domain::ports::VectorStore;
-use facepass_domain::{BoundingBox, DetectedFace, Embedding, PhotoId, Point, SessionId};
+use facepass_domain::{
+    BoundingBox, DetectedFace, Embedding, FaceQuality, PhotoId, Point, SessionId,
+};
 use facepass_vector_store_pgvector::{PgOptions, PgVectorStore};
 use facepass_vector_store_sql::contract::{self, space};
 
@@ -22,6 +24,7 @@ fn face(seed: usize) -> DetectedFace {
         landmarks: [Point { x: 0.0, y: 0.0 }; 5],
         det_score: 0.9,
         embedding: Embedding::normalise(&space(), v).unwrap(),
+        quality: FaceQuality::default(),
     }
 }
 

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use facepass_domain::ports::{StoreError, VectorStore};
-use facepass_domain::{BoundingBox, DetectedFace, Embedding, PhotoId, Point, SessionId};
+use facepass_domain::{
+    BoundingBox, DetectedFace, Embedding, FaceQuality, PhotoId, Point, SessionId,
+};
 use facepass_vector_store_pgvector::{PgOptions, PgVectorStore, connect};
 use facepass_vector_store_sql::contract::space;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
@@ -24,6 +26,7 @@ fn faces(n: usize) -> Vec<DetectedFace> {
             det_score: 0.9,
             embedding: Embedding::normalise(&space(), (0..8).map(|d| (d + i + 1) as f32).collect())
                 .unwrap(),
+            quality: FaceQuality::default(),
         })
         .collect()
 }

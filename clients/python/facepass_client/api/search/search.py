@@ -97,9 +97,14 @@ def sync_detailed(
 ) -> Response[ErrorBody | SearchResults]:
     """Search a session by selfie
 
-     Detects the largest face of the selfie and returns every photo of the session whose
-    best face reaches `threshold`. Never triggers indexing; an unknown or not yet indexed
-    session answers 200 with no matches (use the status route to tell them apart).
+     Detects the largest visible face of the selfie (faces cut off by the frame count for
+    what shows; a selfie sent sideways or upside down is turned) and returns every photo
+    of the session whose best face reaches `threshold`. With several selfies, a photo
+    scores its best match over them. A poor selfie (too small, blurred, dark or turned
+    away) that matches nothing is refused as `poor_selfie` rather than answered empty;
+    one that matches carries `warnings`. Never triggers indexing; an unknown or not yet
+    indexed session answers 200 with no matches (use the status route to tell them
+    apart).
 
     Args:
         body (SearchBody):
@@ -130,9 +135,14 @@ def sync(
 ) -> ErrorBody | SearchResults | None:
     """Search a session by selfie
 
-     Detects the largest face of the selfie and returns every photo of the session whose
-    best face reaches `threshold`. Never triggers indexing; an unknown or not yet indexed
-    session answers 200 with no matches (use the status route to tell them apart).
+     Detects the largest visible face of the selfie (faces cut off by the frame count for
+    what shows; a selfie sent sideways or upside down is turned) and returns every photo
+    of the session whose best face reaches `threshold`. With several selfies, a photo
+    scores its best match over them. A poor selfie (too small, blurred, dark or turned
+    away) that matches nothing is refused as `poor_selfie` rather than answered empty;
+    one that matches carries `warnings`. Never triggers indexing; an unknown or not yet
+    indexed session answers 200 with no matches (use the status route to tell them
+    apart).
 
     Args:
         body (SearchBody):
@@ -158,9 +168,14 @@ async def asyncio_detailed(
 ) -> Response[ErrorBody | SearchResults]:
     """Search a session by selfie
 
-     Detects the largest face of the selfie and returns every photo of the session whose
-    best face reaches `threshold`. Never triggers indexing; an unknown or not yet indexed
-    session answers 200 with no matches (use the status route to tell them apart).
+     Detects the largest visible face of the selfie (faces cut off by the frame count for
+    what shows; a selfie sent sideways or upside down is turned) and returns every photo
+    of the session whose best face reaches `threshold`. With several selfies, a photo
+    scores its best match over them. A poor selfie (too small, blurred, dark or turned
+    away) that matches nothing is refused as `poor_selfie` rather than answered empty;
+    one that matches carries `warnings`. Never triggers indexing; an unknown or not yet
+    indexed session answers 200 with no matches (use the status route to tell them
+    apart).
 
     Args:
         body (SearchBody):
@@ -189,9 +204,14 @@ async def asyncio(
 ) -> ErrorBody | SearchResults | None:
     """Search a session by selfie
 
-     Detects the largest face of the selfie and returns every photo of the session whose
-    best face reaches `threshold`. Never triggers indexing; an unknown or not yet indexed
-    session answers 200 with no matches (use the status route to tell them apart).
+     Detects the largest visible face of the selfie (faces cut off by the frame count for
+    what shows; a selfie sent sideways or upside down is turned) and returns every photo
+    of the session whose best face reaches `threshold`. With several selfies, a photo
+    scores its best match over them. A poor selfie (too small, blurred, dark or turned
+    away) that matches nothing is refused as `poor_selfie` rather than answered empty;
+    one that matches carries `warnings`. Never triggers indexing; an unknown or not yet
+    indexed session answers 200 with no matches (use the status route to tell them
+    apart).
 
     Args:
         body (SearchBody):

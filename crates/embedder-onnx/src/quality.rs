@@ -1,0 +1,118 @@
+//! How recognisable a face is, measured on what the recognizer sees: the aligned crop's
+//! sharpness and brightness, the face's size and its pose from the landmarks.
+
+use facepass_domain::FaceQuality;
+use facepass_domain::ports::EmbedError;
+use opencv::core::{self, Mat, Rect};
+use opencv::imgproc;
+use opencv::prelude::*;
+
+use crate::align::CROP;
+use crate::decode::cv_err;
+
+/// The inner part of the 112x112 crop measured: the face without the warp's border and
+/// little of the background.
+const INNER: i32 = 16;
+
+/// Quality of one face: `crop` is its aligned BGR crop, `landmarks` and `face_px` are in
+/// pixels of the image it was found in.
+pub(crate) fn measure(
+    crop: &Mat,
+    landmarks: &[[f32; 2]; 5],
+    face_px: f32,
+) -> Result<FaceQuality, EmbedError> {
+    let side = CROP as i32 - 2 * INNER;
+    let inner = Mat::roi(crop, Rect::new(INNER, INNER, side, side)).map_err(cv_err)?;
+    let mut grey = Mat::default();
+    imgproc::cvt_color_def(&inner, &mut grey, imgproc::COLOR_BGR2GRAY).map_err(cv_err)?;
+    let mut laplacian = Mat::default();
+    imgproc::laplacian_def(&grey, &mut laplacian, core::CV_32F).map_err(cv_err)?;
+    let (mut mean, mut std) = (Mat::default(), Mat::default());
+    core::mean_std_dev_def(&laplacian, &mut mean, &mut std).map_err(cv_err)?;
+    let spread = *std.at_2d::<f64>(0, 0).map_err(cv_err)?;
+    let brightness = core::mean_def(&grey).map_err(cv_err)?[0];
+    Ok(FaceQuality {
+        face_px,
+        sharpness: (spread * spread) as f32,
+        brightness: brightness as f32,
+        pose: yaw_degrees(landmarks),
+    })
+}
+
+/// Head yaw from the 5 landmarks: the nose tip's distance from the line through the eyes'
+/// and the mouth corners' midpoints, against half the eye distance. For a head turned by
+/// θ the eyes close up by cos θ and the nose tip (about half an eye distance in front of
+/// the eyes) moves out by sin θ, so the ratio is about tan θ. 0 frontal, up to 90 in profile.
+pub(crate) fn yaw_degrees(landmarks: &[[f32; 2]; 5]) -> f32 {
+    let [le, re, nose, lm, rm] = *landmarks;
+    let eyes = [(le[0] + re[0]) / 2.0, (le[1] + re[1]) / 2.0];
+    let mouth = [(lm[0] + rm[0]) / 2.0, (lm[1] + rm[1]) / 2.0];
+    let axis = [mouth[0] - eyes[0], mouth[1] - eyes[1]];
+    let length = axis[0].hypot(axis[1]);
+    let half_eyes = (re[0] - le[0]).hypot(re[1] - le[1]) / 2.0;
+    if length <= f32::EPSILON {
+        return 90.0;
+    }
+    let offset = ((nose[0] - eyes[0]) * axis[1] - (nose[1] - eyes[1]) * axis[0]).abs() / length;
+    offset.atan2(half_eyes).to_degrees()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opencv::core::{Scalar, Size};
+
+    /// The alignment template's landmarks (a frontal face).
+    const FRONTAL: [[f32; 2]; 5] = [
+        [38.3, 51.7],
+        [73.5, 51.5],
+        [56.0, 71.7],
+        [41.5, 92.4],
+        [70.7, 92.2],
+    ];
+
+    #[test]
+    fn a_frontal_face_has_no_yaw_and_a_turned_one_has_it_whatever_the_roll() {
+        assert!(yaw_degrees(&FRONTAL) < 3.0, "{}", yaw_degrees(&FRONTAL));
+        // Turned by about 45 degrees: eyes closer by cos, nose out by sin (half an eye
+        // distance in front of them).
+        let (c, s) = (45f32.to_radians().cos(), 45f32.to_radians().sin());
+        let turned = FRONTAL.map(|[x, y]| [56.0 + (x - 56.0) * c, y]);
+        let mut turned = turned;
+        turned[2][0] += 17.6 * s;
+        let yaw = yaw_degrees(&turned);
+        assert!((yaw - 45.0).abs() < 5.0, "{yaw}");
+        // The same face upside down has the same yaw.
+        let flipped = turned.map(|[x, y]| [200.0 - x, 200.0 - y]);
+        assert!((yaw_degrees(&flipped) - yaw).abs() < 1e-3);
+    }
+
+    #[test]
+    fn blur_lowers_sharpness_and_darkness_lowers_brightness() {
+        let mut crop =
+            Mat::new_size_with_default(Size::new(112, 112), core::CV_8UC3, Scalar::all(0.0))
+                .unwrap();
+        // A checkerboard of 4-px squares: sharp and mid-grey.
+        for y in 0..112 {
+            for x in 0..112 {
+                let v = if (x / 4 + y / 4) % 2 == 0 { 200 } else { 60 };
+                *crop.at_2d_mut::<core::Vec3b>(y, x).unwrap() = core::Vec3b::from([v, v, v]);
+            }
+        }
+        let sharp = measure(&crop, &FRONTAL, 120.0).unwrap();
+        let mut blurred = Mat::default();
+        imgproc::gaussian_blur_def(&crop, &mut blurred, Size::new(0, 0), 3.0).unwrap();
+        let soft = measure(&blurred, &FRONTAL, 120.0).unwrap();
+        let mut dark = Mat::default();
+        crop.convert_to(&mut dark, -1, 0.2, 0.0).unwrap();
+        let dim = measure(&dark, &FRONTAL, 120.0).unwrap();
+
+        assert!((sharp.brightness - 130.0).abs() < 2.0, "{sharp:?}");
+        assert!(
+            soft.sharpness < sharp.sharpness / 20.0,
+            "{soft:?} vs {sharp:?}"
+        );
+        assert!(dim.brightness < 30.0, "{dim:?}");
+        assert_eq!(sharp.face_px, 120.0);
+    }
+}

@@ -4,10 +4,13 @@
 //!   heights from 24 to 256 px, plus the no-face fixtures upscaled as negatives.
 //! - [`small_faces`]: recall per face-height bucket, false faces per photo, whether the faces
 //!   found are still recognisable, and the cost per photo, for one embedder configuration.
+//! - [`selfies`]: DEV photos degraded as guests' selfies go wrong, searched against a
+//!   session of every DEV photo: recall, precision, refusals and silent misses per kind.
 //!
 //! Everything is deterministic (seeded); nothing generated is committed.
 
 pub mod fixtures;
 pub mod rng;
 pub mod scenes;
+pub mod selfies;
 pub mod small_faces;

@@ -162,7 +162,7 @@ fn backgrounds() -> anyhow::Result<Vec<(String, Mat)>> {
         .collect()
 }
 
-fn read_bgr(label: &Label) -> anyhow::Result<Mat> {
+pub fn read_bgr(label: &Label) -> anyhow::Result<Mat> {
     let path = label.path();
     let image = imgcodecs::imread(&*path.to_string_lossy(), imgcodecs::IMREAD_COLOR)?;
     anyhow::ensure!(!image.empty(), "{} does not decode", path.display());

@@ -74,12 +74,17 @@ pub struct QualityThresholds {
     pub max_pose: f32,
 }
 
+/// Fitted on DEV selfies degraded by `facepass-eval selfies` (docs/benchmarks.md): sharp
+/// upright selfies measure face_px >= 114, sharpness >= 208, brightness >= 109, pose <= 28;
+/// faces of 28 px are found at recall 0.63, blurred ones measure sharpness 4-28, dark ones
+/// brightness 12-25 and night shots 40-67. No DEV face is in profile: `max_pose` is the
+/// landmark geometry's limit, not a fit.
 impl Default for QualityThresholds {
     fn default() -> Self {
         Self {
             min_face_px: 40.0,
-            min_sharpness: 20.0,
-            min_brightness: 45.0,
+            min_sharpness: 60.0,
+            min_brightness: 70.0,
             max_pose: 50.0,
         }
     }

@@ -3,15 +3,21 @@
 //!     cargo run --release -p facepass-eval -- small-faces [--scenes 24] [--faces 12]
 //!         [--detectors det_2.5g,det_500m,yunet] [--min-face-px 0,32,40,48,64]
 //!
+//!     cargo run --release -p facepass-eval -- selfies [--verbose]
+//!
 //! `small-faces` prints, for the service's default configuration and then for every
 //! detector x `min_face_px` pair, recall per face-height bucket, false faces per photo, the
 //! share of found faces (48 px and up) still recognisable, and the cost per photo with all
-//! workers busy (24 MP JPEGs).
+//! workers busy (24 MP JPEGs). `selfies` prints, per kind of degraded selfie, recall,
+//! precision, silent misses, warnings, refusals and latency of the search at the defaults,
+//! and what two poor selfies of a guest find together against each alone (`--verbose`: one
+//! line per search with the query face's quality).
 
 use clap::{Parser, Subcommand};
 use facepass_embedder_onnx::{DetectorConfig, OnnxEmbedder};
-use facepass_eval::fixtures::{analyse_singles, default_embedder_config};
+use facepass_eval::fixtures::{self, analyse_singles, default_embedder_config};
 use facepass_eval::scenes::{self, Scene};
+use facepass_eval::selfies::{self, Degradation, DevSession, PAIR, Tally};
 use facepass_eval::small_faces::{Gallery, Report, evaluate};
 
 #[derive(Debug, Parser)]
@@ -43,6 +49,12 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         score: Vec<f32>,
     },
+    /// Degraded DEV selfies against a session of every DEV photo, at the defaults.
+    Selfies {
+        /// One line per search, with what was found and the query face's quality.
+        #[arg(long)]
+        verbose: bool,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -55,7 +67,34 @@ fn main() -> anyhow::Result<()> {
             min_face_px,
             score,
         } => small_faces(count, faces, seed, &detectors, &min_face_px, &score),
+        Command::Selfies { verbose } => tokio::runtime::Runtime::new()?.block_on(selfies(verbose)),
     }
+}
+
+async fn selfies(verbose: bool) -> anyhow::Result<()> {
+    let session = DevSession::index(&default_embedder_config()?).await?;
+    let kinds = Degradation::standard();
+    let outcomes = session.degraded(&kinds).await?;
+    if verbose {
+        for o in &outcomes {
+            println!("{o:?}");
+        }
+    }
+    println!(
+        "{} DEV singles x {} kinds against {} DEV photos, default threshold\n",
+        session.singles.len(),
+        kinds.len(),
+        fixtures::labels()?.len() - 1
+    );
+    println!("{}\n", selfies::report(&kinds, &outcomes));
+    let [first, second] = PAIR;
+    let [a, b, both] = session.pairs(first, second).await?;
+    println!("two selfies of each guest (different photos), alone and together:");
+    println!("{}", Tally::header());
+    println!("{}", Tally::of(&a).row(&first.name()));
+    println!("{}", Tally::of(&b).row(&second.name()));
+    println!("{}", Tally::of(&both).row("both"));
+    Ok(())
 }
 
 fn small_faces(

@@ -66,12 +66,23 @@ def main():
 
     with open(os.path.join(faces_dir, "fr_obama2.jpg"), "rb") as fh:
         selfie = fh.read()
-    found = search.sync(client=public, body=SearchBody(file=File(payload=selfie, file_name="selfie.jpg"), session_id=session))
+    found = search.sync(client=public, body=SearchBody(file=[File(payload=selfie, file_name="selfie.jpg")], session_id=session))
     expect(isinstance(found, SearchResults), f"search: {found}")
     ids = sorted(m.photo_id for m in found.matches)
     expect(ids == ["p-obama", "p-obama-1", "p-two"], f"search found {ids}")
+    expect(found.warnings == [] and found.query_faces[0].quality.face_px > 40, f"quality: {found}")
 
-    refused = search.sync(client=public, body=SearchBody(file=File(payload=b"not an image"), session_id=session))
+    # Two selfies of the same guest at once: one answer, a query face per selfie.
+    with open(os.path.join(faces_dir, "fr_obama3.jpg"), "rb") as fh:
+        second = fh.read()
+    both = search.sync(
+        client=public,
+        body=SearchBody(file=[File(payload=selfie), File(payload=second)], session_id=session),
+    )
+    expect(isinstance(both, SearchResults) and len(both.query_faces) == 2, f"two selfies: {both}")
+    expect(sorted(m.photo_id for m in both.matches) == ids, f"two selfies found {both.matches}")
+
+    refused = search.sync(client=public, body=SearchBody(file=[File(payload=b"not an image")], session_id=session))
     expect(isinstance(refused, ErrorBody) and refused.error.code.value == "invalid_image", f"bad selfie: {refused}")
 
     gone = delete_photo.sync(session, "p-two", client=indexer)

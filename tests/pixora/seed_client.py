@@ -6,10 +6,11 @@ The client class is read from the guide itself (the ```python block defining
 into this repository. Then the guide's workflow: index_photo, index_batch,
 get_session_status, search_faces, delete_session.
 
-    python3 tests/pixora/seed_client.py BASE_URL API_KEY SEEDS_DIR FACES_DIR
+    python3 tests/pixora/seed_client.py BASE_URL API_KEY SEEDS_DIR FACES_DIR [SELFIE]
 
-BASE_URL ends in /api/v2 or /api/v1 (the guide's example configuration). Exits non-zero with
-a message on the first failed expectation.
+BASE_URL ends in /api/v2 or /api/v1 (the guide's example configuration). SELFIE (default:
+the fixture fr_obama2.jpg) is the guest's photo of Obama searched with. Exits non-zero with a
+message on the first failed expectation.
 """
 import glob
 import os
@@ -37,6 +38,7 @@ def expect(condition, message):
 
 def main():
     base_url, api_key, seeds_dir, faces_dir = sys.argv[1:5]
+    selfie_path = sys.argv[5] if len(sys.argv) > 5 else os.path.join(faces_dir, "fr_obama2.jpg")
     FacePassClient = load_client_class(seeds_dir)
     client = FacePassClient(base_url, api_key)
     session = f"pixora-{uuid.uuid4()}"
@@ -59,7 +61,7 @@ def main():
     status = client.get_session_status(session)
     expect(status["indexed"] is True and status["photos_indexed"] == 5, f"status: {status}")
 
-    with open(os.path.join(faces_dir, "fr_obama2.jpg"), "rb") as fh:
+    with open(selfie_path, "rb") as fh:
         selfie = fh.read()
     results = client.search_faces(session_id=session, selfie_data=selfie, threshold=0.7)
     found = {m["photo_id"] for m in results["matches"]}

@@ -85,6 +85,9 @@ const UPRIGHT_SCORE: f32 = 0.8;
 /// How much more confident a turned face must be to replace the upright detections (a face
 /// tilted by 45° scores about the same either way).
 const TURN_MARGIN: f32 = 0.05;
+/// A turned face must also score like an upright one: turning a selfie without a face gives
+/// the detector three more chances at a false face (a coffee cup scored 0.65).
+const TURNED_MIN_SCORE: f32 = 0.7;
 
 pub(crate) struct Pipeline {
     detector: Detector,
@@ -367,7 +370,8 @@ impl Pipeline {
 
     /// Detects on `image` upside down, then turned by a quarter either way, until a turn's
     /// best face scores `UPRIGHT_SCORE`; the detections of the turn whose best face beats
-    /// `score` by `TURN_MARGIN` the most, mapped back to `image`.
+    /// `score` by `TURN_MARGIN` (and reaches `TURNED_MIN_SCORE`) the most, mapped back to
+    /// `image`.
     fn detect_rotated(
         &mut self,
         image: &Mat,
@@ -385,7 +389,8 @@ impl Pipeline {
             core::rotate(image, &mut turned, turn).map_err(cv_err)?;
             let found = self.detect_with_padding(&turned, input)?;
             let turned_score = best_score(&found);
-            if turned_score > best.as_ref().map_or(score + TURN_MARGIN, |b| b.0) {
+            let to_beat = (score + TURN_MARGIN).max(TURNED_MIN_SCORE);
+            if turned_score > best.as_ref().map_or(to_beat, |b| b.0) {
                 best = Some((turned_score, turn, found));
                 if turned_score >= UPRIGHT_SCORE {
                     break;

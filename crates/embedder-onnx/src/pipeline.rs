@@ -14,7 +14,10 @@
 //!
 //! A selfie is first searched at a coarse detector input (`SELFIE_SIDE`): a guest's face is
 //! large, and when the largest face found there is big enough for any competing face to be
-//! found too, that pass is the only one. Otherwise the photo path runs.
+//! found too, that pass is the only one. Otherwise the photo path runs. A selfie whose best
+//! face scores below `UPRIGHT_SCORE` (or has none) is detected again turned 180°, 90° and
+//! 270° (uploads without EXIF orientation), and blurred selfie crops are sharpened before
+//! recognition (`quality::needs_sharpening`). Every face's quality is measured on its crop.
 //!
 //! `reference_mode` reproduces the Python reference pipeline (InsightFace-style: full
 //! resolution, square letterbox) to cosine >= 0.9999 (tests/models/golden.rs).

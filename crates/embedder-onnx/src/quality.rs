@@ -18,7 +18,7 @@ const MID_GREY: f64 = 128.0;
 
 /// Below this sharpness a face at least `DEBLUR_MIN_FACE_PX` tall is blurred (the camera's
 /// focus or the guest's hand): DEV selfies blurred by 2.5 % of the face height measure
-/// 4-30, the sharp ones 120 and up.
+/// 4-28, the sharp ones 208 and up.
 pub(crate) const BLURRED: f32 = 60.0;
 /// A face this tall spans the 112-px crop at least once: low sharpness is blur in the photo
 /// rather than the crop's upscaling of a small face (where sharpening amplifies noise).
@@ -26,7 +26,8 @@ pub(crate) const DEBLUR_MIN_FACE_PX: f32 = 100.0;
 
 /// Unsharp masking (the crop plus 3x its difference from a σ = 2 blur), for a blurred
 /// selfie face before recognition: on DEV selfies blurred by 2.5 % of the face height,
-/// recall 0.31 -> 0.78 at precision 1.00 (amounts 1/2/3/4 and σ 1-3 measured; 3 at σ 2 best).
+/// recall 0.31 -> 0.78 at precision 1.00 (docs/benchmarks.md: amounts 2-6 at σ 1-3
+/// measured, 3 at σ 2 best).
 pub(crate) fn sharpen(crop: &Mat) -> Result<Mat, EmbedError> {
     let mut blurred = Mat::default();
     imgproc::gaussian_blur_def(crop, &mut blurred, core::Size::new(0, 0), 2.0).map_err(cv_err)?;

@@ -523,18 +523,15 @@ impl DevSession {
             let sb = second.apply(&read_bgr(b)?, hb, 2)?;
             let files = [a.file.as_str(), b.file.as_str()];
             // Each alone is judged against the same photos as the pair (both own photos out).
-            let mut alone_a = self
-                .search(&first.name(), identity, &files, vec![sa.clone()])
-                .await?;
-            let mut alone_b = self
-                .search(&second.name(), identity, &files, vec![sb.clone()])
-                .await?;
-            let both = self.search("both", identity, &files, vec![sa, sb]).await?;
-            alone_a.files.truncate(1);
-            alone_b.files.remove(0);
-            out[0].push(alone_a);
-            out[1].push(alone_b);
-            out[2].push(both);
+            out[0].push(
+                self.search(&first.name(), identity, &files, vec![sa.clone()])
+                    .await?,
+            );
+            out[1].push(
+                self.search(&second.name(), identity, &files, vec![sb.clone()])
+                    .await?,
+            );
+            out[2].push(self.search("both", identity, &files, vec![sa, sb]).await?);
         }
         Ok(out)
     }

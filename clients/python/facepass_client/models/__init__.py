@@ -21,7 +21,6 @@ from .photo_match import PhotoMatch
 from .query_face import QueryFace
 from .search_body import SearchBody
 from .search_results import SearchResults
-from .search_results_query_face import SearchResultsQueryFace
 from .search_session_legacy_body import SearchSessionLegacyBody
 from .session_status import SessionStatus
 
@@ -47,7 +46,6 @@ __all__ = (
     "QueryFace",
     "SearchBody",
     "SearchResults",
-    "SearchResultsQueryFace",
     "SearchSessionLegacyBody",
     "SessionStatus",
 )

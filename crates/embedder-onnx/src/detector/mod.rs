@@ -81,6 +81,7 @@ impl Detector {
             &config.model_path(&det.file),
             config.intra_threads,
             shapes,
+            crate::runtime::Buffers::Arena,
         )?;
         Ok(match det.kind {
             DetectorKind::Scrfd => Detector::Scrfd(scrfd::Scrfd::new(session, det)?),

@@ -6,6 +6,7 @@ pub mod calibration;
 pub mod embedding;
 pub mod face;
 pub mod ids;
+pub mod lifecycle;
 pub mod ports;
 pub mod use_cases;
 
@@ -16,3 +17,6 @@ pub use face::{
     StageTimings,
 };
 pub use ids::{FaceId, IdError, PhotoId, PhotoKey, PhotoKeyError, SessionId};
+pub use lifecycle::{
+    Actor, AuditAction, AuditEvent, AuditQuery, ExpiryUpdate, ForgetCounts, SessionDiff,
+};

@@ -10,7 +10,7 @@ mod cache;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use facepass_domain::ports::{
@@ -18,10 +18,11 @@ use facepass_domain::ports::{
     VectorStore,
 };
 use facepass_domain::{
-    BoundingBox, DetectedFace, Embedding, EmbeddingSpace, FaceId, PhotoId, SessionId,
+    Actor, AuditEvent, AuditQuery, BoundingBox, DetectedFace, Embedding, EmbeddingSpace,
+    ExpiryUpdate, FaceId, ForgetCounts, PhotoId, SessionDiff, SessionId,
 };
-use facepass_vector_store_sql::DeleteScope;
 use facepass_vector_store_sql::migrate::{self, Migration};
+use facepass_vector_store_sql::{DeleteScope, lifecycle};
 use facepass_vector_store_sql::{check_space, ensure_in_space, store_error};
 use futures::StreamExt;
 use sea_orm::prelude::PgVector;
@@ -34,20 +35,8 @@ pub use crate::cache::CacheStats;
 use crate::cache::{Entry, PreparedQuery, SearchCache, SessionIndex};
 
 /// The schema steps of `migrations/postgres/`.
-pub const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "init",
-        up: include_str!("../../../migrations/postgres/0001_init.up.sql"),
-        down: include_str!("../../../migrations/postgres/0001_init.down.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "sessions",
-        up: include_str!("../../../migrations/postgres/0002_sessions.up.sql"),
-        down: include_str!("../../../migrations/postgres/0002_sessions.down.sql"),
-    },
-];
+pub const MIGRATIONS: &[Migration] =
+    facepass_vector_store_sql::sql_migrations!("postgres", 1 "init", 2 "sessions", 3 "lifecycle");
 
 #[derive(Debug, Clone)]
 pub struct PgOptions {
@@ -255,9 +244,14 @@ impl VectorStore for PgVectorStore {
         Ok(hits)
     }
 
-    async fn delete_session(&self, session: &SessionId) -> Result<DeletedCounts, StoreError> {
+    async fn delete_session(
+        &self,
+        session: &SessionId,
+        actor: &Actor,
+    ) -> Result<DeletedCounts, StoreError> {
         let counts =
-            facepass_vector_store_sql::delete(&self.db, DeleteScope::Session(session)).await?;
+            facepass_vector_store_sql::delete(&self.db, DeleteScope::Session(session), actor)
+                .await?;
         // Other replicas find out by the generation; this one frees the memory now.
         if let Some(cache) = &self.cache {
             cache.forget(session.as_str());
@@ -269,8 +263,81 @@ impl VectorStore for PgVectorStore {
         &self,
         session: &SessionId,
         photo: &PhotoId,
+        actor: &Actor,
     ) -> Result<DeletedCounts, StoreError> {
-        facepass_vector_store_sql::delete(&self.db, DeleteScope::Photo(session, photo)).await
+        facepass_vector_store_sql::delete(&self.db, DeleteScope::Photo(session, photo), actor).await
+    }
+
+    async fn forget(
+        &self,
+        session: &SessionId,
+        queries: &[Embedding],
+        min_cosine: f32,
+        actor: &Actor,
+    ) -> Result<ForgetCounts, StoreError> {
+        for query in queries {
+            ensure_in_space(&self.space, query)?;
+        }
+        lifecycle::forget(&self.db, session, actor, |txn| async move {
+            let mut found = std::collections::BTreeSet::new();
+            for query in queries {
+                let rows = txn
+                    .query_all_raw(self.stmt(
+                        "SELECT face_id::text, photo_id FROM faces \
+                         WHERE session_id = $1 AND -(embedding <#> $2::vector) >= $3",
+                        vec![
+                            session.as_str().into(),
+                            vector(query),
+                            f64::from(min_cosine).into(),
+                        ],
+                    ))
+                    .await
+                    .map_err(store_error)?;
+                for row in rows {
+                    let face: (String, String) = (
+                        row.try_get_by_index(0).map_err(store_error)?,
+                        row.try_get_by_index(1).map_err(store_error)?,
+                    );
+                    found.insert(face);
+                }
+            }
+            Ok((txn, found.into_iter().collect()))
+        })
+        .await
+    }
+
+    async fn set_expiry(
+        &self,
+        session: &SessionId,
+        update: ExpiryUpdate,
+    ) -> Result<Option<SystemTime>, StoreError> {
+        lifecycle::set_expiry(&self.db, session, update).await
+    }
+
+    async fn purge_expired(
+        &self,
+        now: SystemTime,
+        max_sessions: usize,
+    ) -> Result<Vec<(SessionId, DeletedCounts)>, StoreError> {
+        let purged = lifecycle::purge_expired(&self.db, now, max_sessions).await?;
+        if let Some(cache) = &self.cache {
+            for (session, _) in &purged {
+                cache.forget(session.as_str());
+            }
+        }
+        Ok(purged)
+    }
+
+    async fn diff(
+        &self,
+        session: &SessionId,
+        listed: &[PhotoId],
+    ) -> Result<SessionDiff, StoreError> {
+        lifecycle::diff(&self.db, session, listed).await
+    }
+
+    async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
+        lifecycle::audit(&self.db, query).await
     }
 
     async fn session_status(

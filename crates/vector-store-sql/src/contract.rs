@@ -9,9 +9,11 @@ use std::future::Future;
 use std::pin::Pin;
 
 use facepass_domain::ports::{DeletedCounts, StoreError, VectorStore};
+use std::time::{Duration, SystemTime};
+
 use facepass_domain::{
-    BoundingBox, DetectedFace, Embedding, EmbeddingSpace, FaceQuality, ModelId, PhotoId, Point,
-    SessionId,
+    Actor, AuditAction, AuditQuery, BoundingBox, DetectedFace, Embedding, EmbeddingSpace,
+    ExpiryUpdate, FaceQuality, ForgetCounts, ModelId, PhotoId, Point, SessionId,
 };
 
 /// A fresh store for one test, and what to do afterwards (drop its database, say).
@@ -49,7 +51,13 @@ macro_rules! vector_store_contract {
             deletes_report_counts_and_are_idempotent,
             vectors_of_another_model_are_refused_and_nothing_is_written,
             health_reports_a_reachable_store,
-            totals_count_every_photo_and_face_across_sessions
+            totals_count_every_photo_and_face_across_sessions,
+            diff_reports_missing_and_orphaned_ids_sorted_bytewise,
+            expired_sessions_are_purged_audited_and_start_clean_when_indexed_again,
+            replicas_purging_together_delete_each_session_once,
+            a_purge_while_another_session_is_indexed_leaves_that_session_whole,
+            forget_deletes_the_guests_faces_and_keeps_everyone_else,
+            every_deletion_is_audited_and_the_audit_survives_it
         );
     };
     (@cases $fresh:path; $($case:ident),* $(,)?) => {
@@ -72,6 +80,20 @@ fn sid(s: &str) -> SessionId {
 
 fn pid(s: &str) -> PhotoId {
     PhotoId::parse(s).expect("valid photo id")
+}
+
+/// The API key the contract's deletions are made with.
+fn admin() -> Actor {
+    Actor::key("k-contract")
+}
+
+fn all_events() -> AuditQuery {
+    AuditQuery {
+        session: None,
+        since: None,
+        before_id: None,
+        limit: 1000,
+    }
 }
 
 /// A unit vector of the contract space whose cosine with `axis(0)` is `cosine`.
@@ -356,7 +378,10 @@ pub async fn search_equals_brute_force_on_random_data(store: &impl VectorStore) 
                 index_into(store, &s, &mut gallery, photo, faces).await;
             }
             2 => {
-                store.delete_photo(&s, &pid(&photo)).await.unwrap();
+                store
+                    .delete_photo(&s, &pid(&photo), &admin())
+                    .await
+                    .unwrap();
                 gallery.remove(&photo);
             }
             // Writes to another session change nothing here.
@@ -371,7 +396,7 @@ pub async fn search_equals_brute_force_on_random_data(store: &impl VectorStore) 
     }
 
     // A deleted session re-created under the same id holds only its new photos.
-    store.delete_session(&s).await.unwrap();
+    store.delete_session(&s, &admin()).await.unwrap();
     gallery.clear();
     assert_brute_force(store, &s, &gallery, &mut rng, 2).await;
     for i in 0..5 {
@@ -390,7 +415,7 @@ pub async fn an_unknown_session_is_empty_everywhere(store: &impl VectorStore) {
     assert_eq!((stats.photos_indexed, stats.faces_indexed), (0, 0));
     assert!(stats.last_indexed_at.is_none() && stats.model.is_none());
     assert_eq!(
-        store.delete_session(&s).await.unwrap(),
+        store.delete_session(&s, &admin()).await.unwrap(),
         DeletedCounts::default()
     );
 }
@@ -412,26 +437,26 @@ pub async fn deletes_report_counts_and_are_idempotent(store: &impl VectorStore) 
         .unwrap();
 
     assert_eq!(
-        store.delete_photo(&s, &pid("p1")).await.unwrap(),
+        store.delete_photo(&s, &pid("p1"), &admin()).await.unwrap(),
         DeletedCounts {
             photos: 1,
             faces: 2
         }
     );
     assert_eq!(
-        store.delete_photo(&s, &pid("p1")).await.unwrap(),
+        store.delete_photo(&s, &pid("p1"), &admin()).await.unwrap(),
         DeletedCounts::default()
     );
     assert_eq!(store.indexed_faces(&s, &pid("p1")).await.unwrap(), None);
     assert_eq!(
-        store.delete_session(&s).await.unwrap(),
+        store.delete_session(&s, &admin()).await.unwrap(),
         DeletedCounts {
             photos: 2,
             faces: 1
         }
     );
     assert_eq!(
-        store.delete_session(&s).await.unwrap(),
+        store.delete_session(&s, &admin()).await.unwrap(),
         DeletedCounts::default()
     );
     assert_eq!(
@@ -512,7 +537,455 @@ pub async fn totals_count_every_photo_and_face_across_sessions(store: &impl Vect
     let totals = store.totals().await.unwrap();
     assert_eq!((totals.photos, totals.faces), (3, 3));
 
-    store.delete_session(&sid("s1")).await.unwrap();
+    store.delete_session(&sid("s1"), &admin()).await.unwrap();
     let totals = store.totals().await.unwrap();
     assert_eq!((totals.photos, totals.faces), (2, 1));
+}
+
+pub async fn diff_reports_missing_and_orphaned_ids_sorted_bytewise(store: &impl VectorStore) {
+    let s = sid("s1");
+    for p in ["p1", "p2", "P3", "p10"] {
+        store
+            .replace_photo(&s, &pid(p), vec![face(axis(1), 0.0)])
+            .await
+            .unwrap();
+    }
+    store
+        .replace_photo(&sid("s2"), &pid("x9"), vec![])
+        .await
+        .unwrap();
+    let listed: Vec<PhotoId> = ["B", "p1", "p2", "x9"].map(pid).to_vec();
+    let diff = store.diff(&s, &listed).await.unwrap();
+    let names = |ids: &[PhotoId]| {
+        ids.iter()
+            .map(|p| p.as_str().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(diff.indexed, 2);
+    assert_eq!(names(&diff.missing), ["B", "x9"]);
+    assert_eq!(names(&diff.orphaned), ["P3", "p10"]);
+
+    let empty = store.diff(&s, &[]).await.unwrap();
+    assert_eq!((empty.indexed, empty.missing.len()), (0, 0));
+    assert_eq!(names(&empty.orphaned), ["P3", "p1", "p10", "p2"]);
+    let unknown = store.diff(&sid("nobody"), &listed).await.unwrap();
+    assert_eq!(
+        (
+            unknown.indexed,
+            unknown.missing.len(),
+            unknown.orphaned.len()
+        ),
+        (0, 4, 0)
+    );
+}
+
+pub async fn expired_sessions_are_purged_audited_and_start_clean_when_indexed_again(
+    store: &impl VectorStore,
+) {
+    let now = SystemTime::now();
+    let past = now - Duration::from_secs(60);
+    let future = now + Duration::from_secs(3600);
+    let (old, kept, forever) = (sid("old"), sid("kept"), sid("forever"));
+    for s in [&old, &kept, &forever] {
+        store
+            .replace_photo(s, &pid("p1"), vec![face(axis(1), 0.0), face(axis(2), 0.0)])
+            .await
+            .unwrap();
+        store
+            .replace_photo(s, &pid("p2"), vec![face(axis(3), 0.0)])
+            .await
+            .unwrap();
+    }
+    let millis = |t: Option<SystemTime>| t.map(|t| crate::unix_millis(t));
+    let set = store
+        .set_expiry(&old, ExpiryUpdate::Set(Some(past)))
+        .await
+        .unwrap();
+    assert_eq!(millis(set), millis(Some(past)));
+    store
+        .set_expiry(&kept, ExpiryUpdate::Set(Some(future)))
+        .await
+        .unwrap();
+    // The default retention never overrides an expiry, nor "keep" on an existing session.
+    let unchanged = store
+        .set_expiry(&kept, ExpiryUpdate::Default(past))
+        .await
+        .unwrap();
+    assert_eq!(millis(unchanged), millis(Some(future)));
+    assert_eq!(
+        store
+            .set_expiry(&forever, ExpiryUpdate::Default(past))
+            .await
+            .unwrap(),
+        None
+    );
+    let status = store.session_status(&kept, 48.0).await.unwrap();
+    assert_eq!(millis(status.expires_at), millis(Some(future)));
+    // A session not indexed yet gets the default, and exists with no photo.
+    let fresh = sid("fresh");
+    let default = store
+        .set_expiry(&fresh, ExpiryUpdate::Default(future))
+        .await
+        .unwrap();
+    assert_eq!(millis(default), millis(Some(future)));
+    assert_eq!(
+        store
+            .session_status(&fresh, 48.0)
+            .await
+            .unwrap()
+            .photos_indexed,
+        0
+    );
+
+    let purged = store.purge_expired(now, 100).await.unwrap();
+    assert_eq!(
+        purged,
+        vec![(
+            old.clone(),
+            DeletedCounts {
+                photos: 2,
+                faces: 3
+            }
+        )]
+    );
+    assert!(store.purge_expired(now, 100).await.unwrap().is_empty());
+    let status = store.session_status(&old, 48.0).await.unwrap();
+    assert_eq!((status.photos_indexed, status.expires_at), (0, None));
+    assert_eq!(
+        store
+            .search(&old, &axis(1), 0.5, 10)
+            .await
+            .unwrap()
+            .total_matches,
+        0
+    );
+    for s in [&kept, &forever] {
+        assert_eq!(
+            store.session_status(s, 48.0).await.unwrap().faces_indexed,
+            3
+        );
+    }
+    let events = store.audit(&all_events()).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        (
+            events[0].action,
+            &events[0].session,
+            events[0].deleted_photos,
+            events[0].deleted_faces
+        ),
+        (AuditAction::Expire, &old, 2, 3)
+    );
+    assert_eq!(events[0].key_id, None);
+
+    // Indexed again, the session starts clean: only the new photo, no expiry.
+    store
+        .replace_photo(&old, &pid("p9"), vec![face(axis(4), 0.0)])
+        .await
+        .unwrap();
+    let status = store.session_status(&old, 48.0).await.unwrap();
+    assert_eq!((status.photos_indexed, status.faces_indexed), (1, 1));
+    assert_eq!(status.expires_at, None);
+    // "Keep" clears an expiry.
+    store
+        .set_expiry(&kept, ExpiryUpdate::Set(None))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.session_status(&kept, 48.0).await.unwrap().expires_at,
+        None
+    );
+    assert!(
+        store
+            .purge_expired(now + Duration::from_secs(7200), 100)
+            .await
+            .unwrap()
+            .iter()
+            .all(|(s, _)| *s == fresh)
+    );
+}
+
+pub async fn replicas_purging_together_delete_each_session_once(store: &impl VectorStore) {
+    let past = SystemTime::now() - Duration::from_secs(1);
+    let sessions: Vec<SessionId> = (0..8).map(|i| sid(&format!("e{i}"))).collect();
+    for s in &sessions {
+        store
+            .replace_photo(s, &pid("p1"), vec![face(axis(1), 0.0)])
+            .await
+            .unwrap();
+        store
+            .set_expiry(s, ExpiryUpdate::Set(Some(past)))
+            .await
+            .unwrap();
+    }
+    let now = SystemTime::now();
+    // Two purgers at once, each on its own connections (as two replicas), small chunks.
+    let purge = || async {
+        let mut all = Vec::new();
+        loop {
+            let chunk = store.purge_expired(now, 3).await.unwrap();
+            if chunk.is_empty() {
+                return all;
+            }
+            all.extend(chunk);
+        }
+    };
+    let (a, b) = tokio::join!(purge(), purge());
+    let mut purged: Vec<String> = a
+        .iter()
+        .chain(&b)
+        .map(|(s, counts)| {
+            assert_eq!(
+                *counts,
+                DeletedCounts {
+                    photos: 1,
+                    faces: 1
+                }
+            );
+            s.as_str().to_owned()
+        })
+        .collect();
+    purged.sort();
+    let mut expected: Vec<String> = sessions.iter().map(|s| s.as_str().to_owned()).collect();
+    expected.sort();
+    assert_eq!(purged, expected, "every session purged exactly once");
+    let events = store.audit(&all_events()).await.unwrap();
+    assert_eq!(events.len(), sessions.len());
+    assert_eq!(store.totals().await.unwrap().faces, 0);
+}
+
+pub async fn a_purge_while_another_session_is_indexed_leaves_that_session_whole(
+    store: &impl VectorStore,
+) {
+    let (old, live) = (sid("old"), sid("live"));
+    for i in 0..20 {
+        store
+            .replace_photo(&old, &pid(&format!("p{i}")), vec![face(axis(1), 0.0)])
+            .await
+            .unwrap();
+    }
+    store
+        .set_expiry(&old, ExpiryUpdate::Set(Some(SystemTime::now())))
+        .await
+        .unwrap();
+    let index = async {
+        for i in 0..20 {
+            store
+                .replace_photo(&live, &pid(&format!("p{i}")), vec![face(axis(2), 0.0)])
+                .await
+                .unwrap();
+        }
+    };
+    let purge = async { store.purge_expired(SystemTime::now(), 10).await.unwrap() };
+    let ((), purged) = tokio::join!(index, purge);
+    assert_eq!(
+        purged,
+        vec![(
+            old.clone(),
+            DeletedCounts {
+                photos: 20,
+                faces: 20
+            }
+        )]
+    );
+    let status = store.session_status(&live, 48.0).await.unwrap();
+    assert_eq!((status.photos_indexed, status.faces_indexed), (20, 20));
+    assert_eq!(
+        store
+            .session_status(&old, 48.0)
+            .await
+            .unwrap()
+            .photos_indexed,
+        0
+    );
+}
+
+pub async fn forget_deletes_the_guests_faces_and_keeps_everyone_else(store: &impl VectorStore) {
+    let s = sid("s1");
+    let guest = axis(1);
+    let other = axis(2);
+    store
+        .replace_photo(
+            &s,
+            &pid("p1"),
+            vec![face(at_cosine(0.95, 1), 0.0), face(other.clone(), 50.0)],
+        )
+        .await
+        .unwrap();
+    store
+        .replace_photo(&s, &pid("p2"), vec![face(at_cosine(0.99, 1), 0.0)])
+        .await
+        .unwrap();
+    store
+        .replace_photo(&s, &pid("p3"), vec![face(other.clone(), 0.0)])
+        .await
+        .unwrap();
+    // The same guest in another session is not touched.
+    store
+        .replace_photo(&sid("s2"), &pid("p1"), vec![face(at_cosine(0.99, 1), 0.0)])
+        .await
+        .unwrap();
+    // The query is the guest's direction: cosine 0.95 and 0.99 to the stored faces.
+    let query = at_cosine(1.0, 1);
+    let counts = store
+        .forget(&s, &[query.clone(), guest], 0.9, &admin())
+        .await
+        .unwrap();
+    assert_eq!(
+        counts,
+        ForgetCounts {
+            faces: 2,
+            photos: 2
+        }
+    );
+    assert_eq!(
+        store
+            .search(&s, &query, 0.5, 10)
+            .await
+            .unwrap()
+            .total_matches,
+        0
+    );
+    let others = store.search(&s, &other, 0.9, 10).await.unwrap();
+    let found: Vec<&str> = others.matches.iter().map(|m| m.photo_id.as_str()).collect();
+    assert_eq!(found, ["p1", "p3"]);
+    assert_eq!(store.indexed_faces(&s, &pid("p1")).await.unwrap(), Some(1));
+    assert_eq!(store.indexed_faces(&s, &pid("p2")).await.unwrap(), Some(0));
+    let status = store.session_status(&s, 48.0).await.unwrap();
+    assert_eq!((status.photos_indexed, status.faces_indexed), (3, 2));
+    assert_eq!(
+        store
+            .search(&sid("s2"), &query, 0.9, 10)
+            .await
+            .unwrap()
+            .total_matches,
+        1
+    );
+    let events = store.audit(&all_events()).await.unwrap();
+    assert_eq!(
+        (
+            events[0].action,
+            events[0].deleted_photos,
+            events[0].deleted_faces
+        ),
+        (AuditAction::Forget, 0, 2)
+    );
+    assert_eq!(events[0].key_id.as_deref(), Some("k-contract"));
+    // Nothing left of the guest: forgetting again deletes nothing, and is still recorded.
+    assert_eq!(
+        store.forget(&s, &[query], 0.9, &admin()).await.unwrap(),
+        ForgetCounts::default()
+    );
+    assert_eq!(store.audit(&all_events()).await.unwrap().len(), 2);
+}
+
+pub async fn every_deletion_is_audited_and_the_audit_survives_it(store: &impl VectorStore) {
+    let s = sid("s1");
+    let before = SystemTime::now() - Duration::from_secs(1);
+    store
+        .replace_photo(&s, &pid("p1"), vec![face(axis(1), 0.0), face(axis(2), 0.0)])
+        .await
+        .unwrap();
+    store
+        .replace_photo(&s, &pid("p2"), vec![face(axis(3), 0.0)])
+        .await
+        .unwrap();
+    store
+        .replace_photo(&sid("s2"), &pid("p1"), vec![])
+        .await
+        .unwrap();
+    store.delete_photo(&s, &pid("p1"), &admin()).await.unwrap();
+    store
+        .delete_session(&s, &Actor::key("k-other"))
+        .await
+        .unwrap();
+    store.delete_session(&sid("s2"), &admin()).await.unwrap();
+    // An idempotent repeat deletes nothing and is recorded as asked.
+    store.delete_session(&s, &admin()).await.unwrap();
+
+    let events = store.audit(&all_events()).await.unwrap();
+    let summary: Vec<(AuditAction, &str, Option<&str>, u64, u64, Option<&str>)> = events
+        .iter()
+        .map(|e| {
+            (
+                e.action,
+                e.session.as_str(),
+                e.photo.as_ref().map(PhotoId::as_str),
+                e.deleted_photos,
+                e.deleted_faces,
+                e.key_id.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                AuditAction::DeleteSession,
+                "s1",
+                None,
+                0,
+                0,
+                Some("k-contract")
+            ),
+            (
+                AuditAction::DeleteSession,
+                "s2",
+                None,
+                1,
+                0,
+                Some("k-contract")
+            ),
+            (
+                AuditAction::DeleteSession,
+                "s1",
+                None,
+                1,
+                1,
+                Some("k-other")
+            ),
+            (
+                AuditAction::DeletePhoto,
+                "s1",
+                Some("p1"),
+                1,
+                2,
+                Some("k-contract")
+            ),
+        ]
+    );
+    assert!(events.windows(2).all(|w| w[0].id > w[1].id));
+    assert!(
+        events
+            .iter()
+            .all(|e| e.at >= before && e.at <= SystemTime::now() + Duration::from_secs(1))
+    );
+    // Paged by session and cursor.
+    let first = store
+        .audit(&AuditQuery {
+            session: Some(s.clone()),
+            limit: 2,
+            ..all_events()
+        })
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 2);
+    let rest = store
+        .audit(&AuditQuery {
+            session: Some(s.clone()),
+            before_id: Some(first[1].id),
+            ..all_events()
+        })
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].action, AuditAction::DeletePhoto);
+    let later = store
+        .audit(&AuditQuery {
+            since: Some(SystemTime::now() + Duration::from_secs(60)),
+            ..all_events()
+        })
+        .await
+        .unwrap();
+    assert!(later.is_empty());
 }

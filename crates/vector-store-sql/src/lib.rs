@@ -7,6 +7,7 @@
 pub mod contract;
 mod errors;
 pub mod generation;
+pub mod lifecycle;
 pub mod migrate;
 
 pub use errors::store_error;
@@ -107,56 +108,77 @@ pub enum DeleteScope<'a> {
     Photo(&'a facepass_domain::SessionId, &'a facepass_domain::PhotoId),
 }
 
-/// Deletes the faces, then the photo rows, of `scope` in one transaction (both backends). A
-/// session's delete also removes its `sessions` row; a photo's delete takes a new generation.
+/// Deletes the faces, then the photo rows, of `scope` in one transaction that also records
+/// the deletion in the audit (both backends). A session's delete also removes its `sessions`
+/// row; a photo's delete takes a new generation.
 pub async fn delete(
     db: &DatabaseConnection,
     scope: DeleteScope<'_>,
+    actor: &facepass_domain::Actor,
 ) -> Result<facepass_domain::ports::DeletedCounts, StoreError> {
+    use facepass_domain::AuditAction;
     use sea_orm::TransactionTrait;
-    let (session, filter, values): (_, &str, Vec<sea_orm::Value>) = match scope {
-        DeleteScope::Session(s) => (s, "session_id = $1", vec![s.as_str().into()]),
+    let (session, photo, filter, values): (_, _, &str, Vec<sea_orm::Value>) = match scope {
+        DeleteScope::Session(s) => (s, None, "session_id = $1", vec![s.as_str().into()]),
         DeleteScope::Photo(s, p) => (
             s,
+            Some(p),
             "session_id = $1 AND photo_id = $2",
             vec![s.as_str().into(), p.as_str().into()],
         ),
     };
-    let backend = db.get_database_backend();
     let txn = db.begin().await.map_err(store_error)?;
     // The session row first, as every writer does: one lock order, no deadlock.
-    match scope {
+    let exists = match scope {
         DeleteScope::Session(_) => {
             let sql = migrate::placeholders(db, "DELETE FROM sessions WHERE session_id = $1");
             txn.execute_raw(Statement::from_sql_and_values(
-                backend,
+                db.get_database_backend(),
                 sql,
                 [session.as_str().into()],
             ))
             .await
             .map_err(store_error)?;
+            true
         }
-        DeleteScope::Photo(..) => {
-            if generation::bump(&txn, session, generation::Write::Remove)
-                .await?
-                .is_none()
-            {
-                // No session row: the session holds no photo to delete.
-                txn.commit().await.map_err(store_error)?;
-                return Ok(facepass_domain::ports::DeletedCounts::default());
-            }
-        }
-    }
+        // No session row: the session holds no photo to delete.
+        DeleteScope::Photo(..) => generation::bump(&txn, session, generation::Write::Remove)
+            .await?
+            .is_some(),
+    };
+    let counts = if exists {
+        delete_rows(&txn, filter, values).await?
+    } else {
+        facepass_domain::ports::DeletedCounts::default()
+    };
+    let action = match scope {
+        DeleteScope::Session(_) => AuditAction::DeleteSession,
+        DeleteScope::Photo(..) => AuditAction::DeletePhoto,
+    };
+    lifecycle::record(&txn, action, session, photo, counts, actor).await?;
+    txn.commit().await.map_err(store_error)?;
+    Ok(counts)
+}
+
+/// Deletes the faces, then the photos, matching `filter` inside `txn`.
+pub(crate) async fn delete_rows(
+    txn: &sea_orm::DatabaseTransaction,
+    filter: &str,
+    values: Vec<sea_orm::Value>,
+) -> Result<facepass_domain::ports::DeletedCounts, StoreError> {
     let mut counts = [0u64; 2];
     for (table, count) in ["faces", "photos"].into_iter().zip(&mut counts) {
-        let sql = migrate::placeholders(db, &format!("DELETE FROM {table} WHERE {filter}"));
+        let sql = migrate::placeholders(txn, &format!("DELETE FROM {table} WHERE {filter}"));
         *count = txn
-            .execute_raw(Statement::from_sql_and_values(backend, sql, values.clone()))
+            .execute_raw(Statement::from_sql_and_values(
+                txn.get_database_backend(),
+                sql,
+                values.clone(),
+            ))
             .await
             .map_err(store_error)?
             .rows_affected();
     }
-    txn.commit().await.map_err(store_error)?;
     Ok(facepass_domain::ports::DeletedCounts {
         faces: counts[0],
         photos: counts[1],
@@ -191,10 +213,7 @@ pub async fn begin_replace(
         })
         .collect();
     let backend = db.get_database_backend();
-    let indexed_at = match backend {
-        sea_orm::DbBackend::Postgres => "to_timestamp($5::bigint / 1000.0)",
-        _ => "$5",
-    };
+    let indexed_at = lifecycle::ts_param(backend, 5);
     let upsert = format!(
         "INSERT INTO photos (session_id, photo_id, face_count, model_id, indexed_at, generation) \
          VALUES ($1, $2, $3, $4, {indexed_at}, $6) \
@@ -242,10 +261,7 @@ pub async fn session_status(
 ) -> Result<facepass_domain::ports::SessionStats, StoreError> {
     let backend = db.get_database_backend();
     // Postgres keeps a timestamptz, SQLite Unix milliseconds.
-    let last_ms = match backend {
-        sea_orm::DbBackend::Postgres => "(extract(epoch FROM max(indexed_at)) * 1000)::bigint",
-        _ => "max(indexed_at)",
-    };
+    let last_ms = lifecycle::ts_column(backend, "max(indexed_at)");
     let sql = format!(
         "SELECT count(*), coalesce(sum(face_count), 0), \
          coalesce(sum(CASE WHEN face_count = 0 THEN 1 ELSE 0 END), 0), {last_ms}, \
@@ -277,6 +293,7 @@ pub async fn session_status(
             .map_err(store_error)?
             .map(from_unix_millis),
         model: (photos > 0).then(|| space.model.clone()),
+        expires_at: lifecycle::expiry(db, session).await?,
     })
 }
 

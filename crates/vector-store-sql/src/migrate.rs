@@ -15,6 +15,26 @@ pub struct Migration {
     pub down: &'static str,
 }
 
+/// The steps of `migrations/<backend>/`, in order: `sql_migrations!("sqlite", 1 "init", ...)`
+/// embeds `NNNN_<name>.up.sql` and `.down.sql` of each numbered step.
+#[macro_export]
+macro_rules! sql_migrations {
+    ($backend:literal, $($version:literal $name:literal),+ $(,)?) => {
+        &[$($crate::migrate::Migration {
+            version: $version,
+            name: $name,
+            up: include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"), "/../../migrations/", $backend, "/000",
+                stringify!($version), "_", $name, ".up.sql"
+            )),
+            down: include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"), "/../../migrations/", $backend, "/000",
+                stringify!($version), "_", $name, ".down.sql"
+            )),
+        }),+]
+    };
+}
+
 const TRACKING: &str = "CREATE TABLE IF NOT EXISTS facepass_migrations (\
      version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)";
 

@@ -13,10 +13,11 @@ use facepass_domain::ports::{
     VectorStore,
 };
 use facepass_domain::{
-    BoundingBox, DetectedFace, Embedding, EmbeddingSpace, FaceId, PhotoId, SessionId,
+    Actor, AuditEvent, AuditQuery, BoundingBox, DetectedFace, Embedding, EmbeddingSpace,
+    ExpiryUpdate, FaceId, ForgetCounts, PhotoId, SessionDiff, SessionId,
 };
-use facepass_vector_store_sql::DeleteScope;
 use facepass_vector_store_sql::migrate::{self, Migration};
+use facepass_vector_store_sql::{DeleteScope, lifecycle};
 use facepass_vector_store_sql::{check_space, ensure_in_space, store_error, unix_millis};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
@@ -24,20 +25,8 @@ use sea_orm::{
 };
 
 /// The schema steps of `migrations/sqlite/`.
-pub const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "init",
-        up: include_str!("../../../migrations/sqlite/0001_init.up.sql"),
-        down: include_str!("../../../migrations/sqlite/0001_init.down.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "sessions",
-        up: include_str!("../../../migrations/sqlite/0002_sessions.up.sql"),
-        down: include_str!("../../../migrations/sqlite/0002_sessions.down.sql"),
-    },
-];
+pub const MIGRATIONS: &[Migration] =
+    facepass_vector_store_sql::sql_migrations!("sqlite", 1 "init", 2 "sessions", 3 "lifecycle");
 
 #[derive(Debug, Clone)]
 pub struct SqliteVectorStore {
@@ -225,16 +214,86 @@ impl VectorStore for SqliteVectorStore {
         })
     }
 
-    async fn delete_session(&self, session: &SessionId) -> Result<DeletedCounts, StoreError> {
-        facepass_vector_store_sql::delete(&self.db, DeleteScope::Session(session)).await
+    async fn delete_session(
+        &self,
+        session: &SessionId,
+        actor: &Actor,
+    ) -> Result<DeletedCounts, StoreError> {
+        facepass_vector_store_sql::delete(&self.db, DeleteScope::Session(session), actor).await
     }
 
     async fn delete_photo(
         &self,
         session: &SessionId,
         photo: &PhotoId,
+        actor: &Actor,
     ) -> Result<DeletedCounts, StoreError> {
-        facepass_vector_store_sql::delete(&self.db, DeleteScope::Photo(session, photo)).await
+        facepass_vector_store_sql::delete(&self.db, DeleteScope::Photo(session, photo), actor).await
+    }
+
+    async fn forget(
+        &self,
+        session: &SessionId,
+        queries: &[Embedding],
+        min_cosine: f32,
+        actor: &Actor,
+    ) -> Result<ForgetCounts, StoreError> {
+        for query in queries {
+            ensure_in_space(&self.space, query)?;
+        }
+        lifecycle::forget(&self.db, session, actor, |txn| async move {
+            let rows = txn
+                .query_all_raw(self.stmt(
+                    "SELECT face_id, photo_id, embedding FROM faces WHERE session_id = $1",
+                    vec![session.as_str().into()],
+                ))
+                .await
+                .map_err(store_error)?;
+            let mut found = Vec::new();
+            for row in rows {
+                let blob: Vec<u8> = row.try_get_by_index(2).map_err(store_error)?;
+                let embedding = blob_f32(&blob);
+                if queries
+                    .iter()
+                    .any(|q| dot(q.as_slice(), &embedding) >= min_cosine)
+                {
+                    found.push((
+                        row.try_get_by_index(0).map_err(store_error)?,
+                        row.try_get_by_index(1).map_err(store_error)?,
+                    ));
+                }
+            }
+            Ok((txn, found))
+        })
+        .await
+    }
+
+    async fn set_expiry(
+        &self,
+        session: &SessionId,
+        update: ExpiryUpdate,
+    ) -> Result<Option<SystemTime>, StoreError> {
+        lifecycle::set_expiry(&self.db, session, update).await
+    }
+
+    async fn purge_expired(
+        &self,
+        now: SystemTime,
+        max_sessions: usize,
+    ) -> Result<Vec<(SessionId, DeletedCounts)>, StoreError> {
+        lifecycle::purge_expired(&self.db, now, max_sessions).await
+    }
+
+    async fn diff(
+        &self,
+        session: &SessionId,
+        listed: &[PhotoId],
+    ) -> Result<SessionDiff, StoreError> {
+        lifecycle::diff(&self.db, session, listed).await
+    }
+
+    async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
+        lifecycle::audit(&self.db, query).await
     }
 
     async fn session_status(

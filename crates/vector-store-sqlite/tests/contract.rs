@@ -28,11 +28,15 @@ async fn migrations_go_up_down_and_up_again() {
         .unwrap();
     let steps = facepass_vector_store_sqlite::MIGRATIONS;
 
-    assert_eq!(migrate::up(&db, steps, &space()).await.unwrap(), vec![1, 2]);
+    assert_eq!(
+        migrate::up(&db, steps, &space()).await.unwrap(),
+        vec![1, 2, 3]
+    );
     assert_eq!(
         migrate::up(&db, steps, &space()).await.unwrap(),
         Vec::<i64>::new()
     );
+    assert_eq!(migrate::down(&db, steps, &space()).await.unwrap(), Some(3));
     assert_eq!(migrate::down(&db, steps, &space()).await.unwrap(), Some(2));
     assert_eq!(migrate::down(&db, steps, &space()).await.unwrap(), Some(1));
     assert_eq!(migrate::down(&db, steps, &space()).await.unwrap(), None);
@@ -48,7 +52,10 @@ async fn migrations_go_up_down_and_up_again() {
     )
     .await
     .unwrap();
-    assert_eq!(migrate::up(&db, steps, &space()).await.unwrap(), vec![2]);
+    assert_eq!(
+        migrate::up(&db, steps, &space()).await.unwrap(),
+        vec![2, 3]
+    );
     let row = db
         .query_one_raw(sea_orm::Statement::from_string(
             sea_orm::DbBackend::Sqlite,

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use crate::embedding::{Embedding, ModelId};
 use crate::face::{BoundingBox, DetectedFace};
 use crate::ids::{FaceId, PhotoId, SessionId};
+use crate::lifecycle::{Actor, AuditEvent, AuditQuery, ExpiryUpdate, ForgetCounts, SessionDiff};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StoreError {
@@ -65,6 +66,8 @@ pub struct SessionStats {
     pub small_faces: u64,
     pub last_indexed_at: Option<SystemTime>,
     pub model: Option<ModelId>,
+    /// When the purge deletes the session; `None`: kept until deleted.
+    pub expires_at: Option<SystemTime>,
 }
 
 /// Stores the faces of indexed photos and searches them within one session.
@@ -78,6 +81,8 @@ pub struct SessionStats {
 ///   counts in `total_matches`; `matches` holds the best face per photo, sorted by cosine
 ///   descending, ties by photo id ascending, cut at `limit`;
 /// - deletes are idempotent and return `Ok` with zero counts for unknown sessions/photos;
+/// - every deletion (`delete_session`, `delete_photo`, `forget`, `purge_expired`) records one
+///   audit event in the same transaction, zero counts included; no deletion removes events;
 /// - `session_status` of an unknown session is all zeros.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
@@ -104,13 +109,55 @@ pub trait VectorStore: Send + Sync + 'static {
         limit: usize,
     ) -> Result<SearchHits, StoreError>;
 
-    async fn delete_session(&self, session: &SessionId) -> Result<DeletedCounts, StoreError>;
+    async fn delete_session(
+        &self,
+        session: &SessionId,
+        actor: &Actor,
+    ) -> Result<DeletedCounts, StoreError>;
 
     async fn delete_photo(
         &self,
         session: &SessionId,
         photo: &PhotoId,
+        actor: &Actor,
     ) -> Result<DeletedCounts, StoreError>;
+
+    /// Deletes every face of the session with cosine >= `min_cosine` to any of `queries` (a
+    /// guest's erasure); the photos stay indexed with their other faces.
+    async fn forget(
+        &self,
+        session: &SessionId,
+        queries: &[Embedding],
+        min_cosine: f32,
+        actor: &Actor,
+    ) -> Result<ForgetCounts, StoreError>;
+
+    /// Changes the session's expiry; returns the expiry it has afterwards.
+    async fn set_expiry(
+        &self,
+        session: &SessionId,
+        update: ExpiryUpdate,
+    ) -> Result<Option<SystemTime>, StoreError>;
+
+    /// Deletes up to `max_sessions` sessions whose expiry is at or before `now`, one
+    /// transaction each (audited as `expire`); safe to run from several replicas at once (each
+    /// session is deleted by one of them). Returns what was deleted.
+    async fn purge_expired(
+        &self,
+        now: SystemTime,
+        max_sessions: usize,
+    ) -> Result<Vec<(SessionId, DeletedCounts)>, StoreError>;
+
+    /// Compares the platform's list of the session's photos (distinct ids) with the index,
+    /// in the database.
+    async fn diff(
+        &self,
+        session: &SessionId,
+        listed: &[PhotoId],
+    ) -> Result<SessionDiff, StoreError>;
+
+    /// Audit events, newest first.
+    async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError>;
 
     /// Counts of the session; `small_faces` counts faces whose box is shorter than
     /// `small_face_px` pixels.

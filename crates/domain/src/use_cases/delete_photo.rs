@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::ids::{PhotoId, SessionId};
+use crate::lifecycle::Actor;
 use crate::ports::{DeletedCounts, StoreError, VectorStore};
 
 #[derive(Debug)]
@@ -19,8 +20,9 @@ impl<S: VectorStore> DeletePhoto<S> {
         &self,
         session: &SessionId,
         photo: &PhotoId,
+        actor: &Actor,
     ) -> Result<DeletedCounts, StoreError> {
-        self.store.delete_photo(session, photo).await
+        self.store.delete_photo(session, photo, actor).await
     }
 }
 
@@ -35,12 +37,13 @@ mod tests {
         store
             .expect_delete_photo()
             .times(1)
-            .returning(|_, _| Ok(DeletedCounts::default()));
+            .returning(|_, _, _| Ok(DeletedCounts::default()));
 
         let counts = DeletePhoto::new(Arc::new(store))
             .execute(
                 &SessionId::parse("s1").unwrap(),
                 &PhotoId::parse("nope").unwrap(),
+                &Actor::server(),
             )
             .await
             .unwrap();

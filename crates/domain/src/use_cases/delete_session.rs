@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::ids::SessionId;
+use crate::lifecycle::Actor;
 use crate::ports::{DeletedCounts, StoreError, VectorStore};
 
 #[derive(Debug)]
@@ -15,8 +16,12 @@ impl<S: VectorStore> DeleteSession<S> {
         Self { store }
     }
 
-    pub async fn execute(&self, session: &SessionId) -> Result<DeletedCounts, StoreError> {
-        self.store.delete_session(session).await
+    pub async fn execute(
+        &self,
+        session: &SessionId,
+        actor: &Actor,
+    ) -> Result<DeletedCounts, StoreError> {
+        self.store.delete_session(session, actor).await
     }
 }
 
@@ -30,9 +35,9 @@ mod tests {
         let mut store = MockVectorStore::new();
         store
             .expect_delete_session()
-            .withf(|s| s.as_str() == "s1")
+            .withf(|s, a| s.as_str() == "s1" && a.key_id.as_deref() == Some("k-1"))
             .times(1)
-            .returning(|_| {
+            .returning(|_, _| {
                 Ok(DeletedCounts {
                     photos: 13,
                     faces: 27,
@@ -40,7 +45,7 @@ mod tests {
             });
 
         let counts = DeleteSession::new(Arc::new(store))
-            .execute(&SessionId::parse("s1").unwrap())
+            .execute(&SessionId::parse("s1").unwrap(), &Actor::key("k-1"))
             .await
             .unwrap();
 

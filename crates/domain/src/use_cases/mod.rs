@@ -3,14 +3,17 @@
 mod check_health;
 mod delete_photo;
 mod delete_session;
+mod forget_guest;
 mod index_batch;
 mod index_photo;
 mod search_by_selfie;
+mod session_lifecycle;
 mod session_status;
 
 pub use check_health::{CheckHealth, HealthReport};
 pub use delete_photo::DeletePhoto;
 pub use delete_session::DeleteSession;
+pub use forget_guest::{ForgetGuest, ForgetRequest};
 pub use index_batch::{BatchItem, BatchOutcome, BatchReport, IndexBatch};
 pub use index_photo::{IndexPhoto, IndexPhotoError, IndexPhotoRequest, IndexStatus, IndexedPhoto};
 pub use search_by_selfie::{
@@ -18,6 +21,7 @@ pub use search_by_selfie::{
     SearchLimitError, SearchSelfieError, SelfieMatch, SelfiePolicy, SelfieSearch,
     SelfieSearchRequest,
 };
+pub use session_lifecycle::{AuditPage, MAX_DIFF_IDS, SessionLifecycle};
 pub use session_status::SessionStatus;
 
 #[cfg(test)]

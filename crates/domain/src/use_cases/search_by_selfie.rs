@@ -243,25 +243,9 @@ impl<E: Embedder, S: VectorStore> SearchBySelfie<E, S> {
         &self,
         request: SelfieSearchRequest,
     ) -> Result<SelfieSearch, SearchSelfieError> {
-        let count = request.selfies.len();
-        if !(1..=MAX_SELFIES).contains(&count) {
-            return Err(SearchSelfieError::SelfieCount(count));
-        }
-        if request.face_index.is_some() && count > 1 {
-            return Err(SearchSelfieError::FaceIndexWithSeveralSelfies(count));
-        }
-        // The selfies are analysed concurrently (the embedder has several workers).
-        let analyses = futures::future::try_join_all(
-            request
-                .selfies
-                .into_iter()
-                .map(|selfie| self.embedder.analyze(selfie, ImageKind::Selfie)),
-        )
-        .await?;
-        let mut queries = Vec::with_capacity(count);
-        for (selfie, analysis) in analyses.into_iter().enumerate() {
-            queries.push(self.pick_face(selfie, analysis, request.face_index)?);
-        }
+        let queries = self
+            .query_faces(request.selfies, request.face_index)
+            .await?;
         let query_faces: Vec<QueryFace> = queries
             .iter()
             .map(|face| QueryFace {
@@ -271,13 +255,7 @@ impl<E: Embedder, S: VectorStore> SearchBySelfie<E, S> {
                 poor: self.policy.quality.reasons(&face.quality),
             })
             .collect();
-
-        // Similarity is monotone in cosine, so the threshold becomes a cosine bound that the
-        // store can filter on exactly. Clamp the infinities of thresholds 0 and 1.
-        let min_cosine = self
-            .calibration
-            .cosine_at(request.threshold.value())
-            .clamp(-1.0, 2.0);
+        let min_cosine = self.min_cosine(request.threshold);
         let hits = self
             .fused_search(&request.session, &queries, min_cosine, request.limit.get())
             .await?;
@@ -311,6 +289,41 @@ impl<E: Embedder, S: VectorStore> SearchBySelfie<E, S> {
             total_matches: hits.total_matches,
             warnings,
         })
+    }
+
+    /// The face of each selfie to search for (analysed concurrently: the embedder has several
+    /// workers), by the rules of [`SelfieSearchRequest`].
+    pub(crate) async fn query_faces(
+        &self,
+        selfies: Vec<ImageBytes>,
+        face_index: Option<usize>,
+    ) -> Result<Vec<DetectedFace>, SearchSelfieError> {
+        let count = selfies.len();
+        if !(1..=MAX_SELFIES).contains(&count) {
+            return Err(SearchSelfieError::SelfieCount(count));
+        }
+        if face_index.is_some() && count > 1 {
+            return Err(SearchSelfieError::FaceIndexWithSeveralSelfies(count));
+        }
+        let analyses = futures::future::try_join_all(
+            selfies
+                .into_iter()
+                .map(|selfie| self.embedder.analyze(selfie, ImageKind::Selfie)),
+        )
+        .await?;
+        analyses
+            .into_iter()
+            .enumerate()
+            .map(|(selfie, analysis)| self.pick_face(selfie, analysis, face_index))
+            .collect()
+    }
+
+    /// Similarity is monotone in cosine, so a threshold becomes a cosine bound that the store
+    /// can filter on exactly; the infinities of thresholds 0 and 1 are clamped.
+    pub(crate) fn min_cosine(&self, threshold: Threshold) -> f32 {
+        self.calibration
+            .cosine_at(threshold.value())
+            .clamp(-1.0, 2.0)
     }
 
     /// The store's search for each query, fused by taking a photo's best cosine over them.

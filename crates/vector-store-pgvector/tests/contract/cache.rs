@@ -3,7 +3,7 @@
 
 use facepass_domain::ports::VectorStore;
 use facepass_domain::{
-    BoundingBox, DetectedFace, Embedding, FaceQuality, PhotoId, Point, SessionId,
+    Actor, BoundingBox, DetectedFace, Embedding, FaceQuality, PhotoId, Point, SessionId,
 };
 use facepass_vector_store_pgvector::{PgOptions, PgVectorStore};
 use facepass_vector_store_sql::contract::{self, space};
@@ -81,7 +81,7 @@ async fn a_replica_sees_the_writes_of_another_at_its_next_search() {
     // Replica b: a new photo of the same face, the old one re-indexed without it, one deleted.
     b.replace_photo(&s, &p(100), vec![face(3)]).await.unwrap();
     b.replace_photo(&s, &p(3), vec![face(4)]).await.unwrap();
-    b.delete_photo(&s, &p(14)).await.unwrap();
+    b.delete_photo(&s, &p(14), &Actor::server()).await.unwrap();
     let after = ids(a.search(&s, &query, 0.999, 100).await.unwrap());
     let truth = ids(open(&url, 0)
         .await
@@ -92,7 +92,7 @@ async fn a_replica_sees_the_writes_of_another_at_its_next_search() {
     assert!(after.contains(&"p100".to_owned()) && !after.contains(&"p3".to_owned()));
 
     // Deleted through b and indexed again: a holds nothing of the old session.
-    b.delete_session(&s).await.unwrap();
+    b.delete_session(&s, &Actor::server()).await.unwrap();
     assert!(
         a.search(&s, &query, -1.0, 100)
             .await

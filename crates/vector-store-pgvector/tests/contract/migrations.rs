@@ -30,16 +30,24 @@ async fn migrations_go_up_down_and_up_again() {
 
     assert_eq!(
         migrate::up(&db, MIGRATIONS, &space()).await.unwrap(),
-        vec![1, 2]
+        vec![1, 2, 3]
     );
     assert_eq!(
         tables(&db).await,
-        ["facepass_space", "faces", "photos", "sessions"]
+        ["audit_events", "facepass_space", "faces", "photos", "sessions"]
     );
     assert_eq!(
         migrate::up(&db, MIGRATIONS, &space()).await.unwrap(),
         Vec::<i64>::new(),
         "idempotent"
+    );
+    assert_eq!(
+        migrate::down(&db, MIGRATIONS, &space()).await.unwrap(),
+        Some(3)
+    );
+    assert_eq!(
+        tables(&db).await,
+        ["facepass_space", "faces", "photos", "sessions"]
     );
     assert_eq!(
         migrate::down(&db, MIGRATIONS, &space()).await.unwrap(),
@@ -57,9 +65,9 @@ async fn migrations_go_up_down_and_up_again() {
     );
     assert_eq!(
         migrate::up(&db, MIGRATIONS, &space()).await.unwrap(),
-        vec![1, 2]
+        vec![1, 2, 3]
     );
-    assert_eq!(migrate::applied(&db).await.unwrap(), vec![1, 2]);
+    assert_eq!(migrate::applied(&db).await.unwrap(), vec![1, 2, 3]);
     drop(db);
     drop_database(name).await;
 }
@@ -128,12 +136,12 @@ async fn replicas_migrating_at_once_apply_each_step_exactly_once() {
     applied.sort();
     assert_eq!(
         applied,
-        vec![1, 2],
+        vec![1, 2, 3],
         "one replica applied each step, the others saw it done"
     );
 
     let db = connect(&url, &PgOptions::default()).await.unwrap();
-    assert_eq!(migrate::applied(&db).await.unwrap(), vec![1, 2]);
+    assert_eq!(migrate::applied(&db).await.unwrap(), vec![1, 2, 3]);
     drop(db);
     drop_database(name).await;
 }

@@ -1,0 +1,398 @@
+//! Data lifecycle on both backends: the deletion audit (written in the deleting
+//! transaction), session expiry and its purge, a guest's erasure, and the diff of the
+//! platform's photo list against the index.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use facepass_domain::ports::{DeletedCounts, StoreError};
+use facepass_domain::{
+    Actor, AuditAction, AuditEvent, AuditQuery, ExpiryUpdate, ForgetCounts, PhotoId, SessionDiff,
+    SessionId,
+};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, QueryResult, Statement,
+    TransactionTrait, Value,
+};
+
+use crate::{delete_rows, from_unix_millis, generation, migrate, store_error, unix_millis};
+
+/// SQL reading the Unix-millisecond parameter `$n` as the backend's timestamp.
+pub(crate) fn ts_param(backend: DbBackend, n: usize) -> String {
+    match backend {
+        DbBackend::Postgres => format!("to_timestamp(${n}::bigint / 1000.0)"),
+        _ => format!("${n}"),
+    }
+}
+
+/// SQL giving the timestamp column `col` as Unix milliseconds.
+pub(crate) fn ts_column(backend: DbBackend, col: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("(extract(epoch FROM {col}) * 1000)::bigint"),
+        _ => col.to_owned(),
+    }
+}
+
+fn stmt(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statement {
+    Statement::from_sql_and_values(
+        c.get_database_backend(),
+        migrate::placeholders(c, sql),
+        values,
+    )
+}
+
+fn parse_session(s: String) -> Result<SessionId, StoreError> {
+    SessionId::parse(s).map_err(|e| StoreError::Unexpected(format!("stored session id: {e}")))
+}
+
+fn parse_photo(s: String) -> Result<PhotoId, StoreError> {
+    PhotoId::parse(s).map_err(|e| StoreError::Unexpected(format!("stored photo id: {e}")))
+}
+
+/// Records a deletion inside the transaction that makes it.
+pub(crate) async fn record(
+    txn: &DatabaseTransaction,
+    action: AuditAction,
+    session: &SessionId,
+    photo: Option<&PhotoId>,
+    counts: DeletedCounts,
+    actor: &Actor,
+) -> Result<(), StoreError> {
+    let at = ts_param(txn.get_database_backend(), 1);
+    let sql = format!(
+        "INSERT INTO audit_events (at, action, session_id, photo_id, deleted_photos, \
+         deleted_faces, key_id) VALUES ({at}, $2, $3, $4, $5, $6, $7)"
+    );
+    txn.execute_raw(stmt(
+        txn,
+        &sql,
+        vec![
+            unix_millis(SystemTime::now()).into(),
+            action.as_str().into(),
+            session.as_str().into(),
+            photo.map(|p| p.as_str().to_owned()).into(),
+            (counts.photos as i64).into(),
+            (counts.faces as i64).into(),
+            actor.key_id.clone().into(),
+        ],
+    ))
+    .await
+    .map_err(store_error)?;
+    Ok(())
+}
+
+/// Deletes up to `max_sessions` expired sessions, one transaction each. The first statement
+/// of each takes the session row (Postgres: the oldest expired one no other replica holds,
+/// `SKIP LOCKED`; SQLite: under its one-writer lock), so replicas never delete the same
+/// session and a concurrent indexer waits, then starts the session afresh.
+pub async fn purge_expired(
+    db: &DatabaseConnection,
+    now: SystemTime,
+    max_sessions: usize,
+) -> Result<Vec<(SessionId, DeletedCounts)>, StoreError> {
+    let backend = db.get_database_backend();
+    let due = format!("expires_at <= {}", ts_param(backend, 1));
+    let lock = match backend {
+        DbBackend::Postgres => " FOR UPDATE SKIP LOCKED",
+        _ => "",
+    };
+    let take = format!(
+        "DELETE FROM sessions WHERE session_id = (SELECT session_id FROM sessions WHERE {due} \
+         ORDER BY expires_at, session_id LIMIT 1{lock}) AND {due} RETURNING session_id"
+    );
+    let mut purged = Vec::new();
+    while purged.len() < max_sessions {
+        let txn = db.begin().await.map_err(store_error)?;
+        let row = txn
+            .query_one_raw(stmt(&txn, &take, vec![unix_millis(now).into()]))
+            .await
+            .map_err(store_error)?;
+        let Some(row) = row else {
+            txn.commit().await.map_err(store_error)?;
+            break;
+        };
+        let session = parse_session(row.try_get_by_index(0).map_err(store_error)?)?;
+        let counts = delete_rows(&txn, "session_id = $1", vec![session.as_str().into()]).await?;
+        record(
+            &txn,
+            AuditAction::Expire,
+            &session,
+            None,
+            counts,
+            &Actor::server(),
+        )
+        .await?;
+        txn.commit().await.map_err(store_error)?;
+        purged.push((session, counts));
+    }
+    Ok(purged)
+}
+
+/// Sets or initialises a session's expiry (creating its row, with a fresh generation, when
+/// it has none); returns the expiry it has afterwards.
+pub async fn set_expiry(
+    db: &DatabaseConnection,
+    session: &SessionId,
+    update: ExpiryUpdate,
+) -> Result<Option<SystemTime>, StoreError> {
+    let backend = db.get_database_backend();
+    let (at, overwrite) = match update {
+        ExpiryUpdate::Set(at) => (at, true),
+        ExpiryUpdate::Default(at) => (Some(at), false),
+    };
+    let on_conflict = if overwrite {
+        "DO UPDATE SET expires_at = excluded.expires_at"
+    } else {
+        "DO NOTHING"
+    };
+    let expires = ts_param(backend, 2);
+    let txn = db.begin().await.map_err(store_error)?;
+    let insert = match backend {
+        DbBackend::Postgres => format!(
+            "WITH g AS (SELECT nextval('facepass_generation') AS v) \
+             INSERT INTO sessions (session_id, generation, removed_generation, expires_at) \
+             SELECT $1, v, v, {expires} FROM g ON CONFLICT (session_id) {on_conflict}"
+        ),
+        _ => {
+            // SQLite's counter row stands in for the sequence; taking it also takes the
+            // database's write lock before anything is read.
+            txn.execute_unprepared("UPDATE facepass_generation SET value = value + 1")
+                .await
+                .map_err(store_error)?;
+            format!(
+                "INSERT INTO sessions (session_id, generation, removed_generation, created_at, \
+                 expires_at) SELECT $1, value, value, $3, {expires} FROM facepass_generation \
+                 WHERE true ON CONFLICT (session_id) {on_conflict}"
+            )
+        }
+    };
+    let mut values: Vec<Value> = vec![session.as_str().into(), at.map(unix_millis).into()];
+    if backend != DbBackend::Postgres {
+        values.push(unix_millis(SystemTime::now()).into());
+    }
+    txn.execute_raw(stmt(&txn, &insert, values))
+        .await
+        .map_err(store_error)?;
+    let read = format!(
+        "SELECT {} FROM sessions WHERE session_id = $1",
+        ts_column(backend, "expires_at")
+    );
+    let row = txn
+        .query_one_raw(stmt(&txn, &read, vec![session.as_str().into()]))
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| StoreError::Unexpected("the session row vanished".into()))?;
+    let expires_at = row
+        .try_get_by_index::<Option<i64>>(0)
+        .map_err(store_error)?
+        .map(from_unix_millis);
+    txn.commit().await.map_err(store_error)?;
+    Ok(expires_at)
+}
+
+/// The session's expiry, if it has a row and one.
+pub(crate) async fn expiry(
+    db: &DatabaseConnection,
+    session: &SessionId,
+) -> Result<Option<SystemTime>, StoreError> {
+    let read = format!(
+        "SELECT {} FROM sessions WHERE session_id = $1",
+        ts_column(db.get_database_backend(), "expires_at")
+    );
+    let row = db
+        .query_one_raw(stmt(db, &read, vec![session.as_str().into()]))
+        .await
+        .map_err(store_error)?;
+    Ok(match row {
+        Some(row) => row
+            .try_get_by_index::<Option<i64>>(0)
+            .map_err(store_error)?
+            .map(from_unix_millis),
+        None => None,
+    })
+}
+
+/// `listed` (distinct ids) against the session's indexed photos: the set differences are
+/// computed by the database from the list bound as one JSON array.
+pub async fn diff(
+    db: &DatabaseConnection,
+    session: &SessionId,
+    listed: &[PhotoId],
+) -> Result<SessionDiff, StoreError> {
+    let backend = db.get_database_backend();
+    let (elements, collate) = match backend {
+        DbBackend::Postgres => (
+            "SELECT value COLLATE \"C\" AS photo_id FROM jsonb_array_elements_text($2::jsonb)",
+            "",
+        ),
+        _ => ("SELECT value AS photo_id FROM json_each($2)", ""),
+    };
+    let sql = format!(
+        "WITH listed AS ({elements}) \
+         SELECT 0, l.photo_id{collate} FROM listed l WHERE NOT EXISTS \
+           (SELECT 1 FROM photos p WHERE p.session_id = $1 AND p.photo_id = l.photo_id) \
+         UNION ALL \
+         SELECT 1, p.photo_id FROM photos p WHERE p.session_id = $1 AND NOT EXISTS \
+           (SELECT 1 FROM listed l WHERE l.photo_id = p.photo_id)"
+    );
+    let ids: Vec<&str> = listed.iter().map(PhotoId::as_str).collect();
+    let json = serde_json::to_string(&ids)
+        .map_err(|e| StoreError::Unexpected(format!("photo ids as JSON: {e}")))?;
+    drop(ids);
+    let rows = db
+        .query_all_raw(stmt(db, &sql, vec![session.as_str().into(), json.into()]))
+        .await
+        .map_err(store_error)?;
+    let mut out = SessionDiff::default();
+    for row in rows {
+        let side: i32 = row.try_get_by_index(0).map_err(store_error)?;
+        let photo = parse_photo(row.try_get_by_index(1).map_err(store_error)?)?;
+        if side == 0 {
+            out.missing.push(photo);
+        } else {
+            out.orphaned.push(photo);
+        }
+    }
+    // Bytewise, whatever the database's collation.
+    out.missing
+        .sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
+    out.orphaned
+        .sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
+    out.indexed = (listed.len() - out.missing.len()) as u64;
+    Ok(out)
+}
+
+/// Audit events, newest first.
+pub async fn audit(
+    db: &DatabaseConnection,
+    query: &AuditQuery,
+) -> Result<Vec<AuditEvent>, StoreError> {
+    let backend = db.get_database_backend();
+    let mut filters = Vec::new();
+    let mut values: Vec<Value> = Vec::new();
+    if let Some(session) = &query.session {
+        values.push(session.as_str().into());
+        filters.push(format!("session_id = ${}", values.len()));
+    }
+    if let Some(since) = query.since {
+        values.push(unix_millis(since).into());
+        filters.push(format!("at >= {}", ts_param(backend, values.len())));
+    }
+    if let Some(before) = query.before_id {
+        values.push(before.into());
+        filters.push(format!("id < ${}", values.len()));
+    }
+    values.push((query.limit as i64).into());
+    let filter = if filters.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", filters.join(" AND "))
+    };
+    let sql = format!(
+        "SELECT id, {}, action, session_id, photo_id, deleted_photos, deleted_faces, key_id \
+         FROM audit_events {filter} ORDER BY id DESC LIMIT ${}",
+        ts_column(backend, "at"),
+        values.len()
+    );
+    let rows = db
+        .query_all_raw(stmt(db, &sql, values))
+        .await
+        .map_err(store_error)?;
+    rows.iter().map(audit_event).collect()
+}
+
+fn audit_event(row: &QueryResult) -> Result<AuditEvent, StoreError> {
+    let action: String = row.try_get_by_index(2).map_err(store_error)?;
+    let count = |i: usize| {
+        row.try_get_by_index::<i64>(i)
+            .map(|n| n.max(0) as u64)
+            .map_err(store_error)
+    };
+    Ok(AuditEvent {
+        id: row.try_get_by_index(0).map_err(store_error)?,
+        at: from_unix_millis(row.try_get_by_index(1).map_err(store_error)?),
+        action: AuditAction::parse(&action)
+            .ok_or_else(|| StoreError::Unexpected(format!("stored audit action {action:?}")))?,
+        session: parse_session(row.try_get_by_index(3).map_err(store_error)?)?,
+        photo: row
+            .try_get_by_index::<Option<String>>(4)
+            .map_err(store_error)?
+            .map(parse_photo)
+            .transpose()?,
+        deleted_photos: count(5)?,
+        deleted_faces: count(6)?,
+        key_id: row.try_get_by_index(7).map_err(store_error)?,
+    })
+}
+
+/// A guest's erasure: in one transaction that first takes the session's generation (so no
+/// photo is re-indexed meanwhile), `find` names the faces to delete as (face id, photo id);
+/// they are deleted, their photos' face counts lowered, and the event recorded.
+pub async fn forget<F, Fut>(
+    db: &DatabaseConnection,
+    session: &SessionId,
+    actor: &Actor,
+    find: F,
+) -> Result<ForgetCounts, StoreError>
+where
+    F: FnOnce(DatabaseTransaction) -> Fut,
+    Fut: Future<Output = Result<(DatabaseTransaction, Vec<(String, String)>), StoreError>>,
+{
+    let txn = db.begin().await.map_err(store_error)?;
+    if generation::bump(&txn, session, generation::Write::Remove)
+        .await?
+        .is_none()
+    {
+        record(
+            &txn,
+            AuditAction::Forget,
+            session,
+            None,
+            DeletedCounts::default(),
+            actor,
+        )
+        .await?;
+        txn.commit().await.map_err(store_error)?;
+        return Ok(ForgetCounts::default());
+    }
+    let (txn, faces) = find(txn).await?;
+    let delete_face = match txn.get_database_backend() {
+        DbBackend::Postgres => "DELETE FROM faces WHERE session_id = $1 AND face_id = $2::uuid",
+        _ => "DELETE FROM faces WHERE session_id = $1 AND face_id = $2",
+    };
+    let mut per_photo: BTreeMap<String, i64> = BTreeMap::new();
+    for (face_id, photo_id) in &faces {
+        let deleted = txn
+            .execute_raw(stmt(
+                &txn,
+                delete_face,
+                vec![session.as_str().into(), face_id.as_str().into()],
+            ))
+            .await
+            .map_err(store_error)?
+            .rows_affected();
+        if deleted > 0 {
+            *per_photo.entry(photo_id.clone()).or_default() += deleted as i64;
+        }
+    }
+    for (photo, n) in &per_photo {
+        txn.execute_raw(stmt(
+            &txn,
+            "UPDATE photos SET face_count = face_count - $3 WHERE session_id = $1 AND photo_id = $2",
+            vec![session.as_str().into(), photo.as_str().into(), (*n).into()],
+        ))
+        .await
+        .map_err(store_error)?;
+    }
+    let counts = ForgetCounts {
+        faces: per_photo.values().sum::<i64>() as u64,
+        photos: per_photo.len() as u64,
+    };
+    let recorded = DeletedCounts {
+        photos: 0,
+        faces: counts.faces,
+    };
+    record(&txn, AuditAction::Forget, session, None, recorded, actor).await?;
+    txn.commit().await.map_err(store_error)?;
+    Ok(counts)
+}

@@ -1,0 +1,3 @@
+DROP TABLE audit_events;
+DROP INDEX sessions_expires_at;
+ALTER TABLE sessions DROP COLUMN expires_at;

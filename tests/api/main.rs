@@ -7,6 +7,7 @@
 
 mod accuracy;
 mod handlers;
+mod lifecycle;
 mod pixora;
 mod services;
 mod shutdown;

@@ -8,7 +8,12 @@ use facepass_domain::ports::{
     DeletedCounts, PhotoSource, PhotoSourceError, SearchHits, SessionStats, StoreError,
     StoreTotals, StoredFace, VectorStore,
 };
-use facepass_domain::{DetectedFace, Embedding, ImageBytes, PhotoId, PhotoKey, SessionId};
+use std::time::SystemTime;
+
+use facepass_domain::{
+    Actor, AuditEvent, AuditQuery, DetectedFace, Embedding, ExpiryUpdate, ForgetCounts, ImageBytes,
+    PhotoId, PhotoKey, SessionDiff, SessionId,
+};
 use facepass_photo_source_fs::FsPhotoSource;
 use facepass_photo_source_s3::{S3Config, S3PhotoSource};
 use facepass_vector_store_pgvector::{PgOptions, PgVectorStore};
@@ -85,16 +90,59 @@ impl VectorStore for Store {
         delegate!(self, search(session, query, min_cosine, limit))
     }
 
-    async fn delete_session(&self, session: &SessionId) -> Result<DeletedCounts, StoreError> {
-        delegate!(self, delete_session(session))
+    async fn delete_session(
+        &self,
+        session: &SessionId,
+        actor: &Actor,
+    ) -> Result<DeletedCounts, StoreError> {
+        delegate!(self, delete_session(session, actor))
     }
 
     async fn delete_photo(
         &self,
         session: &SessionId,
         photo: &PhotoId,
+        actor: &Actor,
     ) -> Result<DeletedCounts, StoreError> {
-        delegate!(self, delete_photo(session, photo))
+        delegate!(self, delete_photo(session, photo, actor))
+    }
+
+    async fn forget(
+        &self,
+        session: &SessionId,
+        queries: &[Embedding],
+        min_cosine: f32,
+        actor: &Actor,
+    ) -> Result<ForgetCounts, StoreError> {
+        delegate!(self, forget(session, queries, min_cosine, actor))
+    }
+
+    async fn set_expiry(
+        &self,
+        session: &SessionId,
+        update: ExpiryUpdate,
+    ) -> Result<Option<SystemTime>, StoreError> {
+        delegate!(self, set_expiry(session, update))
+    }
+
+    async fn purge_expired(
+        &self,
+        now: SystemTime,
+        max_sessions: usize,
+    ) -> Result<Vec<(SessionId, DeletedCounts)>, StoreError> {
+        delegate!(self, purge_expired(now, max_sessions))
+    }
+
+    async fn diff(
+        &self,
+        session: &SessionId,
+        listed: &[PhotoId],
+    ) -> Result<SessionDiff, StoreError> {
+        delegate!(self, diff(session, listed))
+    }
+
+    async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
+        delegate!(self, audit(query))
     }
 
     async fn session_status(

@@ -16,6 +16,8 @@ pub struct Metrics {
     pub rate_limited: IntCounterVec,
     pub vectors_stored: IntGauge,
     pub photos_stored: IntGauge,
+    pub deletions: IntCounterVec,
+    pub faces_deleted: IntCounterVec,
 }
 
 /// Latency buckets from 5 ms to 2 minutes (a 500-photo batch).
@@ -76,6 +78,22 @@ impl Metrics {
             IntGauge::new("vectors_stored", "Face vectors in the store").expect("valid metric");
         let photos_stored =
             IntGauge::new("photos_stored", "Indexed photos in the store").expect("valid metric");
+        let deletions = IntCounterVec::new(
+            Opts::new(
+                "deletions_total",
+                "Deletions by action (delete_session, delete_photo, expire, forget)",
+            ),
+            &["action"],
+        )
+        .expect("valid metric");
+        let faces_deleted = IntCounterVec::new(
+            Opts::new(
+                "faces_deleted_total",
+                "Faces deleted by action (expire: purged by the retention task)",
+            ),
+            &["action"],
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_duration.clone()),
@@ -85,6 +103,8 @@ impl Metrics {
             Box::new(rate_limited.clone()),
             Box::new(vectors_stored.clone()),
             Box::new(photos_stored.clone()),
+            Box::new(deletions.clone()),
+            Box::new(faces_deleted.clone()),
         ] {
             registry
                 .register(collector)
@@ -100,6 +120,8 @@ impl Metrics {
             rate_limited,
             vectors_stored,
             photos_stored,
+            deletions,
+            faces_deleted,
         }
     }
 

@@ -25,6 +25,7 @@ pub struct Settings {
     pub indexing: IndexingSettings,
     pub search: SearchSettings,
     pub rate_limit: RateLimitSettings,
+    pub retention: RetentionSettings,
 }
 
 /// A configuration value that must never be printed.
@@ -200,6 +201,26 @@ pub struct IndexingSettings {
     pub max_in_flight: usize,
 }
 
+/// `retention.*`: how long sessions are kept.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RetentionSettings {
+    /// Days a new session is kept when its indexing request names no `expires_at`; unset
+    /// (or 0): kept until deleted.
+    pub default_days: Option<u32>,
+    /// Seconds between two runs of the purge of expired sessions.
+    pub purge_interval_secs: u64,
+    /// Sessions one purge run deletes at most (each in its own transaction).
+    pub purge_batch: usize,
+}
+
+impl RetentionSettings {
+    pub fn default_retention(&self) -> Option<Duration> {
+        self.default_days
+            .filter(|&d| d > 0)
+            .map(|d| Duration::from_secs(u64::from(d) * 86_400))
+    }
+}
+
 /// `search.*`
 #[derive(Debug, Clone, Deserialize)]
 pub struct SearchSettings {
@@ -334,11 +355,16 @@ impl Settings {
             .set_default("rate_limit.search_per_minute", 60)?
             .set_default("rate_limit.search_burst", 10)?
             .set_default("rate_limit.index_per_minute", 600)?
-            .set_default("rate_limit.index_burst", 60)
+            .set_default("rate_limit.index_burst", 60)?
+            .set_default("retention.purge_interval_secs", 60)?
+            .set_default("retention.purge_batch", 100)
     }
 
     /// Checks what the types cannot: presets exist, numbers are in range.
     fn validate(&self) -> anyhow::Result<()> {
+        if self.retention.purge_interval_secs == 0 || self.retention.purge_batch == 0 {
+            anyhow::bail!("retention.purge_interval_secs and retention.purge_batch must be > 0");
+        }
         self.models.embedder_config()?;
         self.similarity()?;
         if self.photos.backend == PhotoBackend::S3 && self.photos.bucket.is_empty() {

@@ -98,6 +98,21 @@ impl Application {
                 }
             }
         });
+        // The retention purge: its state is in the database (each session's expiry), so a
+        // restart loses nothing, and replicas split the work (see `VectorStore::purge_expired`).
+        let purger = tokio::spawn({
+            let state = state.clone();
+            async move {
+                let mut tick = tokio::time::interval(state.purge_interval);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    if let Err(error) = state.purge_expired().await {
+                        tracing::warn!(%error, "retention purge failed; retrying at the next interval");
+                    }
+                }
+            }
+        });
         let stopping = state.stopping.clone();
         let signal = async move {
             shutdown.await;
@@ -113,6 +128,7 @@ impl Application {
             )
             .await;
         sweeper.abort();
+        purger.abort();
         state.tasks.close();
         if tokio::time::timeout(self.shutdown_timeout, state.tasks.wait())
             .await

@@ -596,7 +596,7 @@ pub async fn expired_sessions_are_purged_audited_and_start_clean_when_indexed_ag
             .await
             .unwrap();
     }
-    let millis = |t: Option<SystemTime>| t.map(|t| crate::unix_millis(t));
+    let millis = |t: Option<SystemTime>| t.map(crate::unix_millis);
     let set = store
         .set_expiry(&old, ExpiryUpdate::Set(Some(past)))
         .await
@@ -904,7 +904,15 @@ pub async fn every_deletion_is_audited_and_the_audit_survives_it(store: &impl Ve
     store.delete_session(&s, &admin()).await.unwrap();
 
     let events = store.audit(&all_events()).await.unwrap();
-    let summary: Vec<(AuditAction, &str, Option<&str>, u64, u64, Option<&str>)> = events
+    type Row<'a> = (
+        AuditAction,
+        &'a str,
+        Option<&'a str>,
+        u64,
+        u64,
+        Option<&'a str>,
+    );
+    let summary: Vec<Row> = events
         .iter()
         .map(|e| {
             (

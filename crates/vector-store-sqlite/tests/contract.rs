@@ -52,10 +52,7 @@ async fn migrations_go_up_down_and_up_again() {
     )
     .await
     .unwrap();
-    assert_eq!(
-        migrate::up(&db, steps, &space()).await.unwrap(),
-        vec![2, 3]
-    );
+    assert_eq!(migrate::up(&db, steps, &space()).await.unwrap(), vec![2, 3]);
     let row = db
         .query_one_raw(sea_orm::Statement::from_string(
             sea_orm::DbBackend::Sqlite,

@@ -10,7 +10,6 @@ use poem_openapi::param::Path;
 use super::auth::ApiKeyAuth;
 use super::dto::{ApiTags, DeletedBody, parse_photo, parse_session};
 use super::errors::{ApiError, endpoint_response};
-use super::rate_limit::Scope;
 use super::state::AppState;
 
 endpoint_response!(
@@ -54,11 +53,15 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> DeletePhotoApi<E, S, P> {
         session_id: &str,
         photo_id: &str,
     ) -> Result<DeletedBody, ApiError> {
-        let key = self.0.api_keys.verify(auth)?;
-        self.0.limit(Scope::Index, &key.0.to_string())?;
+        let actor = self.0.authorize(auth)?;
         let session = parse_session("session_id", session_id)?;
         let photo = parse_photo("photo_id", photo_id)?;
-        let deleted = self.0.delete_photo.execute(&session, &photo).await?;
+        let deleted = self
+            .0
+            .delete_photo
+            .execute(&session, &photo, &actor)
+            .await?;
+        self.0.count_deletion("delete_photo", deleted.faces);
         tracing::info!(session = %session, photo = %photo, faces = deleted.faces, "photo deleted");
         Ok(DeletedBody {
             session_id: session.to_string(),

@@ -9,7 +9,6 @@ use poem_openapi::param::Path;
 use super::auth::ApiKeyAuth;
 use super::dto::{ApiTags, DeletedBody, parse_session};
 use super::errors::{ApiError, endpoint_response};
-use super::rate_limit::Scope;
 use super::state::AppState;
 
 endpoint_response!(
@@ -47,10 +46,10 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> DeleteSessionApi<E, S, P> {
 
 impl<E: Embedder, S: VectorStore, P: PhotoSource> DeleteSessionApi<E, S, P> {
     async fn run(&self, auth: &ApiKeyAuth, session_id: &str) -> Result<DeletedBody, ApiError> {
-        let key = self.0.api_keys.verify(auth)?;
-        self.0.limit(Scope::Index, &key.0.to_string())?;
+        let actor = self.0.authorize(auth)?;
         let session = parse_session("session_id", session_id)?;
-        let deleted = self.0.delete_session.execute(&session).await?;
+        let deleted = self.0.delete_session.execute(&session, &actor).await?;
+        self.0.count_deletion("delete_session", deleted.faces);
         tracing::info!(session = %session, photos = deleted.photos, faces = deleted.faces, "session deleted");
         Ok(DeletedBody {
             session_id: session.to_string(),

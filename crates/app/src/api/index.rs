@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use chrono::{DateTime, Utc};
 use facepass_domain::ports::{Embedder, PhotoSource, VectorStore};
 use facepass_domain::use_cases::{IndexPhotoRequest, IndexStatus, IndexedPhoto};
 use poem_openapi::payload::Json;
@@ -11,7 +12,6 @@ use poem_openapi::{Enum, Object, OpenApi};
 use super::auth::ApiKeyAuth;
 use super::dto::{ApiTags, FaceBody, elapsed_ms, parse_key, parse_photo, parse_session};
 use super::errors::{ApiError, endpoint_response};
-use super::rate_limit::Scope;
 use super::state::AppState;
 
 #[derive(Debug, Object)]
@@ -26,6 +26,9 @@ pub struct IndexRequest {
     /// Recompute even if the photo is already indexed (its faces are replaced atomically).
     #[oai(default)]
     pub force: bool,
+    /// When FacePass deletes the whole session (RFC 3339), as `PUT /index/{session_id}/expiry`
+    /// sets it; absent: unchanged (a new session gets `retention.default_days`).
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// What happened to the photo.
@@ -96,14 +99,17 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> IndexApi<E, S, P> {
     ) -> Result<IndexedPhotoBody, ApiError> {
         let start = Instant::now();
         let state = &self.0;
-        let key = state.api_keys.verify(auth)?;
-        state.limit(Scope::Index, &key.0.to_string())?;
+        state.authorize(auth)?;
         let request = IndexPhotoRequest {
             session: parse_session("session_id", &body.session_id)?,
             photo: parse_photo("photo_id", &body.photo_id)?,
             key: parse_key("s3_key", &body.s3_key)?,
             force: body.force,
         };
+        state
+            .lifecycle
+            .before_indexing(&request.session, body.expires_at.map(Into::into))
+            .await?;
         let state = self.0.clone();
         let work = request.clone();
         let result = self

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use chrono::{DateTime, Utc};
 use facepass_domain::ports::{Embedder, PhotoSource, VectorStore};
 use facepass_domain::use_cases::{BatchItem, BatchOutcome};
 use poem_openapi::payload::Json;
@@ -13,7 +14,6 @@ use poem_openapi::{Object, OpenApi};
 use super::auth::ApiKeyAuth;
 use super::dto::{ApiTags, elapsed_ms, parse_key, parse_photo, parse_session};
 use super::errors::{ApiError, ErrorCode, endpoint_response};
-use super::rate_limit::Scope;
 use super::state::AppState;
 
 /// Most photos one batch request may carry.
@@ -35,6 +35,9 @@ pub struct IndexBatchRequest {
     /// Recompute photos that are already indexed.
     #[oai(default)]
     pub force: bool,
+    /// When FacePass deletes the whole session (RFC 3339), as `PUT /index/{session_id}/expiry`
+    /// sets it; absent: unchanged (a new session gets `retention.default_days`).
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// Why one photo of a batch failed, with the single-photo route's error code.
@@ -108,8 +111,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> IndexBatchApi<E, S, P> {
     ) -> Result<IndexBatchBody, ApiError> {
         let start = Instant::now();
         let state = &self.0;
-        let key = state.api_keys.verify(auth)?;
-        state.limit(Scope::Index, &key.0.to_string())?;
+        state.authorize(auth)?;
         let session = parse_session("session_id", &body.session_id)?;
         if body.photos.is_empty() || body.photos.len() > MAX_BATCH {
             return Err(ApiError::invalid_field(
@@ -132,6 +134,10 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> IndexBatchApi<E, S, P> {
                 })
             })
             .collect::<Result<Vec<_>, ApiError>>()?;
+        state
+            .lifecycle
+            .before_indexing(&session, body.expires_at.map(Into::into))
+            .await?;
         tracing::info!(session = %session, photos = items.len(), force = body.force, "batch started");
 
         let state = self.0.clone();

@@ -2,11 +2,15 @@
 //! can swap mocks in. `routes` assembles them with the spec, Swagger UI, the deprecated
 //! `/api/v1` alias and the cross-cutting layers (request ids, body limits, metrics, errors).
 
+pub mod audit;
 pub mod auth;
 pub mod delete_photo;
 pub mod delete_session;
+pub mod diff;
 pub mod dto;
 pub mod errors;
+pub mod expiry;
+pub mod forget;
 pub mod health;
 pub mod index;
 pub mod index_batch;
@@ -38,6 +42,10 @@ type Apis<E, S, P> = (
     index_batch::IndexBatchApi<E, S, P>,
     delete_session::DeleteSessionApi<E, S, P>,
     delete_photo::DeletePhotoApi<E, S, P>,
+    diff::DiffApi<E, S, P>,
+    expiry::ExpiryApi<E, S, P>,
+    forget::ForgetApi<E, S, P>,
+    audit::AuditApi<E, S, P>,
     search::SearchApi<E, S, P>,
     session_status::SessionStatusApi<E, S, P>,
     health::HealthApi<E, S, P>,
@@ -53,6 +61,10 @@ pub fn service<E: Embedder, S: VectorStore, P: PhotoSource>(
         index_batch::IndexBatchApi(state.clone()),
         delete_session::DeleteSessionApi(state.clone()),
         delete_photo::DeletePhotoApi(state.clone()),
+        diff::DiffApi(state.clone()),
+        expiry::ExpiryApi(state.clone()),
+        forget::ForgetApi(state.clone()),
+        audit::AuditApi(state.clone()),
         search::SearchApi(state.clone()),
         session_status::SessionStatusApi(state.clone()),
         health::HealthApi(state.clone()),
@@ -86,6 +98,7 @@ pub fn routes<E: Embedder, S: VectorStore, P: PhotoSource>(
     let docs = v2.swagger_ui();
     let limits = BodyLimits {
         json: state.max_json_bytes,
+        diff: state.max_json_bytes.max(MAX_DIFF_BYTES),
         multipart: state.max_selfie_bytes + MULTIPART_OVERHEAD,
     };
     let metrics = state.metrics.clone();
@@ -99,12 +112,16 @@ pub fn routes<E: Embedder, S: VectorStore, P: PhotoSource>(
         .around(move |ep, req| observe(ep, req, metrics.clone()))
 }
 
+/// The body limit of `POST /index/{session_id}/diff`: 100,000 ids of up to 128 characters.
+const MAX_DIFF_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Room for the form fields and multipart framing around a selfie.
 const MULTIPART_OVERHEAD: u64 = 64 * 1024;
 
 #[derive(Debug, Clone, Copy)]
 struct BodyLimits {
     json: u64,
+    diff: u64,
     multipart: u64,
 }
 
@@ -119,7 +136,10 @@ async fn limit_body<E: Endpoint>(
         .content_type()
         .is_some_and(|t| t.starts_with("multipart/"));
     let limit = if multipart {
+        // Up to three selfies (search, forget).
         limits.multipart
+    } else if req.uri().path().ends_with("/diff") {
+        limits.diff
     } else {
         limits.json
     };

@@ -184,54 +184,13 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> SearchApi<E, S, P> {
             &client_ip(request, state.trust_forwarded_for),
         )?;
         let session = parse_session("session_id", &form.session_id)?;
-        let threshold = match form.threshold {
-            None => Threshold::default(),
-            Some(t) => {
-                Threshold::new(t as f32).map_err(|e| ApiError::invalid_field("threshold", e))?
-            }
-        };
+        let threshold = parse_threshold(form.threshold)?;
         let limit = match form.limit {
             None => SearchLimit::DEFAULT,
             Some(l) => SearchLimit::new(l).map_err(|e| ApiError::invalid_field("limit", e))?,
         };
-        let face_index = form
-            .face_index
-            .map(|i| {
-                usize::try_from(i)
-                    .map_err(|_| ApiError::invalid_field("face_index", "must be >= 0"))
-            })
-            .transpose()?;
-        if !(1..=MAX_SELFIES).contains(&form.file.len()) {
-            return Err(ApiError::invalid_field(
-                "file",
-                format!("send 1 to {MAX_SELFIES} selfies, got {}", form.file.len()),
-            ));
-        }
-        let mut selfies = Vec::with_capacity(form.file.len());
-        for (i, file) in form.file.into_iter().enumerate() {
-            if file.size() as u64 > state.max_selfie_bytes {
-                return Err(ApiError::new(
-                    ErrorCode::PayloadTooLarge,
-                    format!(
-                        "selfie {i} is {} bytes, the limit is {}",
-                        file.size(),
-                        state.max_selfie_bytes
-                    ),
-                ));
-            }
-            let selfie = file
-                .into_vec()
-                .await
-                .map_err(|e| ApiError::invalid_field("file", e))?;
-            if selfie.is_empty() {
-                return Err(ApiError::new(
-                    ErrorCode::InvalidImage,
-                    format!("selfie {i} is an empty file"),
-                )
-                .with_details(json!({ "selfie": i })));
-            }
-            selfies.push(ImageBytes::from(selfie));
-        }
+        let face_index = parse_face_index(form.face_index)?;
+        let selfies = read_selfies(form.file, state.max_selfie_bytes).await?;
         let found = state
             .search
             .execute(SelfieSearchRequest {
@@ -270,6 +229,61 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> SearchApi<E, S, P> {
             query_time_ms: elapsed_ms(start),
         })
     }
+}
+
+/// The `threshold` form field (default: the model's operating point).
+pub(super) fn parse_threshold(threshold: Option<f64>) -> Result<Threshold, ApiError> {
+    match threshold {
+        None => Ok(Threshold::default()),
+        Some(t) => Threshold::new(t as f32).map_err(|e| ApiError::invalid_field("threshold", e)),
+    }
+}
+
+/// The `face_index` form field.
+pub(super) fn parse_face_index(face_index: Option<i64>) -> Result<Option<usize>, ApiError> {
+    face_index
+        .map(|i| {
+            usize::try_from(i).map_err(|_| ApiError::invalid_field("face_index", "must be >= 0"))
+        })
+        .transpose()
+}
+
+/// The selfie parts of a form: 1 to `MAX_SELFIES`, none empty or over `max_bytes`.
+pub(super) async fn read_selfies(
+    files: Vec<Upload>,
+    max_bytes: u64,
+) -> Result<Vec<ImageBytes>, ApiError> {
+    if !(1..=MAX_SELFIES).contains(&files.len()) {
+        return Err(ApiError::invalid_field(
+            "file",
+            format!("send 1 to {MAX_SELFIES} selfies, got {}", files.len()),
+        ));
+    }
+    let mut selfies = Vec::with_capacity(files.len());
+    for (i, file) in files.into_iter().enumerate() {
+        if file.size() as u64 > max_bytes {
+            return Err(ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!(
+                    "selfie {i} is {} bytes, the limit is {max_bytes}",
+                    file.size()
+                ),
+            ));
+        }
+        let selfie = file
+            .into_vec()
+            .await
+            .map_err(|e| ApiError::invalid_field("file", e))?;
+        if selfie.is_empty() {
+            return Err(ApiError::new(
+                ErrorCode::InvalidImage,
+                format!("selfie {i} is an empty file"),
+            )
+            .with_details(json!({ "selfie": i })));
+        }
+        selfies.push(ImageBytes::from(selfie));
+    }
+    Ok(selfies)
 }
 
 /// The client's address for rate limiting: the peer, or the first `X-Forwarded-For` entry

@@ -29,6 +29,9 @@ pub struct SessionStatusBody {
     /// The recognition model of the session's vectors; absent when nothing is indexed.
     #[oai(skip_serializing_if_is_none)]
     pub model: Option<String>,
+    /// When the session is deleted by the retention purge (`PUT .../expiry`,
+    /// `retention.default_days`); `null`: kept until deleted.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 endpoint_response!(
@@ -71,6 +74,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> SessionStatusApi<E, S, P> {
             small_faces: stats.small_faces,
             last_indexed_at: stats.last_indexed_at.map(DateTime::<Utc>::from),
             model: stats.model.map(|m| m.to_string()),
+            expires_at: stats.expires_at.map(DateTime::<Utc>::from),
         })
     }
 }

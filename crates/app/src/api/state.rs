@@ -4,15 +4,16 @@
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
+use facepass_domain::Actor;
 use facepass_domain::ports::{Embedder, PhotoSource, VectorStore};
 use facepass_domain::use_cases::{
-    CheckHealth, DeletePhoto, DeleteSession, IndexBatch, IndexPhoto, IndexPhotoError, IndexStatus,
-    IndexedPhoto, SearchBySelfie, SessionStatus,
+    CheckHealth, DeletePhoto, DeleteSession, ForgetGuest, IndexBatch, IndexPhoto, IndexPhotoError,
+    IndexStatus, IndexedPhoto, SearchBySelfie, SessionLifecycle, SessionStatus,
 };
 use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 
-use super::auth::ApiKeys;
+use super::auth::{ApiKeyAuth, ApiKeys};
 use super::errors::{ApiError, ErrorCode};
 use super::rate_limit::{RateLimits, Scope};
 use crate::embedder::MeteredEmbedder;
@@ -22,7 +23,9 @@ use crate::settings::Settings;
 pub struct AppState<E, S, P> {
     pub index_photo: IndexPhoto<MeteredEmbedder<E>, S, P>,
     pub index_batch: IndexBatch<MeteredEmbedder<E>, S, P>,
-    pub search: SearchBySelfie<MeteredEmbedder<E>, S>,
+    pub search: Arc<SearchBySelfie<MeteredEmbedder<E>, S>>,
+    pub forget: ForgetGuest<MeteredEmbedder<E>, S>,
+    pub lifecycle: SessionLifecycle<S>,
     pub session_status: SessionStatus<S>,
     pub delete_session: DeleteSession<S>,
     pub delete_photo: DeletePhoto<S>,
@@ -39,6 +42,9 @@ pub struct AppState<E, S, P> {
     pub max_selfie_bytes: u64,
     pub max_json_bytes: u64,
     pub trust_forwarded_for: bool,
+    /// How often, and how many sessions per transaction chunk, the retention purge runs.
+    pub purge_interval: std::time::Duration,
+    pub purge_batch: usize,
 }
 
 impl<E, S, P> std::fmt::Debug for AppState<E, S, P> {
@@ -71,16 +77,19 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> AppState<E, S, P> {
         ));
         let stopping = Arc::new(AtomicBool::new(false));
         let index_photo = IndexPhoto::new(for_indexing, store.clone(), photos.clone());
+        let search = Arc::new(SearchBySelfie::new(
+            for_search,
+            store.clone(),
+            settings.similarity()?,
+            settings.selfie_policy(),
+        ));
         Ok(Self {
             index_batch: IndexBatch::new(index_photo.clone(), settings.indexing.batch_concurrency)
                 .stop_when(stopping.clone()),
             index_photo,
-            search: SearchBySelfie::new(
-                for_search,
-                store.clone(),
-                settings.similarity()?,
-                settings.selfie_policy(),
-            ),
+            forget: ForgetGuest::new(search.clone(), store.clone()),
+            search,
+            lifecycle: SessionLifecycle::new(store.clone(), settings.retention.default_retention()),
             session_status: SessionStatus::new(
                 store.clone(),
                 settings
@@ -101,11 +110,44 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> AppState<E, S, P> {
             max_selfie_bytes: settings.search.max_selfie_bytes,
             max_json_bytes: settings.server.max_json_bytes,
             trust_forwarded_for: settings.server.trust_forwarded_for,
+            purge_interval: std::time::Duration::from_secs(settings.retention.purge_interval_secs),
+            purge_batch: settings.retention.purge_batch,
         })
     }
 }
 
+impl<E: Embedder, S: VectorStore, P: PhotoSource> AppState<E, S, P> {
+    /// One run of the retention purge: expired sessions are deleted `purge_batch` at a time
+    /// (each in its own transaction, audited as `expire`) until none is left. Returns how many.
+    pub async fn purge_expired(&self) -> Result<usize, facepass_domain::ports::StoreError> {
+        let mut purged = 0;
+        loop {
+            let chunk = self
+                .lifecycle
+                .purge(std::time::SystemTime::now(), self.purge_batch)
+                .await?;
+            for (session, counts) in &chunk {
+                self.count_deletion("expire", counts.faces);
+                tracing::info!(session = %session, photos = counts.photos, faces = counts.faces, "expired session purged");
+            }
+            purged += chunk.len();
+            if chunk.len() < self.purge_batch
+                || self.stopping.load(std::sync::atomic::Ordering::SeqCst)
+            {
+                return Ok(purged);
+            }
+        }
+    }
+}
+
 impl<E, S, P> AppState<E, S, P> {
+    /// Checks the request's API key and its rate limit; the key as the audit names it.
+    pub fn authorize(&self, auth: &ApiKeyAuth) -> Result<Actor, ApiError> {
+        let key = self.api_keys.verify(auth)?;
+        self.limit(Scope::Index, &key.0.to_string())?;
+        Ok(Actor::key(self.api_keys.id_of(key)))
+    }
+
     /// Takes a token from the bucket of `key` in `scope`; counts refusals.
     pub fn limit(&self, scope: Scope, key: &str) -> Result<(), ApiError> {
         self.rate_limits.check(scope, key).inspect_err(|_| {
@@ -114,6 +156,15 @@ impl<E, S, P> AppState<E, S, P> {
                 .with_label_values(&[scope.as_str()])
                 .inc();
         })
+    }
+
+    /// Counts one deletion of `faces` faces by `action` (an audit action's name).
+    pub fn count_deletion(&self, action: &str, faces: u64) {
+        self.metrics.deletions.with_label_values(&[action]).inc();
+        self.metrics
+            .faces_deleted
+            .with_label_values(&[action])
+            .inc_by(faces);
     }
 
     /// Counts a refusal because the face pipeline's queue is full.

@@ -8,9 +8,11 @@ use facepass_domain::ports::{
     DeletedCounts, EmbedError, Embedder, PhotoSource, PhotoSourceError, SearchHits, SessionStats,
     StoreError, StoreTotals, StoredFace, VectorStore,
 };
+use std::time::SystemTime;
+
 use facepass_domain::{
-    DetectedFace, Embedding, EmbeddingSpace, FaceAnalysis, ImageBytes, ImageKind, PhotoId,
-    PhotoKey, SessionId,
+    Actor, AuditEvent, AuditQuery, DetectedFace, Embedding, EmbeddingSpace, ExpiryUpdate,
+    FaceAnalysis, ForgetCounts, ImageBytes, ImageKind, PhotoId, PhotoKey, SessionDiff, SessionId,
 };
 
 use crate::api::state::AppState;
@@ -103,11 +105,50 @@ impl VectorStore for Offline {
         Err(StoreError::Unavailable(OFFLINE.into()))
     }
 
-    async fn delete_session(&self, _: &SessionId) -> Result<DeletedCounts, StoreError> {
+    async fn delete_session(&self, _: &SessionId, _: &Actor) -> Result<DeletedCounts, StoreError> {
         Err(StoreError::Unavailable(OFFLINE.into()))
     }
 
-    async fn delete_photo(&self, _: &SessionId, _: &PhotoId) -> Result<DeletedCounts, StoreError> {
+    async fn delete_photo(
+        &self,
+        _: &SessionId,
+        _: &PhotoId,
+        _: &Actor,
+    ) -> Result<DeletedCounts, StoreError> {
+        Err(StoreError::Unavailable(OFFLINE.into()))
+    }
+
+    async fn forget(
+        &self,
+        _: &SessionId,
+        _: &[Embedding],
+        _: f32,
+        _: &Actor,
+    ) -> Result<ForgetCounts, StoreError> {
+        Err(StoreError::Unavailable(OFFLINE.into()))
+    }
+
+    async fn set_expiry(
+        &self,
+        _: &SessionId,
+        _: ExpiryUpdate,
+    ) -> Result<Option<SystemTime>, StoreError> {
+        Err(StoreError::Unavailable(OFFLINE.into()))
+    }
+
+    async fn purge_expired(
+        &self,
+        _: SystemTime,
+        _: usize,
+    ) -> Result<Vec<(SessionId, DeletedCounts)>, StoreError> {
+        Err(StoreError::Unavailable(OFFLINE.into()))
+    }
+
+    async fn diff(&self, _: &SessionId, _: &[PhotoId]) -> Result<SessionDiff, StoreError> {
+        Err(StoreError::Unavailable(OFFLINE.into()))
+    }
+
+    async fn audit(&self, _: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
         Err(StoreError::Unavailable(OFFLINE.into()))
     }
 

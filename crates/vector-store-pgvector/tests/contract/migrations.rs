@@ -34,7 +34,13 @@ async fn migrations_go_up_down_and_up_again() {
     );
     assert_eq!(
         tables(&db).await,
-        ["audit_events", "facepass_space", "faces", "photos", "sessions"]
+        [
+            "audit_events",
+            "facepass_space",
+            "faces",
+            "photos",
+            "sessions"
+        ]
     );
     assert_eq!(
         migrate::up(&db, MIGRATIONS, &space()).await.unwrap(),

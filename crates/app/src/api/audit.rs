@@ -1,0 +1,170 @@
+//! `GET /audit`: every deletion, newest first (API key).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use facepass_domain::ports::{Embedder, PhotoSource, VectorStore};
+use facepass_domain::{AuditAction, AuditEvent, AuditQuery};
+use poem_openapi::param::Query;
+use poem_openapi::{Enum, Object, OpenApi};
+
+use super::auth::ApiKeyAuth;
+use super::dto::{ApiTags, parse_session};
+use super::errors::{ApiError, endpoint_response};
+use super::state::AppState;
+
+/// Default and largest page size.
+const DEFAULT_LIMIT: i64 = 100;
+const MAX_LIMIT: i64 = 1000;
+
+/// What was deleted, and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename = "AuditAction", rename_all = "snake_case")]
+pub enum AuditActionBody {
+    /// `DELETE /index/{session_id}`.
+    DeleteSession,
+    /// `DELETE /index/{session_id}/photos/{photo_id}`.
+    DeletePhoto,
+    /// The purge of an expired session.
+    Expire,
+    /// `POST /index/{session_id}/forget`.
+    Forget,
+}
+
+impl From<AuditAction> for AuditActionBody {
+    fn from(action: AuditAction) -> Self {
+        match action {
+            AuditAction::DeleteSession => Self::DeleteSession,
+            AuditAction::DeletePhoto => Self::DeletePhoto,
+            AuditAction::Expire => Self::Expire,
+            AuditAction::Forget => Self::Forget,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+#[oai(rename = "AuditEvent")]
+pub struct AuditEventBody {
+    pub at: DateTime<Utc>,
+    pub action: AuditActionBody,
+    pub session_id: String,
+    /// The photo of a `delete_photo`; `null` otherwise.
+    pub photo_id: Option<String>,
+    pub deleted_photos: u64,
+    pub deleted_faces: u64,
+    /// Which configured API key acted (`k-` and 12 hex digits of its SHA-256, never the
+    /// key); `null` for `expire`.
+    pub key_id: Option<String>,
+}
+
+impl From<AuditEvent> for AuditEventBody {
+    fn from(e: AuditEvent) -> Self {
+        Self {
+            at: e.at.into(),
+            action: e.action.into(),
+            session_id: e.session.to_string(),
+            photo_id: e.photo.map(|p| p.to_string()),
+            deleted_photos: e.deleted_photos,
+            deleted_faces: e.deleted_faces,
+            key_id: e.key_id,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+#[oai(rename = "AuditPage")]
+pub struct AuditBody {
+    /// Newest first.
+    pub events: Vec<AuditEventBody>,
+    /// Pass as `cursor` for the next (older) page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+endpoint_response!(
+    /// Answers of `GET /audit`.
+    AuditResponse => AuditBody {
+        400 BadRequest: "`invalid_request`: an invalid `session_id`, `since`, `limit` or `cursor` (`details.field`).",
+        401 Unauthorized: "`unauthorized`: missing or unknown `X-API-Key`.",
+        503 Unavailable: "`database_unavailable`.",
+    }
+);
+
+#[derive(Debug)]
+pub struct AuditApi<E, S, P>(pub Arc<AppState<E, S, P>>);
+
+#[OpenApi]
+impl<E: Embedder, S: VectorStore, P: PhotoSource> AuditApi<E, S, P> {
+    /// Deletion audit
+    ///
+    /// Every deletion (session, photo, expiry, a guest's erasure) with when, what and how
+    /// many photos and faces, and which API key acted. Newest first, paged by `cursor`.
+    /// Events are never removed by the deletions they record.
+    #[oai(
+        path = "/audit",
+        method = "get",
+        operation_id = "audit",
+        tag = "ApiTags::Indexing"
+    )]
+    async fn audit(
+        &self,
+        auth: ApiKeyAuth,
+        /// Only this session's events.
+        session_id: Query<Option<String>>,
+        /// Only events at or after this time (RFC 3339).
+        since: Query<Option<DateTime<Utc>>>,
+        /// Events per page, 1..1000 (default 100).
+        #[oai(validator(minimum(value = "1"), maximum(value = "1000")))]
+        limit: Query<Option<i64>>,
+        /// The previous page's `next_cursor`.
+        cursor: Query<Option<String>>,
+    ) -> AuditResponse {
+        self.run(&auth, session_id.0, since.0, limit.0, cursor.0)
+            .await
+            .into()
+    }
+}
+
+impl<E: Embedder, S: VectorStore, P: PhotoSource> AuditApi<E, S, P> {
+    async fn run(
+        &self,
+        auth: &ApiKeyAuth,
+        session_id: Option<String>,
+        since: Option<DateTime<Utc>>,
+        limit: Option<i64>,
+        cursor: Option<String>,
+    ) -> Result<AuditBody, ApiError> {
+        self.0.authorize(auth)?;
+        let session = session_id
+            .map(|s| parse_session("session_id", &s))
+            .transpose()?;
+        let limit = limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(ApiError::invalid_field(
+                "limit",
+                format!("must be 1 to {MAX_LIMIT}"),
+            ));
+        }
+        let before_id = cursor
+            .map(|c| {
+                c.parse::<i64>()
+                    .ok()
+                    .filter(|&id| id > 0)
+                    .ok_or_else(|| ApiError::invalid_field("cursor", "not a cursor of this API"))
+            })
+            .transpose()?;
+        let page = self
+            .0
+            .lifecycle
+            .audit(AuditQuery {
+                session,
+                since: since.map(Into::into),
+                before_id,
+                limit: limit as usize,
+            })
+            .await?;
+        Ok(AuditBody {
+            events: page.events.into_iter().map(Into::into).collect(),
+            next_cursor: page.next.map(|id| id.to_string()),
+        })
+    }
+}

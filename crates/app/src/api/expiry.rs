@@ -1,0 +1,87 @@
+//! `PUT /index/{session_id}/expiry`: when FacePass deletes a session (API key).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use facepass_domain::ports::{Embedder, PhotoSource, VectorStore};
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+
+use super::auth::ApiKeyAuth;
+use super::dto::{ApiTags, parse_session};
+use super::errors::{ApiError, endpoint_response};
+use super::state::AppState;
+
+#[derive(Debug, Object)]
+pub struct ExpiryRequest {
+    /// When the background purge deletes the whole session (RFC 3339; a time in the past:
+    /// at its next run); `null` keeps the session until it is deleted.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Object)]
+#[oai(rename = "SessionExpiry")]
+pub struct ExpiryBody {
+    pub session_id: String,
+    /// The session's expiry now; `null`: kept until deleted.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+endpoint_response!(
+    /// Answers of `PUT /index/{session_id}/expiry`.
+    ExpiryResponse => ExpiryBody {
+        400 BadRequest: "`invalid_request`: an invalid session id or timestamp.",
+        401 Unauthorized: "`unauthorized`: missing or unknown `X-API-Key`.",
+        503 Unavailable: "`database_unavailable`.",
+    }
+);
+
+#[derive(Debug)]
+pub struct ExpiryApi<E, S, P>(pub Arc<AppState<E, S, P>>);
+
+#[OpenApi]
+impl<E: Embedder, S: VectorStore, P: PhotoSource> ExpiryApi<E, S, P> {
+    /// Set when a session expires
+    ///
+    /// A background purge (every `retention.purge_interval_secs`) deletes expired sessions
+    /// and records each in the audit as `expire`. Works before the first photo is indexed;
+    /// a session deleted and indexed again starts without an expiry (or with the server's
+    /// default retention).
+    #[oai(
+        path = "/index/:session_id/expiry",
+        method = "put",
+        operation_id = "set_session_expiry",
+        tag = "ApiTags::Indexing"
+    )]
+    async fn set_expiry(
+        &self,
+        auth: ApiKeyAuth,
+        session_id: Path<String>,
+        body: Json<ExpiryRequest>,
+    ) -> ExpiryResponse {
+        self.run(&auth, &session_id.0, body.0).await.into()
+    }
+}
+
+impl<E: Embedder, S: VectorStore, P: PhotoSource> ExpiryApi<E, S, P> {
+    async fn run(
+        &self,
+        auth: &ApiKeyAuth,
+        session_id: &str,
+        body: ExpiryRequest,
+    ) -> Result<ExpiryBody, ApiError> {
+        self.0.authorize(auth)?;
+        let session = parse_session("session_id", session_id)?;
+        let expires_at = self
+            .0
+            .lifecycle
+            .set_expiry(&session, body.expires_at.map(Into::into))
+            .await?;
+        tracing::info!(session = %session, expires_at = ?body.expires_at, "session expiry set");
+        Ok(ExpiryBody {
+            session_id: session.to_string(),
+            expires_at: expires_at.map(DateTime::<Utc>::from),
+        })
+    }
+}

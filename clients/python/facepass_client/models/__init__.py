@@ -1,14 +1,21 @@
 """Contains all the data models used in inputs/outputs"""
 
+from .audit_action import AuditAction
+from .audit_event import AuditEvent
+from .audit_page import AuditPage
 from .batch_photo import BatchPhoto
 from .batch_report import BatchReport
 from .bounding_box import BoundingBox
 from .deleted import Deleted
+from .diff_request import DiffRequest
 from .error_body import ErrorBody
 from .error_code import ErrorCode
 from .error_detail import ErrorDetail
+from .expiry_request import ExpiryRequest
 from .face import Face
 from .face_quality import FaceQuality
+from .forget_guest_body import ForgetGuestBody
+from .forget_report import ForgetReport
 from .health import Health
 from .health_checks import HealthChecks
 from .index_batch_request import IndexBatchRequest
@@ -22,18 +29,27 @@ from .query_face import QueryFace
 from .search_body import SearchBody
 from .search_results import SearchResults
 from .search_session_legacy_body import SearchSessionLegacyBody
+from .session_diff import SessionDiff
+from .session_expiry import SessionExpiry
 from .session_status import SessionStatus
 
 __all__ = (
+    "AuditAction",
+    "AuditEvent",
+    "AuditPage",
     "BatchPhoto",
     "BatchReport",
     "BoundingBox",
     "Deleted",
+    "DiffRequest",
     "ErrorBody",
     "ErrorCode",
     "ErrorDetail",
+    "ExpiryRequest",
     "Face",
     "FaceQuality",
+    "ForgetGuestBody",
+    "ForgetReport",
     "Health",
     "HealthChecks",
     "IndexBatchRequest",
@@ -47,5 +63,7 @@ __all__ = (
     "SearchBody",
     "SearchResults",
     "SearchSessionLegacyBody",
+    "SessionDiff",
+    "SessionExpiry",
     "SessionStatus",
 )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -22,11 +23,15 @@ class IndexBatchRequest:
         session_id (str):
         photos (list[BatchPhoto]): 1 to 500 photos.
         force (bool | Unset): Recompute photos that are already indexed. Default: False.
+        expires_at (datetime.datetime | Unset): When FacePass deletes the whole session (RFC 3339), as `PUT
+            /index/{session_id}/expiry`
+            sets it; absent: unchanged (a new session gets `retention.default_days`).
     """
 
     session_id: str
     photos: list[BatchPhoto]
     force: bool | Unset = False
+    expires_at: datetime.datetime | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -39,6 +44,10 @@ class IndexBatchRequest:
 
         force = self.force
 
+        expires_at: str | Unset = UNSET
+        if not isinstance(self.expires_at, Unset):
+            expires_at = self.expires_at.isoformat()
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -49,6 +58,8 @@ class IndexBatchRequest:
         )
         if force is not UNSET:
             field_dict["force"] = force
+        if expires_at is not UNSET:
+            field_dict["expires_at"] = expires_at
 
         return field_dict
 
@@ -68,10 +79,18 @@ class IndexBatchRequest:
 
         force = d.pop("force", UNSET)
 
+        _expires_at = d.pop("expires_at", UNSET)
+        expires_at: datetime.datetime | Unset
+        if isinstance(_expires_at, Unset):
+            expires_at = UNSET
+        else:
+            expires_at = datetime.datetime.fromisoformat(_expires_at)
+
         index_batch_request = cls(
             session_id=session_id,
             photos=photos,
             force=force,
+            expires_at=expires_at,
         )
 
         index_batch_request.additional_properties = d

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -21,12 +22,16 @@ class IndexRequest:
             leading `/`).
         force (bool | Unset): Recompute even if the photo is already indexed (its faces are replaced atomically).
             Default: False.
+        expires_at (datetime.datetime | Unset): When FacePass deletes the whole session (RFC 3339), as `PUT
+            /index/{session_id}/expiry`
+            sets it; absent: unchanged (a new session gets `retention.default_days`).
     """
 
     photo_id: str
     session_id: str
     s3_key: str
     force: bool | Unset = False
+    expires_at: datetime.datetime | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -37,6 +42,10 @@ class IndexRequest:
         s3_key = self.s3_key
 
         force = self.force
+
+        expires_at: str | Unset = UNSET
+        if not isinstance(self.expires_at, Unset):
+            expires_at = self.expires_at.isoformat()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -49,6 +58,8 @@ class IndexRequest:
         )
         if force is not UNSET:
             field_dict["force"] = force
+        if expires_at is not UNSET:
+            field_dict["expires_at"] = expires_at
 
         return field_dict
 
@@ -63,11 +74,19 @@ class IndexRequest:
 
         force = d.pop("force", UNSET)
 
+        _expires_at = d.pop("expires_at", UNSET)
+        expires_at: datetime.datetime | Unset
+        if isinstance(_expires_at, Unset):
+            expires_at = UNSET
+        else:
+            expires_at = datetime.datetime.fromisoformat(_expires_at)
+
         index_request = cls(
             photo_id=photo_id,
             session_id=session_id,
             s3_key=s3_key,
             force=force,
+            expires_at=expires_at,
         )
 
         index_request.additional_properties = d

@@ -26,6 +26,8 @@ class SessionStatus:
         last_indexed_at (datetime.datetime | Unset): When a photo of the session was last indexed (UTC); absent when
             none is.
         model (str | Unset): The recognition model of the session's vectors; absent when nothing is indexed.
+        expires_at (datetime.datetime | Unset): When the session is deleted by the retention purge (`PUT .../expiry`,
+            `retention.default_days`); absent: kept until deleted.
     """
 
     session_id: str
@@ -36,6 +38,7 @@ class SessionStatus:
     small_faces: int
     last_indexed_at: datetime.datetime | Unset = UNSET
     model: str | Unset = UNSET
+    expires_at: datetime.datetime | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -57,6 +60,10 @@ class SessionStatus:
 
         model = self.model
 
+        expires_at: str | Unset = UNSET
+        if not isinstance(self.expires_at, Unset):
+            expires_at = self.expires_at.isoformat()
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -73,6 +80,8 @@ class SessionStatus:
             field_dict["last_indexed_at"] = last_indexed_at
         if model is not UNSET:
             field_dict["model"] = model
+        if expires_at is not UNSET:
+            field_dict["expires_at"] = expires_at
 
         return field_dict
 
@@ -100,6 +109,13 @@ class SessionStatus:
 
         model = d.pop("model", UNSET)
 
+        _expires_at = d.pop("expires_at", UNSET)
+        expires_at: datetime.datetime | Unset
+        if isinstance(_expires_at, Unset):
+            expires_at = UNSET
+        else:
+            expires_at = datetime.datetime.fromisoformat(_expires_at)
+
         session_status = cls(
             session_id=session_id,
             indexed=indexed,
@@ -109,6 +125,7 @@ class SessionStatus:
             small_faces=small_faces,
             last_indexed_at=last_indexed_at,
             model=model,
+            expires_at=expires_at,
         )
 
         session_status.additional_properties = d

@@ -48,12 +48,14 @@ pub struct AuditEventBody {
     pub at: DateTime<Utc>,
     pub action: AuditActionBody,
     pub session_id: String,
-    /// The photo of a `delete_photo`; `null` otherwise.
+    /// The photo of a `delete_photo`; absent otherwise.
+    #[oai(skip_serializing_if_is_none)]
     pub photo_id: Option<String>,
     pub deleted_photos: u64,
     pub deleted_faces: u64,
     /// Which configured API key acted (`k-` and 12 hex digits of its SHA-256, never the
-    /// key); `null` for `expire`.
+    /// key); absent for `expire`.
+    #[oai(skip_serializing_if_is_none)]
     pub key_id: Option<String>,
 }
 
@@ -76,7 +78,8 @@ impl From<AuditEvent> for AuditEventBody {
 pub struct AuditBody {
     /// Newest first.
     pub events: Vec<AuditEventBody>,
-    /// Pass as `cursor` for the next (older) page; `null` on the last page.
+    /// Pass as `cursor` for the next (older) page; absent on the last page.
+    #[oai(skip_serializing_if_is_none)]
     pub next_cursor: Option<String>,
 }
 

@@ -24,7 +24,8 @@ pub struct ExpiryRequest {
 #[oai(rename = "SessionExpiry")]
 pub struct ExpiryBody {
     pub session_id: String,
-    /// The session's expiry now; `null`: kept until deleted.
+    /// The session's expiry now; absent: kept until deleted.
+    #[oai(skip_serializing_if_is_none)]
     pub expires_at: Option<DateTime<Utc>>,
 }
 

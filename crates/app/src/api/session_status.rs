@@ -30,7 +30,8 @@ pub struct SessionStatusBody {
     #[oai(skip_serializing_if_is_none)]
     pub model: Option<String>,
     /// When the session is deleted by the retention purge (`PUT .../expiry`,
-    /// `retention.default_days`); `null`: kept until deleted.
+    /// `retention.default_days`); absent: kept until deleted.
+    #[oai(skip_serializing_if_is_none)]
     pub expires_at: Option<DateTime<Utc>>,
 }
 

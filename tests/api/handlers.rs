@@ -780,15 +780,19 @@ async fn the_v1_alias_serves_the_same_routes_and_the_spec_lists_v2_only() {
     assert_eq!(
         operation_ids,
         BTreeSet::from([
+            "audit",
             "delete_photo",
             "delete_session",
+            "diff_session",
+            "forget_guest",
             "health",
             "index_batch",
             "index_photo",
             "metrics",
             "search",
             "search_session_legacy",
-            "session_status"
+            "session_status",
+            "set_session_expiry"
         ])
     );
     assert_eq!(

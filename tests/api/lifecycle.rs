@@ -166,7 +166,11 @@ async fn expired_sessions_are_purged_in_the_background_and_audited() {
         "2099-01-01T00:00:00Z"
     );
     let kept = app.set_expiry("kept", Value::Null).await.expect(200);
-    assert_eq!(kept, json!({"session_id": "kept"}), "absent: kept until deleted");
+    assert_eq!(
+        kept,
+        json!({"session_id": "kept"}),
+        "absent: kept until deleted"
+    );
 
     let set = app
         .set_expiry("old", json!("2020-01-01T00:00:00Z"))

@@ -7,6 +7,7 @@
 
 mod accuracy;
 mod handlers;
+mod hostile;
 mod lifecycle;
 mod pixora;
 mod services;

@@ -43,6 +43,9 @@ pub(crate) fn probe(bytes: &[u8], max_pixels: u64) -> Result<Probe, EmbedError> 
             ));
         }
     };
+    if let Some(reason) = truncation(bytes, format) {
+        return Err(EmbedError::TruncatedImage(reason.to_owned()));
+    }
     let size = imagesize::blob_size(bytes)
         .map_err(|e| EmbedError::InvalidImage(format!("unreadable {format:?} header: {e}")))?;
     let (w, h) = (size.width as u64, size.height as u64);
@@ -73,6 +76,37 @@ pub(crate) fn probe(bytes: &[u8], max_pixels: u64) -> Result<Probe, EmbedError> 
         height,
         orientation,
     })
+}
+
+/// Why `bytes` cannot be the whole image, if they cannot: decoders fill what is missing
+/// (grey rows) rather than refuse, so an interrupted upload would be indexed half-grey.
+/// JPEG: no end-of-image marker after the last start-of-scan (neither can occur inside the
+/// entropy-coded data, and data appended after the end is allowed); PNG: no `IEND` chunk at
+/// the end; WebP: fewer bytes than the RIFF header declares.
+fn truncation(bytes: &[u8], format: Format) -> Option<&'static str> {
+    let find_last = |needle: &[u8]| bytes.windows(needle.len()).rposition(|w| w == needle);
+    match format {
+        Format::Jpeg => {
+            let Some(scan) = find_last(&[0xFF, 0xDA]) else {
+                return Some("the JPEG ends before its image data");
+            };
+            let end = find_last(&[0xFF, 0xD9]);
+            (end.is_none_or(|e| e < scan)).then_some("the JPEG data ends before its end marker")
+        }
+        Format::Png => {
+            // The IEND chunk's type, then its 4-byte CRC.
+            let tail = &bytes[bytes.len().saturating_sub(1024)..];
+            let end = tail.windows(4).rposition(|w| w == b"IEND");
+            (end.is_none_or(|e| tail.len() - e < 8)).then_some("the PNG has no IEND chunk")
+        }
+        Format::Webp => {
+            let declared = bytes
+                .get(4..8)
+                .map(|b| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])) + 8)?;
+            (declared > bytes.len() as u64)
+                .then_some("the WebP file is shorter than its header declares")
+        }
+    }
 }
 
 fn exif_orientation(bytes: &[u8]) -> u32 {
@@ -174,19 +208,34 @@ mod tests {
             probe(b"hello world", 1_000_000),
             Err(EmbedError::InvalidImage(_))
         ));
-        // A JPEG cut after its header probes fine; libjpeg then either refuses it or fills
-        // the missing rows (as browsers do). Either way: a typed error or a full-size image.
-        let jpeg = encode(&gradient(64, 48), ".jpg");
-        let cut = &jpeg[..jpeg.len() / 3];
-        let p = probe(cut, 1_000_000).expect("the header is intact");
-        match decode(cut, &p, 1) {
-            Ok(m) => assert_eq!((m.cols(), m.rows()), (64, 48)),
-            Err(e) => assert!(matches!(e, EmbedError::InvalidImage(_)), "{e:?}"),
+        // Cut anywhere after the header (libjpeg and libpng would fill the missing rows):
+        // refused as truncated before decoding. Whole files, with bytes appended after the
+        // end, are not.
+        for ext in [".jpg", ".png", ".webp"] {
+            let whole = encode(&gradient(64, 48), ext);
+            assert!(probe(&whole, 1_000_000).is_ok(), "{ext} whole");
+            let mut padded = whole.clone();
+            padded.extend_from_slice(&[0; 16]);
+            assert!(
+                probe(&padded, 1_000_000).is_ok(),
+                "{ext} with trailing bytes"
+            );
+            for keep in [whole.len() / 3, whole.len() * 2 / 3, whole.len() - 1] {
+                assert!(
+                    matches!(
+                        probe(&whole[..keep], 1_000_000),
+                        Err(EmbedError::TruncatedImage(_))
+                    ),
+                    "{ext} cut at {keep} of {}",
+                    whole.len()
+                );
+            }
         }
-        // Cut inside the header: refused before decoding.
+        let jpeg = encode(&gradient(64, 48), ".jpg");
+        // Cut inside the header: truncated as well.
         assert!(matches!(
             probe(&jpeg[..20], 1_000_000),
-            Err(EmbedError::InvalidImage(_))
+            Err(EmbedError::TruncatedImage(_))
         ));
         assert!(matches!(
             probe(&[], 1_000_000),

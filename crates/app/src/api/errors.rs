@@ -298,6 +298,8 @@ impl From<EmbedError> for ApiError {
     fn from(error: EmbedError) -> Self {
         match &error {
             EmbedError::InvalidImage(_) => Self::new(ErrorCode::InvalidImage, error.to_string()),
+            EmbedError::TruncatedImage(_) => Self::new(ErrorCode::InvalidImage, error.to_string())
+                .with_details(json!({ "reason": "truncated" })),
             EmbedError::ImageTooLarge {
                 width,
                 height,

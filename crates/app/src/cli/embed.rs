@@ -53,7 +53,7 @@ struct Tally {
 /// Stable machine-readable code of an embedder error.
 pub fn error_code(error: &EmbedError) -> &'static str {
     match error {
-        EmbedError::InvalidImage(_) => "invalid_image",
+        EmbedError::InvalidImage(_) | EmbedError::TruncatedImage(_) => "invalid_image",
         EmbedError::ImageTooLarge { .. } => "image_too_large",
         EmbedError::Overloaded => "overloaded",
         EmbedError::Unavailable(_) => "models_unavailable",

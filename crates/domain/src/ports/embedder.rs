@@ -10,6 +10,10 @@ pub enum EmbedError {
     /// The bytes are not a decodable JPEG, PNG or WebP image.
     #[error("not a decodable image: {0}")]
     InvalidImage(String),
+    /// The image ends before its data does (an interrupted upload or copy); nothing of it
+    /// was used.
+    #[error("the image is truncated: {0}")]
+    TruncatedImage(String),
     /// The image declares more pixels than allowed (decompression-bomb guard); nothing was
     /// decoded.
     #[error("image is {width}x{height} = {pixels} pixels, the limit is {max_pixels}")]
@@ -36,7 +40,8 @@ pub enum EmbedError {
 /// - boxes and landmarks are in pixels of the orientation-corrected original image, whatever
 ///   resolution the adapter worked at internally; `width`/`height` are that image's size;
 /// - an image without faces is `Ok` with an empty `faces` list, never an error;
-/// - undecodable bytes are [`EmbedError::InvalidImage`], oversized images
+/// - undecodable bytes are [`EmbedError::InvalidImage`], bytes cut off before the image's
+///   end [`EmbedError::TruncatedImage`] (never decoded with the rest filled in), oversized images
 ///   [`EmbedError::ImageTooLarge`] (checked before decoding pixels);
 /// - faces filling the whole frame (a tight selfie) are still found;
 /// - for an [`ImageKind::Selfie`], the largest face and every face whose size competes with

@@ -55,3 +55,39 @@ async fn truncated_photos_and_selfies_are_invalid_images_with_reason_truncated()
     assert_eq!(refused["error"]["details"]["reason"], "truncated");
     app.search("evt", selfie, &[]).await.expect(200);
 }
+
+#[tokio::test]
+async fn json_of_the_wrong_type_is_refused_not_coerced() {
+    let app = spawn_app(&[]).await;
+    let post = |path: &str, body: serde_json::Value| {
+        app.client
+            .post(app.url(path))
+            .header("X-API-Key", crate::support::API_KEY)
+            .json(&body)
+    };
+    for (path, body) in [
+        (
+            "/api/v2/index/batch",
+            json!({"session_id": false, "photos": [{"photo_id": "p1", "s3_key": "fr_obama.jpg"}]}),
+        ),
+        (
+            "/api/v2/index/batch",
+            json!({"session_id": "s1", "photos": [{"photo_id": -321, "s3_key": "fr_obama.jpg"}]}),
+        ),
+        (
+            "/api/v2/index",
+            json!({"session_id": "s1", "photo_id": "p1", "s3_key": 5}),
+        ),
+        (
+            "/api/v2/index",
+            json!({"session_id": "s1", "photo_id": "p1", "s3_key": "fr_obama.jpg", "force": "yes"}),
+        ),
+        ("/api/v2/index/s1/diff", json!({"photo_ids": ["p1", 2]})),
+    ] {
+        let answer = app.send(post(path, body.clone())).await;
+        answer.expect_error(400, "invalid_request");
+    }
+    for session in ["false", "-321"] {
+        assert_eq!(app.status(session).await.expect(200)["photos_indexed"], 0);
+    }
+}

@@ -10,7 +10,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
-use super::dto::{ApiTags, parse_photo, parse_session};
+use super::dto::{ApiTags, JsonString, parse_photo, parse_session};
 use super::errors::{ApiError, endpoint_response};
 use super::state::AppState;
 
@@ -19,7 +19,7 @@ pub struct DiffRequest {
     /// Every photo id of the session on the platform's side (0 to 100,000; duplicates are
     /// counted once).
     #[oai(validator(max_items = 100000))]
-    pub photo_ids: Vec<String>,
+    pub photo_ids: Vec<JsonString>,
 }
 
 #[derive(Debug, Object)]

@@ -3,7 +3,12 @@
 
 use facepass_domain::ports::StoredFace;
 use facepass_domain::{BoundingBox, PhotoId, PhotoKey, SessionId};
+use std::borrow::Cow;
+
+use poem_openapi::registry::MetaSchemaRef;
+use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
 use poem_openapi::{Object, Tags};
+use serde_json::Value;
 
 use super::errors::ApiError;
 
@@ -80,6 +85,61 @@ pub struct DeletedBody {
     pub photo_id: Option<String>,
     pub deleted_photos: u64,
     pub deleted_faces: u64,
+}
+
+/// A JSON string field that is a string: poem-openapi's `String` also accepts numbers and
+/// booleans (`"session_id": false` would be the session `"false"`); this refuses them with
+/// a 400. Same schema as `String`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonString(pub String);
+
+impl std::ops::Deref for JsonString {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Type for JsonString {
+    const IS_REQUIRED: bool = true;
+
+    type RawValueType = String;
+
+    type RawElementValueType = String;
+
+    fn name() -> Cow<'static, str> {
+        String::name()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        String::schema_ref()
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        Some(&self.0)
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+impl ParseFromJSON for JsonString {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        match value.unwrap_or_default() {
+            Value::String(s) => Ok(Self(s)),
+            other => Err(ParseError::expected_type(other)),
+        }
+    }
+}
+
+impl ToJSON for JsonString {
+    fn to_json(&self) -> Option<Value> {
+        Some(Value::String(self.0.clone()))
+    }
 }
 
 pub fn parse_session(field: &str, raw: &str) -> Result<SessionId, ApiError> {

@@ -10,19 +10,21 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
-use super::dto::{ApiTags, FaceBody, elapsed_ms, parse_key, parse_photo, parse_session};
+use super::dto::{
+    ApiTags, FaceBody, JsonString, elapsed_ms, parse_key, parse_photo, parse_session,
+};
 use super::errors::{ApiError, endpoint_response};
 use super::state::AppState;
 
 #[derive(Debug, Object)]
 pub struct IndexRequest {
     /// The platform's photo id: 1-128 characters of `[A-Za-z0-9_.:-]`, unique in the session.
-    pub photo_id: String,
+    pub photo_id: JsonString,
     /// The session (event) the photo belongs to; same alphabet.
-    pub session_id: String,
+    pub session_id: JsonString,
     /// Object key of the photo in the configured bucket (1-1024 bytes, no `..` segment, no
     /// leading `/`).
-    pub s3_key: String,
+    pub s3_key: JsonString,
     /// Recompute even if the photo is already indexed (its faces are replaced atomically).
     #[oai(default)]
     pub force: bool,

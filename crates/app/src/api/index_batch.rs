@@ -12,7 +12,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
-use super::dto::{ApiTags, elapsed_ms, parse_key, parse_photo, parse_session};
+use super::dto::{ApiTags, JsonString, elapsed_ms, parse_key, parse_photo, parse_session};
 use super::errors::{ApiError, ErrorCode, endpoint_response};
 use super::state::AppState;
 
@@ -22,14 +22,14 @@ pub const MAX_BATCH: usize = 500;
 #[derive(Debug, Object)]
 pub struct BatchPhoto {
     /// 1-128 characters of `[A-Za-z0-9_.:-]`; a repeated id is indexed once.
-    pub photo_id: String,
+    pub photo_id: JsonString,
     /// Object key in the configured bucket.
-    pub s3_key: String,
+    pub s3_key: JsonString,
 }
 
 #[derive(Debug, Object)]
 pub struct IndexBatchRequest {
-    pub session_id: String,
+    pub session_id: JsonString,
     /// 1 to 500 photos.
     pub photos: Vec<BatchPhoto>,
     /// Recompute photos that are already indexed.

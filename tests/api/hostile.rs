@@ -91,3 +91,31 @@ async fn json_of_the_wrong_type_is_refused_not_coerced() {
         assert_eq!(app.status(session).await.expect(200)["photos_indexed"], 0);
     }
 }
+
+#[tokio::test]
+async fn a_405_names_the_allowed_methods() {
+    let app = spawn_app(&[]).await;
+    for (method, path, allow) in [
+        (reqwest::Method::PATCH, "/api/v2/index", "POST"),
+        (
+            reqwest::Method::DELETE,
+            "/api/v2/search/status/s1",
+            "GET, HEAD",
+        ),
+        (reqwest::Method::PUT, "/api/v1/index/s1", "DELETE"),
+        (reqwest::Method::GET, "/api/v2/index/s1/expiry", "PUT"),
+    ] {
+        let response = app
+            .client
+            .request(method.clone(), app.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 405, "{method} {path}");
+        let header = response
+            .headers()
+            .get("allow")
+            .map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(header.as_deref(), Some(allow), "{method} {path}");
+    }
+}

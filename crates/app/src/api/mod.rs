@@ -102,6 +102,7 @@ pub fn routes<E: Embedder, S: VectorStore, P: PhotoSource>(
         multipart: state.max_selfie_bytes + MULTIPART_OVERHEAD,
     };
     let metrics = state.metrics.clone();
+    let allow = Arc::new(AllowTable::from_spec(&v2.spec()));
     Route::new()
         .at(format!("{V2}/openapi.json"), spec)
         .nest(V2, v2)
@@ -109,6 +110,7 @@ pub fn routes<E: Embedder, S: VectorStore, P: PhotoSource>(
         .nest("/docs", docs)
         .around(move |ep, req| limit_body(ep, req, limits))
         .catch_all_error(|error| async move { ApiError::from(&error).into_response() })
+        .around(move |ep, req| with_allow(ep, req, allow.clone()))
         .around(move |ep, req| observe(ep, req, metrics.clone()))
 }
 
@@ -168,6 +170,78 @@ async fn limit_body<E: Endpoint>(
         }
     }
     ep.call(req).await.map(IntoResponse::into_response)
+}
+
+/// The methods each route answers, from the spec: a 405 names them in `Allow` (RFC 9110).
+#[derive(Debug, Default)]
+struct AllowTable(Vec<(Vec<String>, String)>);
+
+impl AllowTable {
+    fn from_spec(spec: &str) -> Self {
+        let Ok(spec) = serde_json::from_str::<serde_json::Value>(spec) else {
+            return Self::default();
+        };
+        let Some(paths) = spec["paths"].as_object() else {
+            return Self::default();
+        };
+        let mut routes = Vec::new();
+        for (path, operations) in paths {
+            let mut methods: Vec<String> = operations
+                .as_object()
+                .map(|o| o.keys().map(|m| m.to_uppercase()).collect())
+                .unwrap_or_default();
+            if methods.iter().any(|m| m == "GET") {
+                methods.push("HEAD".into());
+            }
+            let segments = |prefix: &str| -> Vec<String> {
+                path.strip_prefix(V2)
+                    .map(|rest| format!("{prefix}{rest}"))
+                    .unwrap_or_else(|| path.clone())
+                    .split('/')
+                    .map(str::to_owned)
+                    .collect()
+            };
+            for prefix in [V2, V1] {
+                routes.push((segments(prefix), methods.join(", ")));
+            }
+        }
+        Self(routes)
+    }
+
+    /// The `Allow` value of the route `path` matches (`{...}` matches one segment).
+    fn allowed(&self, path: &str) -> Option<&str> {
+        let parts: Vec<&str> = path.split('/').collect();
+        self.0
+            .iter()
+            .find(|(template, _)| {
+                template.len() == parts.len()
+                    && template
+                        .iter()
+                        .zip(&parts)
+                        .all(|(t, p)| t == p || (t.starts_with('{') && !p.is_empty()))
+            })
+            .map(|(_, methods)| methods.as_str())
+    }
+}
+
+/// Adds `Allow` to a 405.
+async fn with_allow<E: Endpoint>(
+    ep: Arc<E>,
+    req: Request,
+    allow: Arc<AllowTable>,
+) -> poem::Result<Response> {
+    let path = req.uri().path().to_owned();
+    let mut response = ep.call(req).await?.into_response();
+    if response.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED
+        && let Some(value) = allow
+            .allowed(&path)
+            .and_then(|m| poem::http::HeaderValue::from_str(m).ok())
+    {
+        response
+            .headers_mut()
+            .insert(poem::http::header::ALLOW, value);
+    }
+    Ok(response)
 }
 
 /// A request id (echoed, or a new UUIDv7) on the response and the request's tracing span;

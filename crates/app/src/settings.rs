@@ -14,6 +14,7 @@ use facepass_embedder_onnx::{DetectorConfig, EmbedderConfig, RecognizerConfig};
 use serde::{Deserialize, Deserializer};
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Settings {
     pub server: ServerSettings,
     pub auth: AuthSettings,
@@ -51,6 +52,7 @@ impl fmt::Debug for Secret {
 
 /// `server.*`: where the HTTP API listens.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     pub host: String,
     /// 0 picks a free port (tests).
@@ -72,6 +74,7 @@ impl ServerSettings {
 
 /// `auth.*`: who may index and delete.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AuthSettings {
     /// Accepted `X-API-Key` values: a TOML list, or comma-separated in the environment
     /// (`FACEPASS__AUTH__API_KEYS=key1,key2`). Empty: indexing answers 401.
@@ -109,6 +112,7 @@ pub enum StorageBackend {
 
 /// `storage.*`: where face vectors live.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StorageSettings {
     pub backend: StorageBackend,
     /// SQLite: a file path (`sqlite://` prefix optional). Postgres: a `postgres://` URL.
@@ -133,6 +137,7 @@ pub enum PhotoBackend {
 
 /// `photos.*`: where the photos to index are fetched from.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PhotoSettings {
     pub backend: PhotoBackend,
     /// `fs`: the folder keys are relative to.
@@ -153,6 +158,7 @@ pub struct PhotoSettings {
 
 /// `models.*`: which detector and recognizer to run, and where their files are.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ModelSettings {
     /// Folder holding the ONNX files.
     pub dir: PathBuf,
@@ -183,6 +189,7 @@ pub struct ModelSettings {
 /// given by the model's recommended operating cosine (which maps to similarity 0.7, the
 /// API's default threshold) and a slope. How the defaults were fitted: README, "Similarity".
 #[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CalibrationSettings {
     pub operating_cosine: f32,
     pub slope: f32,
@@ -193,6 +200,7 @@ pub const OPERATING_SIMILARITY: f32 = 0.7;
 
 /// `indexing.*`
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct IndexingSettings {
     /// Photos of one batch request in flight at once (fetch + embed + store).
     pub batch_concurrency: usize,
@@ -203,6 +211,7 @@ pub struct IndexingSettings {
 
 /// `retention.*`: how long sessions are kept.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RetentionSettings {
     /// Days a new session is kept when its indexing request names no `expires_at`; unset
     /// (or 0): kept until deleted.
@@ -223,6 +232,7 @@ impl RetentionSettings {
 
 /// `search.*`
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SearchSettings {
     /// Largest selfie upload, in bytes.
     pub max_selfie_bytes: u64,
@@ -235,6 +245,7 @@ pub struct SearchSettings {
 /// `search.quality.*`: below these (above, for pose) a selfie face is poor (`poor_selfie`
 /// when nothing matches, `warnings` when something does).
 #[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SelfieQualitySettings {
     /// Smallest face height, pixels of the selfie.
     pub min_face_px: f32,
@@ -248,6 +259,7 @@ pub struct SelfieQualitySettings {
 
 /// `rate_limit.*`: token buckets, per API key for indexing and per client IP for search.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RateLimitSettings {
     pub enabled: bool,
     pub search_per_minute: u32,
@@ -509,6 +521,25 @@ mod tests {
         assert_eq!(compiled.photos.backend, PhotoBackend::Fs);
         assert!(compiled.auth.api_keys.is_empty(), "never open by default");
         assert!(compiled.rate_limit.enabled);
+    }
+
+    #[test]
+    fn a_misspelt_key_is_refused_by_name_from_the_environment_and_from_files() {
+        let err = Settings::load_from(None, None, env(&[("FACEPASS__MODELS__WORKRS", "2")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("workrs"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f.toml");
+        std::fs::write(&file, "[storage]\nbackend = \"sqlite\"\nurll = \"x.db\"\n").unwrap();
+        let err = Settings::load_from(None, Some(file), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("urll"), "{err}");
+        let err = Settings::load_from(None, None, env(&[("FACEPASS__NOPE__X", "1")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("nope"), "{err}");
     }
 
     #[test]

@@ -36,8 +36,17 @@ pub fn backend_of(url: &str) -> StorageBackend {
 }
 
 /// A SQLite location without its optional `sqlite://` scheme.
+/// The file of a SQLite `storage.url`: a path, or sqlx's URL forms `sqlite://PATH`,
+/// `sqlite:PATH` (both with `?` parameters, which FacePass sets itself: WAL, create the
+/// file). `sqlite:///abs/f.db` is the absolute path `/abs/f.db`.
 pub fn sqlite_path(url: &str) -> PathBuf {
-    PathBuf::from(url.strip_prefix("sqlite://").unwrap_or(url))
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .map_or(url, |rest| {
+            rest.split_once('?').map_or(rest, |(path, _)| path)
+        });
+    PathBuf::from(path)
 }
 
 pub fn run(settings: Settings, args: MigrateArgs) -> anyhow::Result<()> {
@@ -87,4 +96,22 @@ pub fn run(settings: Settings, args: MigrateArgs) -> anyhow::Result<()> {
         }
         anyhow::Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_and_paths_name_the_same_files() {
+        for (url, path) in [
+            ("var/facepass.db", "var/facepass.db"),
+            ("/data/f.db", "/data/f.db"),
+            ("sqlite://var/f.db", "var/f.db"),
+            ("sqlite:///path/f.db?mode=rwc", "/path/f.db"),
+            ("sqlite:var/f.db?mode=rwc&cache=shared", "var/f.db"),
+        ] {
+            assert_eq!(sqlite_path(url), PathBuf::from(path), "{url}");
+        }
+    }
 }

@@ -57,7 +57,9 @@ macro_rules! vector_store_contract {
             replicas_purging_together_delete_each_session_once,
             a_purge_while_another_session_is_indexed_leaves_that_session_whole,
             forget_deletes_the_guests_faces_and_keeps_everyone_else,
-            every_deletion_is_audited_and_the_audit_survives_it
+            every_deletion_is_audited_and_the_audit_survives_it,
+            search_never_returns_a_face_of_another_session,
+            concurrent_re_indexing_of_one_photo_leaves_one_version
         );
     };
     (@cases $fresh:path; $($case:ident),* $(,)?) => {
@@ -996,4 +998,75 @@ pub async fn every_deletion_is_audited_and_the_audit_survives_it(store: &impl Ve
         .await
         .unwrap();
     assert!(later.is_empty());
+}
+
+pub async fn search_never_returns_a_face_of_another_session(store: &impl VectorStore) {
+    let mut rng = Rng(0x1507_A7ED_5E55_1025);
+    // Five sessions with the same photo ids; session k+1 reuses session k's vectors for half
+    // of its faces, so every query has exact twins elsewhere.
+    let sessions: Vec<SessionId> = (0..5).map(|i| sid(&format!("iso-{i}"))).collect();
+    let mut owned: Vec<std::collections::BTreeSet<String>> = Vec::new();
+    let mut queries: Vec<Vec<Embedding>> = Vec::new();
+    let mut previous: Vec<Embedding> = Vec::new();
+    for s in &sessions {
+        let mut ids = std::collections::BTreeSet::new();
+        let mut vectors = Vec::new();
+        for p in 0..8 {
+            let faces: Vec<Embedding> = (0..1 + rng.next() % 3)
+                .map(|i| match previous.get(p * 3 + i as usize) {
+                    Some(v) if rng.next() % 2 == 0 => v.clone(),
+                    _ => rng.vector(),
+                })
+                .collect();
+            vectors.extend(faces.iter().cloned());
+            let stored = store
+                .replace_photo(
+                    s,
+                    &pid(&format!("p{p}")),
+                    faces.into_iter().map(|e| face(e, 0.0)).collect(),
+                )
+                .await
+                .unwrap();
+            ids.extend(stored.iter().map(|f| f.face_id.to_string()));
+        }
+        previous = vectors.clone();
+        owned.push(ids);
+        queries.push(vectors);
+    }
+    for (i, s) in sessions.iter().enumerate() {
+        for query in queries.iter().flatten().step_by(3) {
+            let hits = store.search(s, query, -1.0, 1000).await.unwrap();
+            assert_eq!(hits.total_matches, 8, "every photo of {s} and no other");
+            for hit in &hits.matches {
+                assert!(
+                    owned[i].contains(&hit.face.face_id.to_string()),
+                    "{s} answered face {} of another session",
+                    hit.face.face_id
+                );
+            }
+        }
+    }
+}
+
+pub async fn concurrent_re_indexing_of_one_photo_leaves_one_version(store: &impl VectorStore) {
+    let s = sid("s1");
+    let photo = pid("p1");
+    let versions = (1..=4usize).map(|n| {
+        let faces: Vec<DetectedFace> = (0..n).map(|i| face(axis(i), i as f32)).collect();
+        store.replace_photo(&s, &photo, faces)
+    });
+    let stored = futures::future::join_all(versions).await;
+    let counts: Vec<u64> = stored
+        .iter()
+        .map(|r| r.as_ref().unwrap().len() as u64)
+        .collect();
+    assert_eq!(counts, [1, 2, 3, 4]);
+    let kept = store.indexed_faces(&s, &photo).await.unwrap().unwrap();
+    let status = store.session_status(&s, 48.0).await.unwrap();
+    assert_eq!(
+        (status.photos_indexed, status.faces_indexed),
+        (1, kept),
+        "one version of the photo, its faces only"
+    );
+    assert_eq!(store.totals().await.unwrap().faces, kept);
 }

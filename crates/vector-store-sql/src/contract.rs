@@ -1014,7 +1014,7 @@ pub async fn search_never_returns_a_face_of_another_session(store: &impl VectorS
         for p in 0..8 {
             let faces: Vec<Embedding> = (0..1 + rng.next() % 3)
                 .map(|i| match previous.get(p * 3 + i as usize) {
-                    Some(v) if rng.next() % 2 == 0 => v.clone(),
+                    Some(v) if rng.next().is_multiple_of(2) => v.clone(),
                     _ => rng.vector(),
                 })
                 .collect();

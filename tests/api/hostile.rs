@@ -119,3 +119,49 @@ async fn a_405_names_the_allowed_methods() {
         assert_eq!(header.as_deref(), Some(allow), "{method} {path}");
     }
 }
+
+#[tokio::test]
+async fn cors_is_closed_by_default_and_opens_to_configured_origins_only() {
+    let acao = |r: &reqwest::Response| {
+        r.headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    let preflight = |app: &crate::support::TestApp, origin: &str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/api/v2/search"))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .send()
+    };
+    let closed = spawn_app(&[]).await;
+    let get = closed
+        .client
+        .get(closed.url("/api/v2/health"))
+        .header("Origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(acao(&get), None);
+    assert_eq!(
+        acao(&preflight(&closed, "https://evil.example").await.unwrap()),
+        None
+    );
+
+    let open = spawn_app(&[("FACEPASS__SERVER__CORS_ORIGINS", "https://app.example")]).await;
+    let allowed = preflight(&open, "https://app.example").await.unwrap();
+    assert!(allowed.status().is_success(), "{}", allowed.status());
+    assert_eq!(acao(&allowed).as_deref(), Some("https://app.example"));
+    let get = open
+        .client
+        .get(open.url("/api/v2/health"))
+        .header("Origin", "https://app.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(acao(&get).as_deref(), Some("https://app.example"));
+    assert_eq!(
+        acao(&preflight(&open, "https://evil.example").await.unwrap()),
+        None
+    );
+}

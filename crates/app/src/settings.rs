@@ -64,6 +64,11 @@ pub struct ServerSettings {
     pub trust_forwarded_for: bool,
     /// Largest JSON request body.
     pub max_json_bytes: u64,
+    /// Browser origins allowed to call the API cross-origin (CORS), e.g.
+    /// `https://app.pixora.example`; a TOML list or comma-separated. Empty (the default): no
+    /// CORS headers, so browsers keep other sites' pages out.
+    #[serde(deserialize_with = "strings_or_csv")]
+    pub cors_origins: Vec<String>,
 }
 
 impl ServerSettings {
@@ -83,6 +88,14 @@ pub struct AuthSettings {
 }
 
 fn list_or_csv<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Secret>, D::Error> {
+    Ok(strings_or_csv(deserializer)?
+        .into_iter()
+        .map(Secret)
+        .collect())
+}
+
+/// A TOML list, or one comma-separated string (environment variables); blanks dropped.
+fn strings_or_csv<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum ListOrCsv {
@@ -97,7 +110,6 @@ fn list_or_csv<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Secret>
         .into_iter()
         .map(|k| k.trim().to_owned())
         .filter(|k| !k.is_empty())
-        .map(Secret)
         .collect())
 }
 
@@ -319,6 +331,7 @@ impl Settings {
             .set_default("server.shutdown_timeout_secs", 30)?
             .set_default("server.trust_forwarded_for", false)?
             .set_default("server.max_json_bytes", 2 * 1024 * 1024)?
+            .set_default("server.cors_origins", Vec::<String>::new())?
             .set_default("auth.api_keys", Vec::<String>::new())?
             .set_default("storage.backend", "sqlite")?
             .set_default("storage.url", "var/facepass.db")?

@@ -103,6 +103,14 @@ pub fn routes<E: Embedder, S: VectorStore, P: PhotoSource>(
     };
     let metrics = state.metrics.clone();
     let allow = Arc::new(AllowTable::from_spec(&v2.spec()));
+    // Closed unless origins are configured: without CORS headers, browsers keep other
+    // sites' scripts from reading any answer.
+    let cors = poem::middleware::Cors::new()
+        .allow_origins(state.cors_origins.iter().map(String::as_str))
+        .allow_methods(["GET", "POST", "PUT", "DELETE"])
+        .allow_headers(["x-api-key", "content-type", "x-request-id"])
+        .expose_headers(["x-request-id", "retry-after"]);
+    let with_cors = !state.cors_origins.is_empty();
     Route::new()
         .at(format!("{V2}/openapi.json"), spec)
         .nest(V2, v2)
@@ -111,6 +119,7 @@ pub fn routes<E: Embedder, S: VectorStore, P: PhotoSource>(
         .around(move |ep, req| limit_body(ep, req, limits))
         .catch_all_error(|error| async move { ApiError::from(&error).into_response() })
         .around(move |ep, req| with_allow(ep, req, allow.clone()))
+        .with_if(with_cors, cors)
         .around(move |ep, req| observe(ep, req, metrics.clone()))
 }
 

@@ -41,6 +41,8 @@ pub struct AppState<E, S, P> {
     pub stopping: Arc<AtomicBool>,
     pub max_selfie_bytes: u64,
     pub max_json_bytes: u64,
+    /// Browser origins allowed cross-origin (`server.cors_origins`); empty: none.
+    pub cors_origins: Vec<String>,
     pub trust_forwarded_for: bool,
     /// How often, and how many sessions per transaction chunk, the retention purge runs.
     pub purge_interval: std::time::Duration,
@@ -109,6 +111,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> AppState<E, S, P> {
             stopping,
             max_selfie_bytes: settings.search.max_selfie_bytes,
             max_json_bytes: settings.server.max_json_bytes,
+            cors_origins: settings.server.cors_origins.clone(),
             trust_forwarded_for: settings.server.trust_forwarded_for,
             purge_interval: std::time::Duration::from_secs(settings.retention.purge_interval_secs),
             purge_batch: settings.retention.purge_batch,

@@ -165,3 +165,89 @@ async fn cors_is_closed_by_default_and_opens_to_configured_origins_only() {
         None
     );
 }
+
+/// Every file under `dir`, read whole.
+fn files_under(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push((path.clone(), std::fs::read(&path).unwrap()));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_selfie_and_its_embedding_are_stored_nowhere() {
+    let data = tempfile::tempdir().unwrap();
+    let settings = crate::support::settings(data.path(), &[]);
+    // The selfie's own embedding, as the service computes it (same models and settings).
+    let embedder =
+        facepass_embedder_onnx::OnnxEmbedder::start(&settings.models.embedder_config().unwrap())
+            .unwrap();
+    let selfie = fixture_bytes("fr_obama3.jpg");
+    let analysis = facepass_domain::ports::Embedder::analyze(
+        &embedder,
+        selfie.clone().into(),
+        facepass_domain::ImageKind::Selfie,
+    )
+    .await
+    .unwrap();
+    let prefix = |a: &facepass_domain::FaceAnalysis| -> Vec<u8> {
+        a.faces[0]
+            .embedding
+            .as_slice()
+            .iter()
+            .take(16)
+            .flat_map(|v| v.to_le_bytes())
+            .collect()
+    };
+    let embedding = prefix(&analysis);
+    // A control: an indexed photo's embedding is found by the same scan.
+    let indexed = facepass_domain::ports::Embedder::analyze(
+        &embedder,
+        fixture_bytes("fr_biden.jpg").into(),
+        facepass_domain::ImageKind::Photo,
+    )
+    .await
+    .unwrap();
+    let control = prefix(&indexed);
+    drop(embedder);
+
+    let app = crate::support::spawn_with(settings, None).await;
+    app.batch(
+        "evt",
+        &[
+            ("p1".into(), "fr_obama.jpg".into()),
+            ("p2".into(), "fr_biden.jpg".into()),
+        ],
+        false,
+    )
+    .await
+    .expect(200);
+    let found = app.search("evt", selfie.clone(), &[]).await.expect(200);
+    assert_eq!(found["total_matches"], 1);
+    app.forget("evt", &["fr_obama3.jpg"]).await.expect(200);
+
+    let window = &selfie[selfie.len() / 2..selfie.len() / 2 + 64];
+    let files = files_under(data.path());
+    assert!(
+        files.iter().any(|(p, _)| p.ends_with("facepass.db")),
+        "{files:?}"
+    );
+    for (path, bytes) in &files {
+        assert!(
+            !bytes.windows(window.len()).any(|w| w == window),
+            "selfie bytes in {}",
+            path.display()
+        );
+        assert!(
+            !bytes.windows(embedding.len()).any(|w| w == embedding),
+            "the selfie's embedding in {}",
+            path.display()
+        );
+    }
+}

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::support::{API_KEY, Answer, TestApp, fixture_bytes, spawn_app};
 
 impl TestApp {
-    async fn diff(&self, session: &str, ids: &[String]) -> Answer {
+    pub(crate) async fn diff(&self, session: &str, ids: &[String]) -> Answer {
         self.send(
             self.client
                 .post(self.url(&format!("/api/v2/index/{session}/diff")))
@@ -20,7 +20,7 @@ impl TestApp {
         .await
     }
 
-    async fn set_expiry(&self, session: &str, at: Value) -> Answer {
+    pub(crate) async fn set_expiry(&self, session: &str, at: Value) -> Answer {
         self.send(
             self.client
                 .put(self.url(&format!("/api/v2/index/{session}/expiry")))
@@ -30,7 +30,7 @@ impl TestApp {
         .await
     }
 
-    async fn forget(&self, session: &str, selfies: &[&str]) -> Answer {
+    pub(crate) async fn forget(&self, session: &str, selfies: &[&str]) -> Answer {
         let mut form = Form::new();
         for selfie in selfies {
             form = form.part("file", Part::bytes(fixture_bytes(selfie)));
@@ -44,7 +44,7 @@ impl TestApp {
         .await
     }
 
-    async fn audit(&self, query: &str) -> Answer {
+    pub(crate) async fn audit(&self, query: &str) -> Answer {
         self.send(
             self.client
                 .get(self.url(&format!("/api/v2/audit?{query}")))

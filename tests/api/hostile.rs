@@ -253,3 +253,36 @@ async fn a_selfie_and_its_embedding_are_stored_nowhere() {
         );
     }
 }
+
+#[tokio::test]
+async fn bodiless_or_oversized_requests_answer_their_declared_statuses() {
+    let app = spawn_app(&[]).await;
+    let key = crate::support::API_KEY;
+    // No body where JSON is expected: 415, not an undeclared status turned 500.
+    for request in [
+        app.client.post(app.url("/api/v2/index/s1/diff")),
+        app.client.put(app.url("/api/v2/index/s1/expiry")),
+    ] {
+        app.send(request.header("X-API-Key", key))
+            .await
+            .expect_error(415, "unsupported_media_type");
+    }
+    // `expires_at` is required: a timestamp or null.
+    app.send(
+        app.client
+            .put(app.url("/api/v2/index/s1/expiry"))
+            .header("X-API-Key", key)
+            .json(&json!({})),
+    )
+    .await
+    .expect_error(400, "invalid_request");
+    // A body on a route that reads none is ignored, whatever its size.
+    app.send(
+        app.client
+            .delete(app.url("/api/v2/index/s1"))
+            .header("X-API-Key", key)
+            .body(vec![b'x'; 3 << 20]),
+    )
+    .await
+    .expect(200);
+}

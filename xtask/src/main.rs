@@ -7,6 +7,8 @@
 //! - `services up|down|env|status`: local PostgreSQL+pgvector and S3 (scripts/services.sh).
 //! - `bench`: indexing throughput of FacePass, InsightFace (the anchor) and the compute floor
 //!   on a generated camera-size corpus (see `bench.rs`).
+//! - `fuzz [MAX_EXAMPLES]`: schemathesis against the running service and the committed spec
+//!   (see `fuzz.rs`); `test` runs it with a small budget.
 //! - `codegen [--check]`: the OpenAPI document (`openapi/`) and the Python client generated
 //!   from it (`clients/python/`); `--check` fails when either is stale.
 
@@ -17,6 +19,7 @@ use anyhow::{Context, bail};
 
 mod bench;
 mod codegen;
+mod fuzz;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -34,6 +37,12 @@ fn main() -> anyhow::Result<()> {
             bootstrap(&root)?;
             bench::run_bench(&root)
         }
+        Some("fuzz") => {
+            bootstrap(&root)?;
+            run(Command::new("cargo").args(["build", "--release", "--bin", "facepass"]))?;
+            let examples = args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(500);
+            fuzz::run_fuzz(&root, examples)
+        }
         Some("migrate") => run(facepass("migrate").args(&args[1..])),
         Some("codegen") => codegen::run(&root, args.get(1).map(String::as_str) == Some("--check")),
         Some("services") => run(Command::new("bash")
@@ -41,7 +50,7 @@ fn main() -> anyhow::Result<()> {
             .args(&args[1..])),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\ntasks:\n  serve      bootstrap, then run the service (facepass serve) on its embedded defaults\n  bootstrap  install system libraries, ONNX Runtime and Python tools\n  test       bootstrap, then fmt check, clippy, codegen --check and every test\n  bench      indexing photos/s: FacePass vs InsightFace vs the compute floor\n  lint-docker  hadolint docker/Dockerfile, validate docker/docker-compose.yml\n  codegen    write openapi/openapi.json and clients/python (--check: fail when stale)\n  migrate    up|down|status of the storage schema\n  services   up|down|env|status of the local PostgreSQL+pgvector and S3"
+                "usage: cargo xtask <task>\n\ntasks:\n  serve      bootstrap, then run the service (facepass serve) on its embedded defaults\n  bootstrap  install system libraries, ONNX Runtime and Python tools\n  test       bootstrap, then fmt check, clippy, codegen --check and every test\n  bench      indexing photos/s: FacePass vs InsightFace vs the compute floor\n  fuzz       schemathesis against the service and the committed spec (default 500 examples per operation)\n  lint-docker  hadolint docker/Dockerfile, validate docker/docker-compose.yml\n  codegen    write openapi/openapi.json and clients/python (--check: fail when stale)\n  migrate    up|down|status of the storage schema\n  services   up|down|env|status of the local PostgreSQL+pgvector and S3"
             );
             bail!("unknown or missing task")
         }
@@ -74,6 +83,9 @@ fn bootstrap(root: &Path) -> anyhow::Result<()> {
     run(Command::new("bash").arg(root.join("scripts/bootstrap.sh")))
 }
 
+/// Examples per operation of the contract fuzzing in `test` (about 30 s on 2 cores).
+const FUZZ_EXAMPLES: u32 = 60;
+
 fn test(root: &Path) -> anyhow::Result<()> {
     bootstrap(root)?;
     run(Command::new("cargo").args(["fmt", "--all", "--check"]))?;
@@ -94,6 +106,7 @@ fn test(root: &Path) -> anyhow::Result<()> {
     run(Command::new("cargo").args(["test", "--workspace", "--release", "--no-run"]))?;
     codegen::run(root, true)?;
     lint_docker()?;
+    fuzz::run_fuzz(root, FUZZ_EXAMPLES)?;
     // Tests get only their own variables (FACEPASS_TEST_*), not the service's FACEPASS__*
     // settings, so no test silently changes backend.
     let env = services_up(root)?

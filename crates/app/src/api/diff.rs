@@ -40,6 +40,7 @@ endpoint_response!(
         400 BadRequest: "`invalid_request`: an invalid session or photo id, or more than 100,000 ids (`details.field`).",
         401 Unauthorized: "`unauthorized`: missing or unknown `X-API-Key`.",
         413 PayloadTooLarge: "`payload_too_large`: the body is over 16 MiB.",
+        415 UnsupportedMediaType: "`unsupported_media_type`: the body is not JSON.",
         503 Unavailable: "`database_unavailable`.",
     }
 );

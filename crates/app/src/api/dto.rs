@@ -5,7 +5,8 @@ use facepass_domain::ports::StoredFace;
 use facepass_domain::{BoundingBox, PhotoId, PhotoKey, SessionId};
 use std::borrow::Cow;
 
-use poem_openapi::registry::MetaSchemaRef;
+use chrono::{DateTime, Utc};
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
 use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
 use poem_openapi::{Object, Tags};
 use serde_json::Value;
@@ -139,6 +140,62 @@ impl ParseFromJSON for JsonString {
 impl ToJSON for JsonString {
     fn to_json(&self) -> Option<Value> {
         Some(Value::String(self.0.clone()))
+    }
+}
+
+/// A required RFC 3339 timestamp that may be `null` (`"expires_at": null`: no expiry),
+/// declared `nullable` in the spec (poem-openapi's `Option` only makes a field optional).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NullableTime(pub Option<DateTime<Utc>>);
+
+impl Type for NullableTime {
+    const IS_REQUIRED: bool = true;
+
+    type RawValueType = Self;
+
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "string_date-time_nullable".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            nullable: true,
+            ..MetaSchema::new_with_format("string", "date-time")
+        }))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+impl ParseFromJSON for NullableTime {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        match value {
+            Some(Value::Null) => Ok(Self(None)),
+            Some(Value::String(s)) => DateTime::parse_from_rfc3339(&s)
+                .map(|t| Self(Some(t.with_timezone(&Utc))))
+                .map_err(|e| ParseError::custom(format!("not an RFC 3339 timestamp: {e}"))),
+            Some(other) => Err(ParseError::expected_type(other)),
+            None => Err(ParseError::custom("required: a timestamp or null")),
+        }
+    }
+}
+
+impl ToJSON for NullableTime {
+    fn to_json(&self) -> Option<Value> {
+        Some(
+            self.0
+                .map_or(Value::Null, |t| Value::String(t.to_rfc3339())),
+        )
     }
 }
 

@@ -9,7 +9,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
-use super::dto::{ApiTags, parse_session};
+use super::dto::{ApiTags, NullableTime, parse_session};
 use super::errors::{ApiError, endpoint_response};
 use super::state::AppState;
 
@@ -17,7 +17,7 @@ use super::state::AppState;
 pub struct ExpiryRequest {
     /// When the background purge deletes the whole session (RFC 3339; a time in the past:
     /// at its next run); `null` keeps the session until it is deleted.
-    pub expires_at: Option<DateTime<Utc>>,
+    pub expires_at: NullableTime,
 }
 
 #[derive(Debug, Object)]
@@ -34,6 +34,8 @@ endpoint_response!(
     ExpiryResponse => ExpiryBody {
         400 BadRequest: "`invalid_request`: an invalid session id or timestamp.",
         401 Unauthorized: "`unauthorized`: missing or unknown `X-API-Key`.",
+        413 PayloadTooLarge: "`payload_too_large`: the request body is over the limit.",
+        415 UnsupportedMediaType: "`unsupported_media_type`: the body is not JSON.",
         503 Unavailable: "`database_unavailable`.",
     }
 );
@@ -77,9 +79,9 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> ExpiryApi<E, S, P> {
         let expires_at = self
             .0
             .lifecycle
-            .set_expiry(&session, body.expires_at.map(Into::into))
+            .set_expiry(&session, body.expires_at.0.map(Into::into))
             .await?;
-        tracing::info!(session = %session, expires_at = ?body.expires_at, "session expiry set");
+        tracing::info!(session = %session, expires_at = ?body.expires_at.0, "session expiry set");
         Ok(ExpiryBody {
             session_id: session.to_string(),
             expires_at: expires_at.map(DateTime::<Utc>::from),

@@ -143,6 +143,14 @@ async fn limit_body<E: Endpoint>(
     mut req: Request,
     limits: BodyLimits,
 ) -> poem::Result<Response> {
+    // No route reads the body of these: leave it unread rather than answer a status they do
+    // not declare.
+    if matches!(
+        *req.method(),
+        poem::http::Method::GET | poem::http::Method::HEAD | poem::http::Method::DELETE
+    ) {
+        return ep.call(req).await.map(IntoResponse::into_response);
+    }
     let multipart = req
         .content_type()
         .is_some_and(|t| t.starts_with("multipart/"));

@@ -286,3 +286,60 @@ async fn bodiless_or_oversized_requests_answer_their_declared_statuses() {
     .await
     .expect(200);
 }
+
+/// Everything the service logs in this test binary, from the first call on.
+fn captured_logs() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    static LOGS: std::sync::OnceLock<std::sync::Arc<std::sync::Mutex<Vec<u8>>>> =
+        std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = logs.clone();
+        let installed = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || Sink(sink.clone()))
+            .try_init();
+        assert!(installed.is_ok(), "no other subscriber in this test binary");
+        logs
+    })
+    .clone()
+}
+
+struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn api_keys_never_reach_the_logs() {
+    let logs = captured_logs();
+    let wrong = "presented-but-wrong-key-7f3a";
+    let app = spawn_app(&[]).await;
+    let key = crate::support::API_KEY;
+    app.index("evt", "p1", "fr_obama.jpg", false)
+        .await
+        .expect(200);
+    app.send(
+        app.client
+            .post(app.url("/api/v2/index"))
+            .header("X-API-Key", wrong)
+            .json(&json!({"session_id": "evt", "photo_id": "p2", "s3_key": "fr_biden.jpg"})),
+    )
+    .await
+    .expect_error(401, "unauthorized");
+    app.delete_photo("evt", "p1").await.expect(200);
+    app.audit("").await.expect(200);
+    app.stop().await;
+    let text = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+    assert!(text.contains("request done"), "the capture works: {text}");
+    assert!(!text.contains(key), "the configured key was logged");
+    assert!(!text.contains(wrong), "a presented key was logged");
+}

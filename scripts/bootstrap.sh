@@ -14,7 +14,8 @@ log() { printf '\033[1;34m[bootstrap]\033[0m %s\n' "$*"; }
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-apt_packages=(libopencv-dev clang libclang-dev pkg-config unzip curl)
+# python3-venv: the contract fuzzing (and the benchmark's anchor) run in their own venvs.
+apt_packages=(libopencv-dev clang libclang-dev pkg-config unzip curl python3-venv)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

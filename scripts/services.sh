@@ -121,9 +121,16 @@ down() {
   if [ -f "$DIR/weed.pid" ]; then
     log "stopping SeaweedFS"
     kill "$(cat "$DIR/weed.pid")" 2>/dev/null || true
-    pkill -f "$WEED mini" 2>/dev/null || true
     rm -f "$DIR/weed.pid"
   fi
+  # Also a server started by an earlier `up` whose pid file is gone; wait until it has
+  # exited (it takes a few seconds), or a following `up` finds its ports still taken.
+  pkill -f "$WEED mini" 2>/dev/null || true
+  for _ in $(seq 50); do
+    pgrep -f "$WEED mini" >/dev/null || break
+    sleep 0.2
+  done
+  pkill -9 -f "$WEED mini" 2>/dev/null || true
 }
 
 case "${1:-}" in

@@ -84,14 +84,26 @@ pub(crate) fn probe(bytes: &[u8], max_pixels: u64) -> Result<Probe, EmbedError> 
 /// entropy-coded data, and data appended after the end is allowed); PNG: no `IEND` chunk at
 /// the end; WebP: fewer bytes than the RIFF header declares.
 fn truncation(bytes: &[u8], format: Format) -> Option<&'static str> {
-    let find_last = |needle: &[u8]| bytes.windows(needle.len()).rposition(|w| w == needle);
+    let find_last =
+        |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).rposition(|w| w == needle);
     match format {
         Format::Jpeg => {
-            let Some(scan) = find_last(&[0xFF, 0xDA]) else {
-                return Some("the JPEG ends before its image data");
+            // The end marker is searched from the end and the first scan from the start: on
+            // a whole file both are found within its first and last few kilobytes, so the
+            // check never reads the entropy-coded data of every photo (a truncated file is
+            // read through once).
+            let Some(end) = find_last(bytes, &[0xFF, 0xD9]) else {
+                return Some("the JPEG data ends before its end marker");
             };
-            let end = find_last(&[0xFF, 0xD9]);
-            (end.is_none_or(|e| e < scan)).then_some("the JPEG data ends before its end marker")
+            let scan_after_end = find_last(&bytes[end..], &[0xFF, 0xDA]).is_some();
+            let scan_before_end = bytes[..end].windows(2).any(|w| w == [0xFF, 0xDA]);
+            if scan_after_end {
+                Some("the JPEG data ends before its end marker")
+            } else if !scan_before_end {
+                Some("the JPEG ends before its image data")
+            } else {
+                None
+            }
         }
         Format::Png => {
             // The IEND chunk's type, then its 4-byte CRC.

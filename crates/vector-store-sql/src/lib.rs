@@ -262,10 +262,12 @@ pub async fn session_status(
     let backend = db.get_database_backend();
     // Postgres keeps a timestamptz, SQLite Unix milliseconds.
     let last_ms = lifecycle::ts_column(backend, "max(indexed_at)");
+    let expires_ms = lifecycle::ts_column(backend, "expires_at");
     let sql = format!(
         "SELECT count(*), coalesce(sum(face_count), 0), \
          coalesce(sum(CASE WHEN face_count = 0 THEN 1 ELSE 0 END), 0), {last_ms}, \
-         (SELECT count(*) FROM faces WHERE session_id = $1 AND bbox_height < $2) \
+         (SELECT count(*) FROM faces WHERE session_id = $1 AND bbox_height < $2), \
+         (SELECT {expires_ms} FROM sessions WHERE session_id = $1) \
          FROM photos WHERE session_id = $1"
     );
     let row = db
@@ -293,7 +295,10 @@ pub async fn session_status(
             .map_err(store_error)?
             .map(from_unix_millis),
         model: (photos > 0).then(|| space.model.clone()),
-        expires_at: lifecycle::expiry(db, session).await?,
+        expires_at: row
+            .try_get_by_index::<Option<i64>>(5)
+            .map_err(store_error)?
+            .map(from_unix_millis),
     })
 }
 

@@ -190,28 +190,6 @@ pub async fn set_expiry(
     Ok(expires_at)
 }
 
-/// The session's expiry, if it has a row and one.
-pub(crate) async fn expiry(
-    db: &DatabaseConnection,
-    session: &SessionId,
-) -> Result<Option<SystemTime>, StoreError> {
-    let read = format!(
-        "SELECT {} FROM sessions WHERE session_id = $1",
-        ts_column(db.get_database_backend(), "expires_at")
-    );
-    let row = db
-        .query_one_raw(stmt(db, &read, vec![session.as_str().into()]))
-        .await
-        .map_err(store_error)?;
-    Ok(match row {
-        Some(row) => row
-            .try_get_by_index::<Option<i64>>(0)
-            .map_err(store_error)?
-            .map(from_unix_millis),
-        None => None,
-    })
-}
-
 /// `listed` (distinct ids) against the session's indexed photos: the set differences are
 /// computed by the database from the list bound as one JSON array.
 pub async fn diff(

@@ -216,7 +216,6 @@ pub async fn diff(
     let ids: Vec<&str> = listed.iter().map(PhotoId::as_str).collect();
     let json = serde_json::to_string(&ids)
         .map_err(|e| StoreError::Unexpected(format!("photo ids as JSON: {e}")))?;
-    drop(ids);
     let rows = db
         .query_all_raw(stmt(db, &sql, vec![session.as_str().into(), json.into()]))
         .await

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod accuracy;
+mod concurrency;
 mod handlers;
 mod hostile;
 mod lifecycle;

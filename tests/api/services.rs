@@ -9,20 +9,20 @@ use sea_orm::ConnectionTrait;
 
 use crate::support::{fixture_bytes, settings, spawn_with};
 
-const S3_KEY: &str = "facepass-dev";
-const S3_SECRET: &str = "facepass-dev-secret";
+pub const S3_KEY: &str = "facepass-dev";
+pub const S3_SECRET: &str = "facepass-dev-secret";
 
 fn admin_url() -> String {
     std::env::var("FACEPASS_TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:55432/postgres".to_owned())
 }
 
-fn s3_endpoint() -> String {
+pub fn s3_endpoint() -> String {
     std::env::var("FACEPASS_TEST_S3_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:58333".into())
 }
 
 /// A new empty database: its URL and name.
-async fn fresh_database() -> (String, String) {
+pub async fn fresh_database() -> (String, String) {
     let admin = connect(
         &admin_url(),
         &PgOptions {
@@ -45,7 +45,7 @@ async fn fresh_database() -> (String, String) {
     (url, name)
 }
 
-async fn drop_database(name: &str) {
+pub async fn drop_database(name: &str) {
     let admin = connect(
         &admin_url(),
         &PgOptions {
@@ -62,7 +62,7 @@ async fn drop_database(name: &str) {
 }
 
 /// A new bucket with the fixture `files` under `sessions/evt/`.
-async fn fresh_bucket(files: &[&str]) -> String {
+pub async fn fresh_bucket(files: &[&str]) -> String {
     let bucket = format!("facepass-api-{}", uuid::Uuid::now_v7().simple());
     let mut config = S3Config::new(bucket.clone());
     config.endpoint = Some(s3_endpoint());

@@ -50,6 +50,18 @@ pub fn labels() -> Vec<(String, Vec<String>, String)> {
         .collect()
 }
 
+/// `n` photo ids over the fixture photos of one person, cycling.
+pub fn fixture_batch(n: usize) -> Vec<(String, String)> {
+    let singles: Vec<String> = labels()
+        .into_iter()
+        .filter(|(_, _, kind)| kind == "single")
+        .map(|(file, _, _)| file)
+        .collect();
+    (0..n)
+        .map(|i| (format!("p{i:03}"), singles[i % singles.len()].clone()))
+        .collect()
+}
+
 /// A photo id derived from a fixture file name, as `facepass index-dir` derives it.
 pub use facepass::cli::index_dir::photo_id_for as photo_id;
 
@@ -245,6 +257,29 @@ impl Drop for TestApp {
             let _ = tx.send(());
         }
     }
+}
+
+/// Indexes `(photo_id, s3_key)` pairs as one batch through `base`, from any task: a 5xx for
+/// the whole batch fails the test (per-photo errors belong in the 200).
+pub async fn post_batch(
+    base: &str,
+    session: &str,
+    photos: &[(String, String)],
+    force: bool,
+) -> Value {
+    let photos: Vec<Value> = photos
+        .iter()
+        .map(|(p, k)| json!({"photo_id": p, "s3_key": k}))
+        .collect();
+    read(
+        reqwest::Client::new()
+            .post(format!("{base}/api/v2/index/batch"))
+            .header("X-API-Key", API_KEY)
+            .timeout(std::time::Duration::from_secs(300))
+            .json(&json!({"session_id": session, "photos": photos, "force": force})),
+    )
+    .await
+    .expect(200)
 }
 
 pub async fn read(request: reqwest::RequestBuilder) -> Answer {

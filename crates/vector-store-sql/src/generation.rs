@@ -96,6 +96,30 @@ pub async fn bump(
         .ok_or_else(|| StoreError::Unexpected("no generation returned".into()))
 }
 
+/// Takes the session row's lock for a session delete, inside `txn` and before it removes
+/// anything. Where no row exists yet, one is created for the delete to remove: an indexer that
+/// is creating the session at this moment then commits before the delete (which waits for it)
+/// or after it (it waits for the delete), never between the delete's statements.
+/// SQLite needs nothing: its first write already holds the database's only write lock.
+pub async fn lock_for_delete(
+    txn: &DatabaseTransaction,
+    session: &SessionId,
+) -> Result<(), StoreError> {
+    if txn.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    let sql = "INSERT INTO sessions (session_id, generation) VALUES ($1, 0) \
+         ON CONFLICT (session_id) DO UPDATE SET generation = sessions.generation";
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        sql,
+        [session.as_str().into()],
+    ))
+    .await
+    .map_err(store_error)?;
+    Ok(())
+}
+
 async fn query_i64(txn: &DatabaseTransaction, stmt: Statement) -> Result<Option<i64>, StoreError> {
     txn.query_one_raw(stmt)
         .await

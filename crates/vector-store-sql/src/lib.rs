@@ -131,6 +131,7 @@ pub async fn delete(
     // The session row first, as every writer does: one lock order, no deadlock.
     let exists = match scope {
         DeleteScope::Session(_) => {
+            generation::lock_for_delete(&txn, session).await?;
             let sql = migrate::placeholders(db, "DELETE FROM sessions WHERE session_id = $1");
             txn.execute_raw(Statement::from_sql_and_values(
                 db.get_database_backend(),

@@ -7,6 +7,7 @@
 
 mod accuracy;
 mod concurrency;
+mod faults;
 mod handlers;
 mod hostile;
 mod lifecycle;

@@ -66,6 +66,8 @@ pub struct PgVectorStore {
     cache: Option<Arc<SearchCache>>,
 }
 
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// More candidates than this and rescoring them one by one would cost what a scan costs.
 const MAX_CANDIDATES: usize = 10_000;
 
@@ -353,8 +355,15 @@ impl VectorStore for PgVectorStore {
         facepass_vector_store_sql::totals(&self.db).await
     }
 
+    /// A readiness probe answers within 5 s: a stopped server otherwise holds it for the
+    /// pool's whole connect timeout while the pool retries.
     async fn health(&self) -> Result<(), StoreError> {
-        self.db.ping().await.map_err(store_error)
+        match tokio::time::timeout(HEALTH_TIMEOUT, self.db.ping()).await {
+            Ok(result) => result.map_err(store_error),
+            Err(_) => Err(StoreError::Unavailable(format!(
+                "no answer from PostgreSQL within {HEALTH_TIMEOUT:?}"
+            ))),
+        }
     }
 }
 

@@ -52,9 +52,11 @@ impl FsPhotoSource {
 
 fn io_error(e: std::io::Error) -> PhotoSourceError {
     match e.kind() {
-        ErrorKind::NotFound | ErrorKind::NotADirectory | ErrorKind::IsADirectory => {
-            PhotoSourceError::NotFound
-        }
+        // A name too long for the filesystem (ENAMETOOLONG) cannot name a file there either.
+        ErrorKind::NotFound
+        | ErrorKind::NotADirectory
+        | ErrorKind::IsADirectory
+        | ErrorKind::InvalidFilename => PhotoSourceError::NotFound,
         ErrorKind::PermissionDenied => PhotoSourceError::AccessDenied(e.to_string()),
         _ => PhotoSourceError::Unexpected(e.to_string()),
     }

@@ -69,6 +69,11 @@ async fn missing_files_and_folders_are_not_found() {
         source.fetch(&key("sessions/s1/p1.jpg/x")).await,
         Err(PhotoSourceError::NotFound)
     );
+    // A valid key (up to 1,024 bytes) whose name is longer than the filesystem allows.
+    assert_eq!(
+        source.fetch(&key(&"a".repeat(1024))).await,
+        Err(PhotoSourceError::NotFound)
+    );
 }
 
 #[tokio::test]

@@ -83,13 +83,26 @@ async fn json_of_the_wrong_type_is_refused_not_coerced() {
             json!({"session_id": "s1", "photo_id": "p1", "s3_key": "fr_obama.jpg", "force": "yes"}),
         ),
         ("/api/v2/index/s1/diff", json!({"photo_ids": ["p1", 2]})),
+        // `null` where the spec has a boolean or a timestamp that may be left out.
+        (
+            "/api/v2/index",
+            json!({"session_id": "s1", "photo_id": "p1", "s3_key": "fr_obama.jpg", "force": null}),
+        ),
+        (
+            "/api/v2/index/batch",
+            json!({"session_id": "s1", "photos": [{"photo_id": "p1", "s3_key": "fr_obama.jpg"}], "expires_at": null}),
+        ),
     ] {
         let answer = app.send(post(path, body.clone())).await;
         answer.expect_error(400, "invalid_request");
     }
-    for session in ["false", "-321"] {
+    for session in ["false", "-321", "s1"] {
         assert_eq!(app.status(session).await.expect(200)["photos_indexed"], 0);
     }
+    // The longest key the spec allows, longer than a file name may be: not found, not a 5xx.
+    app.index("s1", "p1", &"a".repeat(1024), false)
+        .await
+        .expect_error(422, "photo_not_found");
 }
 
 #[tokio::test]

@@ -13,7 +13,8 @@ pub enum IdError {
     InvalidChar { ch: char, position: usize },
 }
 
-const ID_MAX_LEN: usize = 128;
+/// The longest session or photo id, in characters.
+pub const ID_MAX_LEN: usize = 128;
 
 fn check_id(raw: &str) -> Result<(), IdError> {
     if raw.is_empty() {

@@ -9,7 +9,7 @@ use poem_openapi::param::Query;
 use poem_openapi::{Enum, Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
-use super::dto::{ApiTags, parse_session};
+use super::dto::{ApiTags, IdField, parse_session};
 use super::errors::{ApiError, endpoint_response};
 use super::state::AppState;
 
@@ -112,7 +112,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> AuditApi<E, S, P> {
         &self,
         auth: ApiKeyAuth,
         /// Only this session's events.
-        session_id: Query<Option<String>>,
+        session_id: Query<Option<IdField>>,
         /// Only events at or after this time (RFC 3339).
         since: Query<Option<DateTime<Utc>>>,
         /// Events per page, 1..1000 (default 100).
@@ -121,7 +121,8 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> AuditApi<E, S, P> {
         /// The previous page's `next_cursor`.
         cursor: Query<Option<String>>,
     ) -> AuditResponse {
-        self.run(&auth, session_id.0, since.0, limit.0, cursor.0)
+        let session_id = session_id.0.map(|s| s.into_inner().0);
+        self.run(&auth, session_id, since.0, limit.0, cursor.0)
             .await
             .into()
     }

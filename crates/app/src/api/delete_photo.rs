@@ -8,7 +8,7 @@ use poem_openapi::OpenApi;
 use poem_openapi::param::Path;
 
 use super::auth::ApiKeyAuth;
-use super::dto::{ApiTags, DeletedBody, parse_photo, parse_session};
+use super::dto::{ApiTags, DeletedBody, IdField, parse_photo, parse_session};
 use super::errors::{ApiError, endpoint_response};
 use super::state::AppState;
 
@@ -39,8 +39,8 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> DeletePhotoApi<E, S, P> {
     async fn delete_photo(
         &self,
         auth: ApiKeyAuth,
-        session_id: Path<String>,
-        photo_id: Path<String>,
+        session_id: Path<IdField>,
+        photo_id: Path<IdField>,
     ) -> DeletePhotoResponse {
         self.run(&auth, &session_id.0, &photo_id.0).await.into()
     }

@@ -7,7 +7,7 @@ use poem_openapi::OpenApi;
 use poem_openapi::param::Path;
 
 use super::auth::ApiKeyAuth;
-use super::dto::{ApiTags, DeletedBody, parse_session};
+use super::dto::{ApiTags, DeletedBody, IdField, parse_session};
 use super::errors::{ApiError, endpoint_response};
 use super::state::AppState;
 
@@ -38,7 +38,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> DeleteSessionApi<E, S, P> {
     async fn delete_session(
         &self,
         auth: ApiKeyAuth,
-        session_id: Path<String>,
+        session_id: Path<IdField>,
     ) -> DeleteSessionResponse {
         self.run(&auth, &session_id.0).await.into()
     }

@@ -10,7 +10,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
-use super::dto::{ApiTags, JsonString, parse_photo, parse_session};
+use super::dto::{ApiTags, IdField, parse_photo, parse_session};
 use super::errors::{ApiError, endpoint_response};
 use super::state::AppState;
 
@@ -19,7 +19,7 @@ pub struct DiffRequest {
     /// Every photo id of the session on the platform's side (0 to 100,000; duplicates are
     /// counted once).
     #[oai(validator(max_items = 100000))]
-    pub photo_ids: Vec<JsonString>,
+    pub photo_ids: Vec<IdField>,
 }
 
 #[derive(Debug, Object)]
@@ -65,7 +65,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> DiffApi<E, S, P> {
     async fn diff(
         &self,
         auth: ApiKeyAuth,
-        session_id: Path<String>,
+        session_id: Path<IdField>,
         body: Json<DiffRequest>,
     ) -> DiffResponse {
         self.run(&auth, &session_id.0, body.0).await.into()

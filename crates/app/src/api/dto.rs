@@ -6,10 +6,16 @@ use facepass_domain::{BoundingBox, PhotoId, PhotoKey, SessionId};
 use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
-use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
-use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
+
+use poem::web::Field as PoemField;
+use poem_openapi::types::{
+    ParseError, ParseFromJSON, ParseFromMultipartField, ParseFromParameter, ParseResult, ToJSON,
+    Type,
+};
 use poem_openapi::{Object, Tags};
 use serde_json::Value;
+use std::marker::PhantomData;
 
 use super::errors::ApiError;
 
@@ -143,6 +149,195 @@ impl ToJSON for JsonString {
     }
 }
 
+impl ParseFromParameter for JsonString {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        Ok(Self(value.to_owned()))
+    }
+}
+
+impl ParseFromMultipartField for JsonString {
+    async fn parse_from_multipart(field: Option<PoemField>) -> ParseResult<Self> {
+        String::parse_from_multipart(field)
+            .await
+            .map(Self)
+            .map_err(ParseError::propagate)
+    }
+}
+
+/// A constraint the spec states for a field. The handler enforces it (a 400 naming the field
+/// in `details.field`, with the domain's own message), so parsing does not: the spec tells
+/// clients and generated code what the server refuses, and the server refuses exactly that.
+pub trait Constraint: Send + Sync + 'static {
+    /// Adds the constraint to the field's schema.
+    fn apply(schema: &mut MetaSchema);
+}
+
+/// `T` with the spec constraint `C`; parsed as `T` is.
+pub struct Constrained<T, C>(pub T, PhantomData<C>);
+
+impl<T: std::fmt::Debug, C> std::fmt::Debug for Constrained<T, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<T, C> Constrained<T, C> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T, C> std::ops::Deref for Constrained<T, C> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: Type, C: Constraint> Type for Constrained<T, C> {
+    const IS_REQUIRED: bool = T::IS_REQUIRED;
+
+    type RawValueType = T::RawValueType;
+
+    type RawElementValueType = T::RawElementValueType;
+
+    fn name() -> Cow<'static, str> {
+        T::name()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        match T::schema_ref() {
+            MetaSchemaRef::Inline(mut schema) => {
+                C::apply(&mut schema);
+                MetaSchemaRef::Inline(schema)
+            }
+            reference => reference,
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        self.0.as_raw_value()
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        self.0.raw_element_iter()
+    }
+}
+
+impl<T: ParseFromJSON, C: Constraint> ParseFromJSON for Constrained<T, C> {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        T::parse_from_json(value)
+            .map(|v| Self(v, PhantomData))
+            .map_err(ParseError::propagate)
+    }
+}
+
+impl<T: ToJSON, C: Constraint> ToJSON for Constrained<T, C> {
+    fn to_json(&self) -> Option<Value> {
+        self.0.to_json()
+    }
+}
+
+impl<T: ParseFromParameter, C: Constraint> ParseFromParameter for Constrained<T, C> {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        T::parse_from_parameter(value)
+            .map(|v| Self(v, PhantomData))
+            .map_err(ParseError::propagate)
+    }
+}
+
+impl<T: ParseFromMultipartField, C: Constraint> ParseFromMultipartField for Constrained<T, C> {
+    async fn parse_from_multipart(field: Option<PoemField>) -> ParseResult<Self> {
+        T::parse_from_multipart(field)
+            .await
+            .map(|v| Self(v, PhantomData))
+            .map_err(ParseError::propagate)
+    }
+}
+
+/// Session and photo ids: 1–128 characters of `[A-Za-z0-9_.:-]` (`SessionId`, `PhotoId`).
+#[derive(Debug)]
+pub struct IdChars;
+
+impl Constraint for IdChars {
+    fn apply(schema: &mut MetaSchema) {
+        schema.pattern = Some(format!(
+            "^[A-Za-z0-9_.:-]{{1,{}}}$",
+            facepass_domain::ids::ID_MAX_LEN
+        ));
+        schema.min_length = Some(1);
+        schema.max_length = Some(facepass_domain::ids::ID_MAX_LEN);
+    }
+}
+
+/// Photo keys: 1–1024 bytes (`PhotoKey`; no `..` segment, no leading `/`).
+#[derive(Debug)]
+pub struct KeyLength;
+
+impl Constraint for KeyLength {
+    fn apply(schema: &mut MetaSchema) {
+        schema.min_length = Some(1);
+        schema.max_length = Some(PhotoKey::MAX_BYTES);
+    }
+}
+
+/// A closed range of numbers (`limit`, `threshold`).
+#[derive(Debug)]
+pub struct Range<const MIN: i64, const MAX: i64>;
+
+impl<const MIN: i64, const MAX: i64> Constraint for Range<MIN, MAX> {
+    fn apply(schema: &mut MetaSchema) {
+        schema.minimum = Some(MIN as f64);
+        schema.maximum = Some(MAX as f64);
+    }
+}
+
+/// A list of `MIN` to `MAX` items.
+#[derive(Debug)]
+pub struct Items<const MIN: usize, const MAX: usize>;
+
+impl<const MIN: usize, const MAX: usize> Constraint for Items<MIN, MAX> {
+    fn apply(schema: &mut MetaSchema) {
+        schema.min_items = Some(MIN);
+        schema.max_items = Some(MAX);
+    }
+}
+
+/// A boolean that is false when left out.
+#[derive(Debug)]
+pub struct DefaultFalse;
+
+impl Constraint for DefaultFalse {
+    fn apply(schema: &mut MetaSchema) {
+        schema.default = Some(Value::Bool(false));
+    }
+}
+
+/// `force`: false when left out, never `null`.
+pub type ForceField = Constrained<Optional<bool>, DefaultFalse>;
+
+impl ForceField {
+    pub fn get(&self) -> bool {
+        self.0.0.unwrap_or(false)
+    }
+}
+
+/// A session or photo id field (checked by `parse_session` / `parse_photo`).
+pub type IdField = Constrained<JsonString, IdChars>;
+/// A photo key field (checked by `parse_key`).
+pub type KeyField = Constrained<JsonString, KeyLength>;
+/// A `threshold` on `similarity` (checked by `Threshold::new`).
+pub type ThresholdField = Constrained<f64, Range<0, 1>>;
+/// A `limit` on matches or events (checked by the handler).
+pub type LimitField = Constrained<i64, Range<1, 1000>>;
+
 /// A required RFC 3339 timestamp that may be `null` (`"expires_at": null`: no expiry),
 /// declared `nullable` in the spec (poem-openapi's `Option` only makes a field optional).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,6 +391,75 @@ impl ToJSON for NullableTime {
             self.0
                 .map_or(Value::Null, |t| Value::String(t.to_rfc3339())),
         )
+    }
+}
+
+/// An optional field of type `T`: left out, it is `None`; `null` is refused with a 400, as the
+/// spec declares a `T` (poem-openapi's `Option` and `#[oai(default)]` take `null` for "left
+/// out", which the spec does not allow).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Optional<T>(pub Option<T>);
+
+impl<T> Default for Optional<T> {
+    fn default() -> Self {
+        Self(None)
+    }
+}
+
+impl<T: Type> Type for Optional<T> {
+    const IS_REQUIRED: bool = false;
+
+    type RawValueType = T::RawValueType;
+
+    type RawElementValueType = T::RawElementValueType;
+
+    fn name() -> Cow<'static, str> {
+        T::name()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        self.0.as_ref().and_then(Type::as_raw_value)
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        match &self.0 {
+            Some(value) => value.raw_element_iter(),
+            None => Box::new(std::iter::empty()),
+        }
+    }
+
+    fn is_none(&self) -> bool {
+        self.0.is_none()
+    }
+}
+
+impl<T: ParseFromJSON> ParseFromJSON for Optional<T> {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        match value {
+            None => Ok(Self(None)),
+            Some(Value::Null) => Err(ParseError::custom(
+                "null is not allowed here: leave the field out instead",
+            )),
+            value => T::parse_from_json(value)
+                .map(|v| Self(Some(v)))
+                .map_err(ParseError::propagate),
+        }
+    }
+}
+
+impl<T: ToJSON> ToJSON for Optional<T> {
+    fn to_json(&self) -> Option<Value> {
+        self.0.as_ref().and_then(ToJSON::to_json)
     }
 }
 

@@ -9,7 +9,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
-use super::dto::{ApiTags, NullableTime, parse_session};
+use super::dto::{ApiTags, IdField, NullableTime, parse_session};
 use super::errors::{ApiError, endpoint_response};
 use super::state::AppState;
 
@@ -60,7 +60,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> ExpiryApi<E, S, P> {
     async fn set_expiry(
         &self,
         auth: ApiKeyAuth,
-        session_id: Path<String>,
+        session_id: Path<IdField>,
         body: Json<ExpiryRequest>,
     ) -> ExpiryResponse {
         self.run(&auth, &session_id.0, body.0).await.into()

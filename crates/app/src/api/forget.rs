@@ -10,7 +10,7 @@ use poem_openapi::types::multipart::Upload;
 use poem_openapi::{Multipart, Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
-use super::dto::{ApiTags, parse_session};
+use super::dto::{ApiTags, Constrained, IdField, ThresholdField, parse_session};
 use super::errors::{ApiError, endpoint_response};
 use super::search::{parse_face_index, parse_threshold, read_selfies};
 use super::state::AppState;
@@ -23,7 +23,7 @@ pub struct ForgetForm {
     #[oai(validator(min_items = 1, max_items = 3))]
     pub file: Vec<Upload>,
     /// Minimum `similarity` of a face to be deleted, 0..1 (default 0.7, as search).
-    pub threshold: Option<f64>,
+    pub threshold: Option<ThresholdField>,
     /// Which face of a single selfie is the guest, as in search.
     #[oai(validator(minimum(value = "0"), maximum(value = "1000")))]
     pub face_index: Option<i64>,
@@ -70,7 +70,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> ForgetApi<E, S, P> {
     async fn forget(
         &self,
         auth: ApiKeyAuth,
-        session_id: Path<String>,
+        session_id: Path<IdField>,
         form: ForgetForm,
     ) -> ForgetResponse {
         self.run(&auth, &session_id.0, form).await.into()
@@ -88,7 +88,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> ForgetApi<E, S, P> {
         let session = parse_session("session_id", session_id)?;
         let request = ForgetRequest {
             session: session.clone(),
-            threshold: parse_threshold(form.threshold)?,
+            threshold: parse_threshold(form.threshold.map(Constrained::into_inner))?,
             face_index: parse_face_index(form.face_index)?,
             selfies: read_selfies(form.file, self.0.max_selfie_bytes).await?,
         };

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::{DateTime, Utc};
 use facepass_domain::ports::{Embedder, PhotoSource, VectorStore};
 use facepass_domain::use_cases::{IndexPhotoRequest, IndexStatus, IndexedPhoto};
 use poem_openapi::payload::Json;
@@ -11,7 +10,8 @@ use poem_openapi::{Enum, Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
 use super::dto::{
-    ApiTags, FaceBody, JsonString, elapsed_ms, parse_key, parse_photo, parse_session,
+    ApiTags, FaceBody, ForceField, IdField, KeyField, Optional, elapsed_ms, parse_key, parse_photo,
+    parse_session,
 };
 use super::errors::{ApiError, endpoint_response};
 use super::state::AppState;
@@ -19,18 +19,17 @@ use super::state::AppState;
 #[derive(Debug, Object)]
 pub struct IndexRequest {
     /// The platform's photo id: 1-128 characters of `[A-Za-z0-9_.:-]`, unique in the session.
-    pub photo_id: JsonString,
+    pub photo_id: IdField,
     /// The session (event) the photo belongs to; same alphabet.
-    pub session_id: JsonString,
+    pub session_id: IdField,
     /// Object key of the photo in the configured bucket (1-1024 bytes, no `..` segment, no
     /// leading `/`).
-    pub s3_key: JsonString,
+    pub s3_key: KeyField,
     /// Recompute even if the photo is already indexed (its faces are replaced atomically).
-    #[oai(default)]
-    pub force: bool,
+    pub force: ForceField,
     /// When FacePass deletes the whole session (RFC 3339), as `PUT /index/{session_id}/expiry`
     /// sets it; absent: unchanged (a new session gets `retention.default_days`).
-    pub expires_at: Option<DateTime<Utc>>,
+    pub expires_at: Optional<chrono::DateTime<chrono::Utc>>,
 }
 
 /// What happened to the photo.
@@ -106,11 +105,11 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> IndexApi<E, S, P> {
             session: parse_session("session_id", &body.session_id)?,
             photo: parse_photo("photo_id", &body.photo_id)?,
             key: parse_key("s3_key", &body.s3_key)?,
-            force: body.force,
+            force: body.force.get(),
         };
         state
             .lifecycle
-            .before_indexing(&request.session, body.expires_at.map(Into::into))
+            .before_indexing(&request.session, body.expires_at.0.map(Into::into))
             .await?;
         let state = self.0.clone();
         let work = request.clone();

@@ -5,14 +5,16 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::{DateTime, Utc};
 use facepass_domain::ports::{Embedder, PhotoSource, VectorStore};
 use facepass_domain::use_cases::{BatchItem, BatchOutcome};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
-use super::dto::{ApiTags, JsonString, elapsed_ms, parse_key, parse_photo, parse_session};
+use super::dto::{
+    ApiTags, Constrained, ForceField, IdField, Items, KeyField, Optional, elapsed_ms, parse_key,
+    parse_photo, parse_session,
+};
 use super::errors::{ApiError, ErrorCode, endpoint_response};
 use super::state::AppState;
 
@@ -22,22 +24,21 @@ pub const MAX_BATCH: usize = 500;
 #[derive(Debug, Object)]
 pub struct BatchPhoto {
     /// 1-128 characters of `[A-Za-z0-9_.:-]`; a repeated id is indexed once.
-    pub photo_id: JsonString,
+    pub photo_id: IdField,
     /// Object key in the configured bucket.
-    pub s3_key: JsonString,
+    pub s3_key: KeyField,
 }
 
 #[derive(Debug, Object)]
 pub struct IndexBatchRequest {
-    pub session_id: JsonString,
+    pub session_id: IdField,
     /// 1 to 500 photos.
-    pub photos: Vec<BatchPhoto>,
+    pub photos: Constrained<Vec<BatchPhoto>, Items<1, MAX_BATCH>>,
     /// Recompute photos that are already indexed.
-    #[oai(default)]
-    pub force: bool,
+    pub force: ForceField,
     /// When FacePass deletes the whole session (RFC 3339), as `PUT /index/{session_id}/expiry`
     /// sets it; absent: unchanged (a new session gets `retention.default_days`).
-    pub expires_at: Option<DateTime<Utc>>,
+    pub expires_at: Optional<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Why one photo of a batch failed, with the single-photo route's error code.
@@ -136,9 +137,10 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> IndexBatchApi<E, S, P> {
             .collect::<Result<Vec<_>, ApiError>>()?;
         state
             .lifecycle
-            .before_indexing(&session, body.expires_at.map(Into::into))
+            .before_indexing(&session, body.expires_at.0.map(Into::into))
             .await?;
-        tracing::info!(session = %session, photos = items.len(), force = body.force, "batch started");
+        let force = body.force.get();
+        tracing::info!(session = %session, photos = items.len(), force, "batch started");
 
         let state = self.0.clone();
         let work_session = session.clone();
@@ -161,7 +163,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> IndexBatchApi<E, S, P> {
                 };
                 state
                     .index_batch
-                    .execute(&work_session, items, body.force, progress)
+                    .execute(&work_session, items, force, progress)
                     .await
             })
             .await

@@ -14,7 +14,10 @@ use poem_openapi::{Multipart, Object, OpenApi};
 
 use serde_json::json;
 
-use super::dto::{ApiTags, BBox, PIXELS, SCORE, elapsed_ms, parse_session, round};
+use super::dto::{
+    ApiTags, BBox, Constrained, IdChars, LimitField, PIXELS, SCORE, ThresholdField, elapsed_ms,
+    parse_session, round,
+};
 use super::errors::{ApiError, ErrorCode, endpoint_response};
 use super::rate_limit::Scope;
 use super::state::AppState;
@@ -28,11 +31,11 @@ pub struct SearchForm {
     #[oai(validator(min_items = 1, max_items = 3))]
     pub file: Vec<Upload>,
     /// The session to search.
-    pub session_id: String,
+    pub session_id: Constrained<String, IdChars>,
     /// Minimum `similarity`, 0..1 (default 0.7: the model's recommended operating point).
-    pub threshold: Option<f64>,
+    pub threshold: Option<ThresholdField>,
     /// Most matches returned, 1..1000 (default 100); `total_matches` counts all.
-    pub limit: Option<i64>,
+    pub limit: Option<LimitField>,
     /// Which face of a single selfie to search for, 0-based in the order of a previous
     /// `multiple_faces` answer's `details.faces` (largest visible face first).
     #[oai(validator(minimum(value = "0"), maximum(value = "1000")))]
@@ -184,10 +187,12 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> SearchApi<E, S, P> {
             &client_ip(request, state.trust_forwarded_for),
         )?;
         let session = parse_session("session_id", &form.session_id)?;
-        let threshold = parse_threshold(form.threshold)?;
+        let threshold = parse_threshold(form.threshold.map(Constrained::into_inner))?;
         let limit = match form.limit {
             None => SearchLimit::DEFAULT,
-            Some(l) => SearchLimit::new(l).map_err(|e| ApiError::invalid_field("limit", e))?,
+            Some(l) => {
+                SearchLimit::new(l.into_inner()).map_err(|e| ApiError::invalid_field("limit", e))?
+            }
         };
         let face_index = parse_face_index(form.face_index)?;
         let selfies = read_selfies(form.file, state.max_selfie_bytes).await?;

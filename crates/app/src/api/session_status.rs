@@ -7,7 +7,7 @@ use facepass_domain::ports::{Embedder, PhotoSource, VectorStore};
 use poem_openapi::param::Path;
 use poem_openapi::{Object, OpenApi};
 
-use super::dto::{ApiTags, parse_session};
+use super::dto::{ApiTags, IdField, parse_session};
 use super::errors::{ApiError, endpoint_response};
 use super::state::AppState;
 
@@ -57,7 +57,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> SessionStatusApi<E, S, P> {
         operation_id = "session_status",
         tag = "ApiTags::Search"
     )]
-    async fn session_status(&self, session_id: Path<String>) -> SessionStatusResponse {
+    async fn session_status(&self, session_id: Path<IdField>) -> SessionStatusResponse {
         self.run(&session_id.0).await.into()
     }
 }

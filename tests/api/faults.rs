@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::services::{S3_KEY, S3_SECRET, fresh_bucket, s3_endpoint};
+use crate::services::{fresh_bucket, s3_endpoint, s3_settings};
 use crate::support::{API_KEY, TestApp, fixture_batch, post_batch, read, settings, spawn_with};
 
 /// A PostgreSQL cluster of its own (the test services' binaries, a temporary data folder, a
@@ -334,15 +334,10 @@ async fn a_stalled_or_stopped_photo_store_fails_only_its_photos_in_time() {
         settings(
             dir.path(),
             &[
-                ("FACEPASS__PHOTOS__BACKEND", "s3"),
-                ("FACEPASS__PHOTOS__BUCKET", &bucket),
-                ("FACEPASS__PHOTOS__ENDPOINT", &endpoint),
-                ("FACEPASS__PHOTOS__REGION", "us-east-1"),
-                ("FACEPASS__PHOTOS__ACCESS_KEY_ID", S3_KEY),
-                ("FACEPASS__PHOTOS__SECRET_ACCESS_KEY", S3_SECRET),
-                ("FACEPASS__PHOTOS__FORCE_PATH_STYLE", "true"),
-                ("FACEPASS__PHOTOS__TIMEOUT_SECS", "2"),
-            ],
+                s3_settings(&bucket, &endpoint).as_slice(),
+                &[("FACEPASS__PHOTOS__TIMEOUT_SECS", "2")],
+            ]
+            .concat(),
         ),
         Some(dir),
     )

@@ -9,8 +9,8 @@ use sea_orm::ConnectionTrait;
 
 use crate::support::{fixture_bytes, settings, spawn_with};
 
-pub const S3_KEY: &str = "facepass-dev";
-pub const S3_SECRET: &str = "facepass-dev-secret";
+const S3_KEY: &str = "facepass-dev";
+const S3_SECRET: &str = "facepass-dev-secret";
 
 fn admin_url() -> String {
     std::env::var("FACEPASS_TEST_DATABASE_URL")
@@ -92,6 +92,19 @@ pub async fn fresh_bucket(files: &[&str]) -> String {
     bucket
 }
 
+/// `FACEPASS__PHOTOS__*` settings for `bucket` on the S3 server at `endpoint`.
+pub fn s3_settings<'a>(bucket: &'a str, endpoint: &'a str) -> [(&'static str, &'a str); 7] {
+    [
+        ("FACEPASS__PHOTOS__BACKEND", "s3"),
+        ("FACEPASS__PHOTOS__BUCKET", bucket),
+        ("FACEPASS__PHOTOS__ENDPOINT", endpoint),
+        ("FACEPASS__PHOTOS__REGION", "us-east-1"),
+        ("FACEPASS__PHOTOS__ACCESS_KEY_ID", S3_KEY),
+        ("FACEPASS__PHOTOS__SECRET_ACCESS_KEY", S3_SECRET),
+        ("FACEPASS__PHOTOS__FORCE_PATH_STYLE", "true"),
+    ]
+}
+
 #[tokio::test]
 async fn the_pixora_workflow_runs_on_postgres_and_s3() {
     let files = [
@@ -108,16 +121,14 @@ async fn the_pixora_workflow_runs_on_postgres_and_s3() {
         settings(
             dir.path(),
             &[
-                ("FACEPASS__STORAGE__BACKEND", "postgres"),
-                ("FACEPASS__STORAGE__URL", &database),
-                ("FACEPASS__PHOTOS__BACKEND", "s3"),
-                ("FACEPASS__PHOTOS__BUCKET", &bucket),
-                ("FACEPASS__PHOTOS__ENDPOINT", &endpoint),
-                ("FACEPASS__PHOTOS__REGION", "us-east-1"),
-                ("FACEPASS__PHOTOS__ACCESS_KEY_ID", S3_KEY),
-                ("FACEPASS__PHOTOS__SECRET_ACCESS_KEY", S3_SECRET),
-                ("FACEPASS__PHOTOS__FORCE_PATH_STYLE", "true"),
-            ],
+                [
+                    ("FACEPASS__STORAGE__BACKEND", "postgres"),
+                    ("FACEPASS__STORAGE__URL", database.as_str()),
+                ]
+                .as_slice(),
+                &s3_settings(&bucket, &endpoint),
+            ]
+            .concat(),
         ),
         Some(dir),
     )

@@ -3,13 +3,12 @@
 //! selfie and as a photo, alone and in a concurrent burst), and oversized bodies. Every answer
 //! is its documented 4xx or a success, never a 5xx, and the peak stays under a bound.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use opencv::core::{Mat, Scalar, Vector};
 use opencv::prelude::*;
 
-use super::repo_root;
+use super::{repo_root, spawn_serve};
 
 const KEY: &str = "memory-test-key-0123";
 
@@ -120,26 +119,16 @@ async fn hostile_inputs_keep_memory_bounded() {
     )
     .unwrap();
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_facepass"))
-        .current_dir(repo_root())
-        .args(["serve", "--port", "0"])
-        .env("FACEPASS__STORAGE__URL", dir.path().join("facepass.db"))
-        .env("FACEPASS__PHOTOS__ROOT", &photos)
-        .env("FACEPASS__AUTH__API_KEYS", KEY)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("facepass starts");
+    let db = dir.path().join("facepass.db");
+    let (mut child, base) = spawn_serve(
+        &[
+            ("FACEPASS__STORAGE__URL", db.as_os_str()),
+            ("FACEPASS__PHOTOS__ROOT", photos.as_os_str()),
+            ("FACEPASS__AUTH__API_KEYS", KEY.as_ref()),
+        ],
+        Stdio::null(),
+    );
     let pid = child.id();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("a first line");
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
     let client = reqwest::Client::new();
     let selfie = std::fs::read(photos.join("face.jpg")).unwrap();
 

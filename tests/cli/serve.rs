@@ -2,33 +2,23 @@
 //! defaults (a scratch SQLite file), no API key: it starts, warns, is healthy, refuses
 //! indexing with 401, and stops cleanly on SIGTERM.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use super::repo_root;
+use super::spawn_serve;
 
 #[tokio::test]
 async fn serve_starts_on_the_defaults_refuses_indexing_without_a_key_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_facepass"))
-        .current_dir(repo_root())
-        .args(["serve", "--port", "0"])
-        .env("FACEPASS__STORAGE__URL", dir.path().join("facepass.db"))
-        .env("FACEPASS__PHOTOS__ROOT", dir.path().join("photos"))
-        .env_remove("FACEPASS__AUTH__API_KEYS")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("facepass starts");
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    stdout.read_line(&mut line).expect("a first line");
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
+    let (db, photos) = (dir.path().join("facepass.db"), dir.path().join("photos"));
+    let (mut child, base) = spawn_serve(
+        &[
+            ("FACEPASS__STORAGE__URL", db.as_os_str()),
+            ("FACEPASS__PHOTOS__ROOT", photos.as_os_str()),
+        ],
+        Stdio::piped(),
+    );
 
     let client = reqwest::Client::new();
     let health = client

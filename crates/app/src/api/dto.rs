@@ -155,15 +155,6 @@ impl ParseFromParameter for JsonString {
     }
 }
 
-impl ParseFromMultipartField for JsonString {
-    async fn parse_from_multipart(field: Option<PoemField>) -> ParseResult<Self> {
-        String::parse_from_multipart(field)
-            .await
-            .map(Self)
-            .map_err(ParseError::propagate)
-    }
-}
-
 /// A constraint the spec states for a field. The handler enforces it (a 400 naming the field
 /// in `details.field`, with the domain's own message), so parsing does not: the spec tells
 /// clients and generated code what the server refuses, and the server refuses exactly that.

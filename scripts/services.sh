@@ -92,8 +92,27 @@ JSON
     -master.port=$((S3_PORT + 1)) -volume.port=$((S3_PORT + 2)) -filer.port=$((S3_PORT + 3)) \
     -admin.ui=false >"$DIR/weed.log" 2>&1 < /dev/null &
   echo $! > "$DIR/weed.pid"
-  for _ in $(seq 1 120); do s3_running && return; sleep 0.5; done
-  log "SeaweedFS did not answer on :$S3_PORT; see $DIR/weed.log"; tail -20 "$DIR/weed.log" >&2; exit 1
+  # The S3 gateway answers before the volume server takes writes (a fresh data folder
+  # gets InternalError on the first puts for a few seconds), so ready means a signed
+  # write went through, not just a listening port.
+  for i in $(seq 1 240); do
+    if s3_writable; then [ "$i" -gt 1 ] && log "SeaweedFS took writes after $i tries"; return; fi
+    sleep 0.5
+  done
+  log "SeaweedFS does not take writes on :$S3_PORT; see $DIR/weed.log"; tail -20 "$DIR/weed.log" >&2; exit 1
+}
+
+# The HTTP status of a signed PUT to the local S3 server.
+s3_put_status() {
+  curl -s -o /dev/null -w '%{http_code}' -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" \
+    --user "$S3_ACCESS_KEY:$S3_SECRET_KEY" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$@"
+}
+
+s3_writable() {
+  s3_running || return 1
+  # Creating a bucket that exists is a 409, so that answer counts as created.
+  case "$(s3_put_status "http://127.0.0.1:$S3_PORT/facepass-ready")" in 200|409) ;; *) return 1 ;; esac
+  [ "$(s3_put_status --data-binary ready "http://127.0.0.1:$S3_PORT/facepass-ready/probe")" = 200 ]
 }
 
 print_env() {

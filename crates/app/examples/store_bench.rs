@@ -16,8 +16,7 @@ use facepass_domain::{
     BoundingBox, DetectedFace, Embedding, EmbeddingSpace, FaceQuality, ModelId, PhotoId, Point,
     SessionId,
 };
-use facepass_vector_store_pgvector::{PgOptions, PgVectorStore};
-use facepass_vector_store_sqlite::SqliteVectorStore;
+use facepass_vector_store_pgvector::PgOptions;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 const DIM: usize = 512;
@@ -237,7 +236,7 @@ async fn main() {
             .await
             .expect("create");
     }
-    let pg = PgVectorStore::open(&pg_url, space.clone(), &PgOptions::default())
+    let pg = facepass_vector_store_pgvector::open(&pg_url, space.clone(), &PgOptions::default())
         .await
         .expect("pg store");
     if !reuse {
@@ -264,9 +263,10 @@ async fn main() {
     }
     // SQLite.
     let _ = std::fs::remove_file(&sqlite_path);
-    let sqlite = SqliteVectorStore::open(std::path::Path::new(&sqlite_path), space.clone(), true)
-        .await
-        .expect("sqlite");
+    let sqlite =
+        facepass_vector_store_sqlite::open(std::path::Path::new(&sqlite_path), space.clone(), true)
+            .await
+            .expect("sqlite");
     let db = facepass_vector_store_sqlite::connect(std::path::Path::new(&sqlite_path))
         .await
         .expect("sqlite conn");
@@ -291,7 +291,7 @@ async fn main() {
 
     println!("\n| backend  | faces/session | p50 ms | p95 ms |");
     println!("|----------|---------|----------|----------|");
-    let scanning = PgVectorStore::open(
+    let scanning = facepass_vector_store_pgvector::open(
         &pg_url,
         space.clone(),
         &PgOptions {

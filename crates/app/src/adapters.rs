@@ -4,161 +4,115 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use facepass_domain::ports::{
-    DeletedCounts, PhotoSource, PhotoSourceError, SearchHits, SessionStats, StoreError,
-    StoreTotals, StoredFace, VectorStore,
-};
-use std::time::SystemTime;
-
+use facepass_domain::ports::{PhotoSource, PhotoSourceError, SearchHits, StoreError, StoredFace};
 use facepass_domain::{
-    Actor, AuditEvent, AuditQuery, DetectedFace, Embedding, ExpiryUpdate, ForgetCounts, ImageBytes,
-    PhotoId, PhotoKey, SessionDiff, SessionId,
+    DetectedFace, Embedding, EmbeddingSpace, ImageBytes, PhotoId, PhotoKey, SessionId,
 };
 use facepass_photo_source_fs::FsPhotoSource;
 use facepass_photo_source_s3::{S3Config, S3PhotoSource};
-use facepass_vector_store_pgvector::{PgOptions, PgVectorStore};
-use facepass_vector_store_sqlite::SqliteVectorStore;
+use facepass_vector_store_pgvector::{PgDialect, PgOptions};
+use facepass_vector_store_sql::{DatabaseConnection, DatabaseTransaction, Dialect, SqlStore};
+use facepass_vector_store_sqlite::SqliteDialect;
 
 use crate::cli::migrate::sqlite_path;
 use crate::settings::{PhotoBackend, PhotoSettings, Settings, StorageBackend};
 
-/// The vector store chosen by `storage.backend`.
+/// The vector store chosen by `storage.backend`: the one SQL store, in that backend's dialect.
+pub type Store = SqlStore<StoreDialect>;
+
 #[derive(Debug, Clone)]
-pub enum Store {
-    Sqlite(SqliteVectorStore),
-    Postgres(PgVectorStore),
+pub enum StoreDialect {
+    Sqlite(SqliteDialect),
+    Postgres(PgDialect),
 }
 
-impl Store {
-    pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
-        let space = settings.models.space()?;
-        let storage = &settings.storage;
-        let url = storage.url.expose();
-        Ok(match storage.backend {
-            StorageBackend::Sqlite => Self::Sqlite(
-                SqliteVectorStore::open(&sqlite_path(url), space, storage.migrate).await?,
-            ),
-            StorageBackend::Postgres => {
-                let options = PgOptions {
-                    max_connections: storage.max_connections,
-                    migrate: storage.migrate,
-                    search_cache_bytes: storage.search_cache_mb << 20,
-                    ..PgOptions::default()
-                };
-                Self::Postgres(PgVectorStore::open(url, space, &options).await?)
-            }
-        })
-    }
+/// Connects to the configured database, migrates it if `storage.migrate`, and checks it
+/// holds the configured model's embeddings.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    let space = settings.models.space()?;
+    let storage = &settings.storage;
+    let url = storage.url.expose();
+    let (db, migrations, dialect) = match storage.backend {
+        StorageBackend::Sqlite => (
+            facepass_vector_store_sqlite::connect(&sqlite_path(url)).await?,
+            facepass_vector_store_sqlite::MIGRATIONS,
+            StoreDialect::Sqlite(SqliteDialect),
+        ),
+        StorageBackend::Postgres => {
+            let options = PgOptions {
+                max_connections: storage.max_connections,
+                migrate: storage.migrate,
+                search_cache_bytes: storage.search_cache_mb << 20,
+                ..PgOptions::default()
+            };
+            (
+                facepass_vector_store_pgvector::connect(url, &options).await?,
+                facepass_vector_store_pgvector::MIGRATIONS,
+                StoreDialect::Postgres(PgDialect::new(&options)),
+            )
+        }
+    };
+    let migrations = storage.migrate.then_some(migrations);
+    Ok(SqlStore::open(db, space, migrations, dialect).await?)
 }
 
-/// Forwards every port method to the chosen adapter.
+/// Forwards a dialect method to the chosen backend's.
 macro_rules! delegate {
     ($self:ident, $($call:tt)*) => {
         match $self {
-            Self::Sqlite(s) => s.$($call)*.await,
-            Self::Postgres(s) => s.$($call)*.await,
+            Self::Sqlite(d) => d.$($call)*,
+            Self::Postgres(d) => d.$($call)*,
         }
     };
 }
 
 #[async_trait]
-impl VectorStore for Store {
-    async fn indexed_faces(
+impl Dialect for StoreDialect {
+    async fn insert_faces(
         &self,
+        txn: &DatabaseTransaction,
+        space: &EmbeddingSpace,
         session: &SessionId,
         photo: &PhotoId,
-    ) -> Result<Option<u64>, StoreError> {
-        delegate!(self, indexed_faces(session, photo))
-    }
-
-    async fn replace_photo(
-        &self,
-        session: &SessionId,
-        photo: &PhotoId,
-        faces: Vec<DetectedFace>,
-    ) -> Result<Vec<StoredFace>, StoreError> {
-        delegate!(self, replace_photo(session, photo, faces))
+        faces: &[DetectedFace],
+        stored: &[StoredFace],
+    ) -> Result<(), StoreError> {
+        delegate!(
+            self,
+            insert_faces(txn, space, session, photo, faces, stored).await
+        )
     }
 
     async fn search(
         &self,
+        db: &DatabaseConnection,
+        space: &EmbeddingSpace,
         session: &SessionId,
         query: &Embedding,
         min_cosine: f32,
         limit: usize,
     ) -> Result<SearchHits, StoreError> {
-        delegate!(self, search(session, query, min_cosine, limit))
+        delegate!(
+            self,
+            search(db, space, session, query, min_cosine, limit).await
+        )
     }
 
-    async fn delete_session(
+    async fn matching_faces(
         &self,
-        session: &SessionId,
-        actor: &Actor,
-    ) -> Result<DeletedCounts, StoreError> {
-        delegate!(self, delete_session(session, actor))
-    }
-
-    async fn delete_photo(
-        &self,
-        session: &SessionId,
-        photo: &PhotoId,
-        actor: &Actor,
-    ) -> Result<DeletedCounts, StoreError> {
-        delegate!(self, delete_photo(session, photo, actor))
-    }
-
-    async fn forget(
-        &self,
+        txn: &DatabaseTransaction,
         session: &SessionId,
         queries: &[Embedding],
         min_cosine: f32,
-        actor: &Actor,
-    ) -> Result<ForgetCounts, StoreError> {
-        delegate!(self, forget(session, queries, min_cosine, actor))
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        delegate!(
+            self,
+            matching_faces(txn, session, queries, min_cosine).await
+        )
     }
 
-    async fn set_expiry(
-        &self,
-        session: &SessionId,
-        update: ExpiryUpdate,
-    ) -> Result<Option<SystemTime>, StoreError> {
-        delegate!(self, set_expiry(session, update))
-    }
-
-    async fn purge_expired(
-        &self,
-        now: SystemTime,
-        max_sessions: usize,
-    ) -> Result<Vec<(SessionId, DeletedCounts)>, StoreError> {
-        delegate!(self, purge_expired(now, max_sessions))
-    }
-
-    async fn diff(
-        &self,
-        session: &SessionId,
-        listed: &[PhotoId],
-    ) -> Result<SessionDiff, StoreError> {
-        delegate!(self, diff(session, listed))
-    }
-
-    async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
-        delegate!(self, audit(query))
-    }
-
-    async fn session_status(
-        &self,
-        session: &SessionId,
-        small_face_px: f32,
-    ) -> Result<SessionStats, StoreError> {
-        delegate!(self, session_status(session, small_face_px))
-    }
-
-    async fn totals(&self) -> Result<StoreTotals, StoreError> {
-        delegate!(self, totals())
-    }
-
-    async fn health(&self) -> Result<(), StoreError> {
-        delegate!(self, health())
+    fn sessions_removed(&self, sessions: &[&SessionId]) {
+        delegate!(self, sessions_removed(sessions))
     }
 }
 

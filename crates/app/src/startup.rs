@@ -12,7 +12,7 @@ use facepass_embedder_onnx::OnnxEmbedder;
 use poem::Server;
 use poem::listener::TcpAcceptor;
 
-use crate::adapters::{Photos, Store};
+use crate::adapters::{self, Photos, Store};
 use crate::api::state::AppState;
 use crate::settings::Settings;
 
@@ -45,7 +45,7 @@ impl Application {
         let embedder_config = settings.models.embedder_config()?;
         let embedder =
             tokio::task::spawn_blocking(move || OnnxEmbedder::start(&embedder_config)).await??;
-        let store = Store::open(&settings).await?;
+        let store = adapters::open_store(&settings).await?;
         let photos = Photos::open(&settings.photos).await?;
         let state = Arc::new(AppState::new(
             Arc::new(embedder),

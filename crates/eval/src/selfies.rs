@@ -367,7 +367,8 @@ impl DevSession {
         let embedder = Arc::new(OnnxEmbedder::start(config)?);
         let dir = tempfile::tempdir()?;
         let store = Arc::new(
-            SqliteVectorStore::open(&dir.path().join("dev.db"), embedder.space(), true).await?,
+            facepass_vector_store_sqlite::open(&dir.path().join("dev.db"), embedder.space(), true)
+                .await?,
         );
         let session = SessionId::parse("dev")?;
         let mut shows: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();

@@ -1,34 +1,29 @@
-//! `VectorStore` on PostgreSQL + pgvector (sea-orm over sqlx). Search is exact: every face of
-//! the session is scored by inner product (the vectors are unit length, so that is the cosine)
-//! and the best face per photo is kept. With the search cache on (the default), an in-process
-//! int8 copy of the session picks the candidate faces with a proven error bound and Postgres
-//! scores only those (see [`cache`]); otherwise, or when the cache cannot answer, a B-tree on
-//! `session_id` narrows the scan to the session.
+//! The PostgreSQL + pgvector dialect of the SQL `VectorStore` (sea-orm over sqlx). Search is
+//! exact: every face of the session is scored by inner product (the vectors are unit length, so
+//! that is the cosine) and the best face per photo is kept. With the search cache on (the
+//! default), an in-process int8 copy of the session picks the candidate faces with a proven
+//! error bound and Postgres scores only those (see [`cache`]); otherwise, or when the cache
+//! cannot answer, a B-tree on `session_id` narrows the scan to the session.
 
 mod cache;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use async_trait::async_trait;
-use facepass_domain::ports::{
-    DeletedCounts, PhotoMatch, SearchHits, SessionStats, StoreError, StoreTotals, StoredFace,
-    VectorStore,
-};
+use facepass_domain::ports::{PhotoMatch, SearchHits, StoreError, StoredFace};
 use facepass_domain::{
-    Actor, AuditEvent, AuditQuery, BoundingBox, DetectedFace, Embedding, EmbeddingSpace,
-    ExpiryUpdate, FaceId, ForgetCounts, PhotoId, SessionDiff, SessionId,
+    BoundingBox, DetectedFace, Embedding, EmbeddingSpace, FaceId, PhotoId, SessionId,
 };
-use facepass_vector_store_sql::migrate::{self, Migration};
-use facepass_vector_store_sql::{DeleteScope, lifecycle};
-use facepass_vector_store_sql::{check_space, ensure_in_space, store_error};
+use facepass_vector_store_sql::migrate::Migration;
+use facepass_vector_store_sql::{Dialect, SqlStore, store_error};
 use futures::StreamExt;
 use sea_orm::prelude::PgVector;
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, QueryResult,
-    Statement, StreamTrait, Value,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    QueryResult, Statement, StreamTrait, Value,
 };
 
 pub use crate::cache::CacheStats;
@@ -59,14 +54,14 @@ impl Default for PgOptions {
     }
 }
 
+/// The PostgreSQL store: pgvector columns scored in SQL, with the search cache beside them.
+pub type PgVectorStore = SqlStore<PgDialect>;
+
+/// pgvector's SQL, and the search cache (the state this replica keeps beside the database).
 #[derive(Debug, Clone)]
-pub struct PgVectorStore {
-    db: DatabaseConnection,
-    space: EmbeddingSpace,
+pub struct PgDialect {
     cache: Option<Arc<SearchCache>>,
 }
-
-const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// More candidates than this and rescoring them one by one would cost what a scan costs.
 const MAX_CANDIDATES: usize = 10_000;
@@ -93,37 +88,32 @@ pub async fn connect(url: &str, options: &PgOptions) -> Result<DatabaseConnectio
         .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))
 }
 
-impl PgVectorStore {
-    /// Connects, applies pending migrations if asked, and checks the database holds `space`.
-    pub async fn open(
-        url: &str,
-        space: EmbeddingSpace,
-        options: &PgOptions,
-    ) -> Result<Self, StoreError> {
-        let db = connect(url, options).await?;
-        if options.migrate {
-            migrate::up(&db, MIGRATIONS, &space)
-                .await
-                .map_err(store_error)?;
-        }
-        check_space(&db, &space).await?;
+/// Connects, applies pending migrations if asked, and checks the database holds `space`.
+pub async fn open(
+    url: &str,
+    space: EmbeddingSpace,
+    options: &PgOptions,
+) -> Result<PgVectorStore, StoreError> {
+    let db = connect(url, options).await?;
+    let migrations = options.migrate.then_some(MIGRATIONS);
+    SqlStore::open(db, space, migrations, PgDialect::new(options)).await
+}
+
+impl PgDialect {
+    pub fn new(options: &PgOptions) -> Self {
         let cache = (options.search_cache_bytes > 0)
             .then(|| Arc::new(SearchCache::new(options.search_cache_bytes)));
-        Ok(Self { db, space, cache })
-    }
-
-    pub fn connection(&self) -> &DatabaseConnection {
-        &self.db
+        Self { cache }
     }
 
     /// How the search cache has answered so far; `None` when it is off.
     pub fn search_cache_stats(&self) -> Option<CacheStats> {
         self.cache.as_ref().map(|c| c.stats())
     }
+}
 
-    fn stmt(&self, sql: &str, values: Vec<Value>) -> Statement {
-        Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
-    }
+fn stmt(sql: &str, values: Vec<Value>) -> Statement {
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
 }
 
 /// pgvector's binary form (the `pgvector` crate's type, through sea-orm): exact float32s.
@@ -142,83 +132,72 @@ fn landmarks_literal(face: &DetectedFace) -> String {
 }
 
 #[async_trait]
-impl VectorStore for PgVectorStore {
-    async fn indexed_faces(
+impl Dialect for PgDialect {
+    async fn insert_faces(
         &self,
+        txn: &DatabaseTransaction,
+        space: &EmbeddingSpace,
         session: &SessionId,
         photo: &PhotoId,
-    ) -> Result<Option<u64>, StoreError> {
-        facepass_vector_store_sql::indexed_faces(&self.db, session, photo).await
-    }
-
-    async fn replace_photo(
-        &self,
-        session: &SessionId,
-        photo: &PhotoId,
-        faces: Vec<DetectedFace>,
-    ) -> Result<Vec<StoredFace>, StoreError> {
-        let (txn, stored) =
-            facepass_vector_store_sql::begin_replace(&self.db, &self.space, session, photo, &faces)
-                .await?;
-        if !faces.is_empty() {
-            let mut sql = String::from(
-                "INSERT INTO faces (face_id, session_id, photo_id, bbox_x, bbox_y, bbox_width, bbox_height, \
-                 landmarks, det_score, embedding, model_id) VALUES ",
-            );
-            let mut values: Vec<Value> = Vec::with_capacity(faces.len() * 11);
-            for (i, (face, s)) in faces.iter().zip(&stored).enumerate() {
-                let b = i * 11;
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!(
-                    "(${}::uuid, ${}, ${}, ${}, ${}, ${}, ${}, ${}::real[], ${}, ${}::vector, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8,
-                    b + 9,
-                    b + 10,
-                    b + 11
-                ));
-                values.extend([
-                    s.face_id.to_string().into(),
-                    session.as_str().into(),
-                    photo.as_str().into(),
-                    face.bbox.x.into(),
-                    face.bbox.y.into(),
-                    face.bbox.width.into(),
-                    face.bbox.height.into(),
-                    landmarks_literal(face).into(),
-                    face.det_score.into(),
-                    vector(&face.embedding),
-                    self.space.model.as_str().into(),
-                ]);
+        faces: &[DetectedFace],
+        stored: &[StoredFace],
+    ) -> Result<(), StoreError> {
+        let mut sql = String::from(
+            "INSERT INTO faces (face_id, session_id, photo_id, bbox_x, bbox_y, bbox_width, bbox_height, \
+             landmarks, det_score, embedding, model_id) VALUES ",
+        );
+        let mut values: Vec<Value> = Vec::with_capacity(faces.len() * 11);
+        for (i, (face, s)) in faces.iter().zip(stored).enumerate() {
+            let b = i * 11;
+            if i > 0 {
+                sql.push_str(", ");
             }
-            txn.execute_raw(self.stmt(&sql, values))
-                .await
-                .map_err(store_error)?;
+            sql.push_str(&format!(
+                "(${}::uuid, ${}, ${}, ${}, ${}, ${}, ${}, ${}::real[], ${}, ${}::vector, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9,
+                b + 10,
+                b + 11
+            ));
+            values.extend([
+                s.face_id.to_string().into(),
+                session.as_str().into(),
+                photo.as_str().into(),
+                face.bbox.x.into(),
+                face.bbox.y.into(),
+                face.bbox.width.into(),
+                face.bbox.height.into(),
+                landmarks_literal(face).into(),
+                face.det_score.into(),
+                vector(&face.embedding),
+                space.model.as_str().into(),
+            ]);
         }
-        txn.commit().await.map_err(store_error)?;
-        Ok(stored)
+        txn.execute_raw(stmt(&sql, values))
+            .await
+            .map_err(store_error)?;
+        Ok(())
     }
 
     async fn search(
         &self,
+        db: &DatabaseConnection,
+        space: &EmbeddingSpace,
         session: &SessionId,
         query: &Embedding,
         min_cosine: f32,
         limit: usize,
     ) -> Result<SearchHits, StoreError> {
-        ensure_in_space(&self.space, query)?;
         if let Some(cache) = &self.cache {
-            if let Some(hits) = self
-                .cached_search(cache, session, query, min_cosine, limit)
-                .await?
+            if let Some(hits) =
+                cached_search(db, space.dim, cache, session, query, min_cosine, limit).await?
             {
                 cache.answered.fetch_add(1, Ordering::Relaxed);
                 return Ok(hits);
@@ -226,9 +205,8 @@ impl VectorStore for PgVectorStore {
             cache.scanned.fetch_add(1, Ordering::Relaxed);
         }
         // `<#>` is the negative inner product; on unit vectors, -(a <#> b) is the cosine.
-        let rows = self
-            .db
-            .query_all_raw(self.stmt(
+        let rows = db
+            .query_all_raw(stmt(
                 SEARCH_SQL,
                 vec![
                     session.as_str().into(),
@@ -246,298 +224,219 @@ impl VectorStore for PgVectorStore {
         Ok(hits)
     }
 
-    async fn delete_session(
+    async fn matching_faces(
         &self,
-        session: &SessionId,
-        actor: &Actor,
-    ) -> Result<DeletedCounts, StoreError> {
-        let counts =
-            facepass_vector_store_sql::delete(&self.db, DeleteScope::Session(session), actor)
-                .await?;
-        // Other replicas find out by the generation; this one frees the memory now.
-        if let Some(cache) = &self.cache {
-            cache.forget(session.as_str());
-        }
-        Ok(counts)
-    }
-
-    async fn delete_photo(
-        &self,
-        session: &SessionId,
-        photo: &PhotoId,
-        actor: &Actor,
-    ) -> Result<DeletedCounts, StoreError> {
-        facepass_vector_store_sql::delete(&self.db, DeleteScope::Photo(session, photo), actor).await
-    }
-
-    async fn forget(
-        &self,
+        txn: &DatabaseTransaction,
         session: &SessionId,
         queries: &[Embedding],
         min_cosine: f32,
-        actor: &Actor,
-    ) -> Result<ForgetCounts, StoreError> {
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let mut found = std::collections::BTreeSet::new();
         for query in queries {
-            ensure_in_space(&self.space, query)?;
-        }
-        lifecycle::forget(&self.db, session, actor, |txn| async move {
-            let mut found = std::collections::BTreeSet::new();
-            for query in queries {
-                let rows = txn
-                    .query_all_raw(self.stmt(
-                        "SELECT face_id::text, photo_id FROM faces \
+            let rows = txn
+                .query_all_raw(stmt(
+                    "SELECT face_id::text, photo_id FROM faces \
                          WHERE session_id = $1 AND -(embedding <#> $2::vector) >= $3",
-                        vec![
-                            session.as_str().into(),
-                            vector(query),
-                            f64::from(min_cosine).into(),
-                        ],
-                    ))
-                    .await
-                    .map_err(store_error)?;
-                for row in rows {
-                    let face: (String, String) = (
-                        row.try_get_by_index(0).map_err(store_error)?,
-                        row.try_get_by_index(1).map_err(store_error)?,
-                    );
-                    found.insert(face);
-                }
+                    vec![
+                        session.as_str().into(),
+                        vector(query),
+                        f64::from(min_cosine).into(),
+                    ],
+                ))
+                .await
+                .map_err(store_error)?;
+            for row in rows {
+                let face: (String, String) = (
+                    row.try_get_by_index(0).map_err(store_error)?,
+                    row.try_get_by_index(1).map_err(store_error)?,
+                );
+                found.insert(face);
             }
-            Ok((txn, found.into_iter().collect()))
-        })
-        .await
+        }
+        Ok(found.into_iter().collect())
     }
 
-    async fn set_expiry(
-        &self,
-        session: &SessionId,
-        update: ExpiryUpdate,
-    ) -> Result<Option<SystemTime>, StoreError> {
-        lifecycle::set_expiry(&self.db, session, update).await
-    }
-
-    async fn purge_expired(
-        &self,
-        now: SystemTime,
-        max_sessions: usize,
-    ) -> Result<Vec<(SessionId, DeletedCounts)>, StoreError> {
-        let purged = lifecycle::purge_expired(&self.db, now, max_sessions).await?;
+    fn sessions_removed(&self, sessions: &[&SessionId]) {
         if let Some(cache) = &self.cache {
-            for (session, _) in &purged {
+            for session in sessions {
                 cache.forget(session.as_str());
             }
-        }
-        Ok(purged)
-    }
-
-    async fn diff(
-        &self,
-        session: &SessionId,
-        listed: &[PhotoId],
-    ) -> Result<SessionDiff, StoreError> {
-        lifecycle::diff(&self.db, session, listed).await
-    }
-
-    async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
-        lifecycle::audit(&self.db, query).await
-    }
-
-    async fn session_status(
-        &self,
-        session: &SessionId,
-        small_face_px: f32,
-    ) -> Result<SessionStats, StoreError> {
-        facepass_vector_store_sql::session_status(&self.db, &self.space, session, small_face_px)
-            .await
-    }
-
-    async fn totals(&self) -> Result<StoreTotals, StoreError> {
-        facepass_vector_store_sql::totals(&self.db).await
-    }
-
-    /// A readiness probe answers within 5 s: a stopped server otherwise holds it for the
-    /// pool's whole connect timeout while the pool retries.
-    async fn health(&self) -> Result<(), StoreError> {
-        match tokio::time::timeout(HEALTH_TIMEOUT, self.db.ping()).await {
-            Ok(result) => result.map_err(store_error),
-            Err(_) => Err(StoreError::Unavailable(format!(
-                "no answer from PostgreSQL within {HEALTH_TIMEOUT:?}"
-            ))),
         }
     }
 }
 
-impl PgVectorStore {
-    /// Search through the cache; `None` when it cannot answer and the caller must scan.
-    async fn cached_search(
-        &self,
-        cache: &SearchCache,
-        session: &SessionId,
-        query: &Embedding,
-        min_cosine: f32,
-        limit: usize,
-    ) -> Result<Option<SearchHits>, StoreError> {
-        let entry = cache.entry(session.as_str());
-        let refreshed = {
-            let _one_at_a_time = entry.refreshing.lock().await;
-            self.refresh(cache, session, &entry).await?
-        };
-        match refreshed {
-            Refreshed::Missing => {
-                cache.forget(session.as_str());
-                return Ok(Some(SearchHits::default()));
-            }
-            Refreshed::Unusable => return Ok(None),
-            Refreshed::Current => {}
-        }
-        // The scan is CPU work (milliseconds at 100k faces): off the async runtime's threads.
-        let prepared = PreparedQuery::new(query.as_slice());
-        let scanned = tokio::task::spawn_blocking(move || {
-            let guard = entry.index.read().unwrap_or_else(|e| e.into_inner());
-            guard.as_ref().map(|index| {
-                (
-                    index.generation,
-                    index.candidates(&prepared, min_cosine, MAX_CANDIDATES),
-                )
-            })
-        })
-        .await
-        .map_err(|e| StoreError::Unexpected(format!("search cache scan: {e}")))?;
-        let Some((generation, candidates)) = scanned else {
-            return Ok(None);
-        };
-        let Some(candidates) = candidates else {
-            return Ok(None);
-        };
-        if candidates.is_empty() {
-            // The index was read at `generation` a moment ago: an answer at that snapshot.
+/// Search through the cache; `None` when it cannot answer and the caller must scan.
+async fn cached_search(
+    db: &DatabaseConnection,
+    dim: usize,
+    cache: &SearchCache,
+    session: &SessionId,
+    query: &Embedding,
+    min_cosine: f32,
+    limit: usize,
+) -> Result<Option<SearchHits>, StoreError> {
+    let entry = cache.entry(session.as_str());
+    let refreshed = {
+        let _one_at_a_time = entry.refreshing.lock().await;
+        refresh(db, dim, cache, session, &entry).await?
+    };
+    match refreshed {
+        Refreshed::Missing => {
+            cache.forget(session.as_str());
             return Ok(Some(SearchHits::default()));
         }
-        let mut ids = String::with_capacity(candidates.len() * 37 + 2);
-        ids.push('{');
-        for (i, id) in candidates.iter().enumerate() {
-            if i > 0 {
-                ids.push(',');
-            }
-            ids.push_str(&uuid::Uuid::from_u128(*id).hyphenated().to_string());
-        }
-        ids.push('}');
-        let rows = self
-            .db
-            .query_all_raw(self.stmt(
-                RESCORE_SQL,
-                vec![
-                    session.as_str().into(),
-                    vector(query),
-                    f64::from(min_cosine).into(),
-                    (limit as i64).into(),
-                    ids.into(),
-                ],
-            ))
-            .await
-            .map_err(store_error)?;
-        // The candidates hold for the statement's snapshot only if nothing was written since.
-        let current = match rows.first() {
-            Some(row) => Some(row.try_get_by_index::<i64>(0).map_err(store_error)?),
-            None => None,
-        };
-        if current != Some(generation) {
-            return Ok(None);
-        }
-        let mut hits = SearchHits::default();
-        for row in rows {
-            if row
-                .try_get_by_index::<Option<String>>(1)
-                .map_err(store_error)?
-                .is_some()
-            {
-                push_hit(&mut hits, &row, 1)?;
-            }
-        }
-        Ok(Some(hits))
+        Refreshed::Unusable => return Ok(None),
+        Refreshed::Current => {}
     }
+    // The scan is CPU work (milliseconds at 100k faces): off the async runtime's threads.
+    let prepared = PreparedQuery::new(query.as_slice());
+    let scanned = tokio::task::spawn_blocking(move || {
+        let guard = entry.index.read().unwrap_or_else(|e| e.into_inner());
+        guard.as_ref().map(|index| {
+            (
+                index.generation,
+                index.candidates(&prepared, min_cosine, MAX_CANDIDATES),
+            )
+        })
+    })
+    .await
+    .map_err(|e| StoreError::Unexpected(format!("search cache scan: {e}")))?;
+    let Some((generation, candidates)) = scanned else {
+        return Ok(None);
+    };
+    let Some(candidates) = candidates else {
+        return Ok(None);
+    };
+    if candidates.is_empty() {
+        // The index was read at `generation` a moment ago: an answer at that snapshot.
+        return Ok(Some(SearchHits::default()));
+    }
+    let mut ids = String::with_capacity(candidates.len() * 37 + 2);
+    ids.push('{');
+    for (i, id) in candidates.iter().enumerate() {
+        if i > 0 {
+            ids.push(',');
+        }
+        ids.push_str(&uuid::Uuid::from_u128(*id).hyphenated().to_string());
+    }
+    ids.push('}');
+    let rows = db
+        .query_all_raw(stmt(
+            RESCORE_SQL,
+            vec![
+                session.as_str().into(),
+                vector(query),
+                f64::from(min_cosine).into(),
+                (limit as i64).into(),
+                ids.into(),
+            ],
+        ))
+        .await
+        .map_err(store_error)?;
+    // The candidates hold for the statement's snapshot only if nothing was written since.
+    let current = match rows.first() {
+        Some(row) => Some(row.try_get_by_index::<i64>(0).map_err(store_error)?),
+        None => None,
+    };
+    if current != Some(generation) {
+        return Ok(None);
+    }
+    let mut hits = SearchHits::default();
+    for row in rows {
+        if row
+            .try_get_by_index::<Option<String>>(1)
+            .map_err(store_error)?
+            .is_some()
+        {
+            push_hit(&mut hits, &row, 1)?;
+        }
+    }
+    Ok(Some(hits))
+}
 
-    /// Brings the session's cache entry to the session's current generation: the photos
-    /// (re)indexed since the entry's generation, or everything when photos were removed since
-    /// (or the entry is new). One statement, so one snapshot.
-    async fn refresh(
-        &self,
-        cache: &SearchCache,
-        session: &SessionId,
-        entry: &Entry,
-    ) -> Result<Refreshed, StoreError> {
-        if entry.is_oversized() {
-            return Ok(Refreshed::Unusable);
-        }
-        let base = entry
-            .index
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            .map_or(-1, |i| i.generation);
-        let mut stream = self
-            .db
-            .stream_raw(self.stmt(REFRESH_SQL, vec![session.as_str().into(), base.into()]))
-            .await
-            .map_err(store_error)?;
-        let Some(first) = stream.next().await else {
-            return Ok(Refreshed::Missing);
-        };
-        let first = first.map_err(store_error)?;
-        let generation: i64 = first.try_get_by_index(0).map_err(store_error)?;
-        let removed: i64 = first.try_get_by_index(1).map_err(store_error)?;
-        if generation == base {
-            return Ok(Refreshed::Current);
-        }
-        if base < 0 || removed > base {
-            // Rebuild, streaming: memory grows with the index, never with the result set.
-            let mut index = SessionIndex::new(generation, self.space.dim);
-            let mut row = Some(first);
-            while let Some(r) = row {
-                if let Some((photo, (id, v))) = refresh_row(&r)? {
-                    index.add(&photo, id, &v);
-                }
-                if index.bytes() > cache.budget_bytes() {
-                    entry.mark_oversized();
-                    tracing::info!(
-                        session = session.as_str(),
-                        "session too large for the search cache; searches scan in SQL"
-                    );
-                    return Ok(Refreshed::Unusable);
-                }
-                row = stream.next().await.transpose().map_err(store_error)?;
-            }
-            *entry.index.write().unwrap_or_else(|e| e.into_inner()) = Some(index);
-        } else {
-            let mut changed: HashMap<String, Vec<StoredVector>> = HashMap::new();
-            let mut row = Some(first);
-            while let Some(r) = row {
-                if let Some(photo) = r
-                    .try_get_by_index::<Option<String>>(2)
-                    .map_err(store_error)?
-                {
-                    let faces = changed.entry(photo.clone()).or_default();
-                    if let Some((_, face)) = refresh_row(&r)? {
-                        faces.push(face);
-                    }
-                }
-                row = stream.next().await.transpose().map_err(store_error)?;
-            }
-            let mut guard = entry.index.write().unwrap_or_else(|e| e.into_inner());
-            match guard.as_mut() {
-                Some(index) if index.generation == base => {
-                    for (photo, faces) in &changed {
-                        index.set_photo(photo, faces);
-                    }
-                    index.generation = generation;
-                }
-                Some(index) if index.generation == generation => {}
-                _ => return Ok(Refreshed::Unusable),
-            }
-        }
-        cache.trim();
-        Ok(Refreshed::Current)
+/// Brings the session's cache entry to the session's current generation: the photos
+/// (re)indexed since the entry's generation, or everything when photos were removed since
+/// (or the entry is new). One statement, so one snapshot.
+async fn refresh(
+    db: &DatabaseConnection,
+    dim: usize,
+    cache: &SearchCache,
+    session: &SessionId,
+    entry: &Entry,
+) -> Result<Refreshed, StoreError> {
+    if entry.is_oversized() {
+        return Ok(Refreshed::Unusable);
     }
+    let base = entry
+        .index
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .map_or(-1, |i| i.generation);
+    let mut stream = db
+        .stream_raw(stmt(
+            REFRESH_SQL,
+            vec![session.as_str().into(), base.into()],
+        ))
+        .await
+        .map_err(store_error)?;
+    let Some(first) = stream.next().await else {
+        return Ok(Refreshed::Missing);
+    };
+    let first = first.map_err(store_error)?;
+    let generation: i64 = first.try_get_by_index(0).map_err(store_error)?;
+    let removed: i64 = first.try_get_by_index(1).map_err(store_error)?;
+    if generation == base {
+        return Ok(Refreshed::Current);
+    }
+    if base < 0 || removed > base {
+        // Rebuild, streaming: memory grows with the index, never with the result set.
+        let mut index = SessionIndex::new(generation, dim);
+        let mut row = Some(first);
+        while let Some(r) = row {
+            if let Some((photo, (id, v))) = refresh_row(&r)? {
+                index.add(&photo, id, &v);
+            }
+            if index.bytes() > cache.budget_bytes() {
+                entry.mark_oversized();
+                tracing::info!(
+                    session = session.as_str(),
+                    "session too large for the search cache; searches scan in SQL"
+                );
+                return Ok(Refreshed::Unusable);
+            }
+            row = stream.next().await.transpose().map_err(store_error)?;
+        }
+        *entry.index.write().unwrap_or_else(|e| e.into_inner()) = Some(index);
+    } else {
+        let mut changed: HashMap<String, Vec<StoredVector>> = HashMap::new();
+        let mut row = Some(first);
+        while let Some(r) = row {
+            if let Some(photo) = r
+                .try_get_by_index::<Option<String>>(2)
+                .map_err(store_error)?
+            {
+                let faces = changed.entry(photo.clone()).or_default();
+                if let Some((_, face)) = refresh_row(&r)? {
+                    faces.push(face);
+                }
+            }
+            row = stream.next().await.transpose().map_err(store_error)?;
+        }
+        let mut guard = entry.index.write().unwrap_or_else(|e| e.into_inner());
+        match guard.as_mut() {
+            Some(index) if index.generation == base => {
+                for (photo, faces) in &changed {
+                    index.set_photo(photo, faces);
+                }
+                index.generation = generation;
+            }
+            Some(index) if index.generation == generation => {}
+            _ => return Ok(Refreshed::Unusable),
+        }
+    }
+    cache.trim();
+    Ok(Refreshed::Current)
 }
 
 /// A face id and its embedding.

@@ -1,7 +1,9 @@
-//! Shared plumbing of the SQL vector stores (`vector-store-pgvector`, `vector-store-sqlite`):
-//! the migration runner over the SQL files in `migrations/`, the classification of database
-//! errors into the port's `StoreError`, and (feature `contract`) the `VectorStore` contract
-//! suite that every adapter runs against its real backend.
+//! The SQL vector store, written once: [`SqlStore`] implements `VectorStore` over a
+//! [`Dialect`] (`vector-store-pgvector`, `vector-store-sqlite`), with the shared SQL (session
+//! generations, deletes, expiry, audit, diff, status), the migration runner over the files in
+//! `migrations/`, the classification of database errors into the port's `StoreError`, and
+//! (feature `contract`) the `VectorStore` contract suite that every dialect runs against its
+//! real backend.
 
 #[cfg(feature = "contract")]
 pub mod contract;
@@ -9,12 +11,16 @@ mod errors;
 pub mod generation;
 pub mod lifecycle;
 pub mod migrate;
+mod store;
 
 pub use errors::store_error;
+/// The connection types in [`Dialect`]'s signatures.
+pub use sea_orm::{DatabaseConnection, DatabaseTransaction};
+pub use store::{Dialect, SqlStore};
 
 use facepass_domain::ports::StoreError;
 use facepass_domain::{DetectedFace, Embedding, EmbeddingSpace};
-use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use sea_orm::{ConnectionTrait, Statement};
 
 /// Checks that the database was migrated for `space` (same model id and dimension).
 pub async fn check_space(
@@ -190,7 +196,7 @@ pub(crate) async fn delete_rows(
 /// transaction, takes the session's next generation (its row lock orders the session's
 /// writers), upserts the photo row with it and removes the photo's old faces. Returns the open transaction and the stored
 /// form of the new faces; the caller inserts their rows and commits.
-pub async fn begin_replace(
+pub(crate) async fn begin_replace(
     db: &DatabaseConnection,
     space: &EmbeddingSpace,
     session: &facepass_domain::SessionId,

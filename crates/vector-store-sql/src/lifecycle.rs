@@ -7,14 +7,15 @@ use std::time::SystemTime;
 
 use facepass_domain::ports::{DeletedCounts, StoreError};
 use facepass_domain::{
-    Actor, AuditAction, AuditEvent, AuditQuery, ExpiryUpdate, ForgetCounts, PhotoId, SessionDiff,
-    SessionId,
+    Actor, AuditAction, AuditEvent, AuditQuery, Embedding, ExpiryUpdate, ForgetCounts, PhotoId,
+    SessionDiff, SessionId,
 };
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, QueryResult, Statement,
     TransactionTrait, Value,
 };
 
+use crate::store::Dialect;
 use crate::{delete_rows, from_unix_millis, generation, migrate, store_error, unix_millis};
 
 /// SQL reading the Unix-millisecond parameter `$n` as the backend's timestamp.
@@ -303,18 +304,16 @@ fn audit_event(row: &QueryResult) -> Result<AuditEvent, StoreError> {
 }
 
 /// A guest's erasure: in one transaction that first takes the session's generation (so no
-/// photo is re-indexed meanwhile), `find` names the faces to delete as (face id, photo id);
-/// they are deleted, their photos' face counts lowered, and the event recorded.
-pub async fn forget<F, Fut>(
+/// photo is re-indexed meanwhile), the dialect names the faces matching `queries`; they are
+/// deleted, their photos' face counts lowered, and the event recorded.
+pub async fn forget<D: Dialect>(
     db: &DatabaseConnection,
+    dialect: &D,
     session: &SessionId,
+    queries: &[Embedding],
+    min_cosine: f32,
     actor: &Actor,
-    find: F,
-) -> Result<ForgetCounts, StoreError>
-where
-    F: FnOnce(DatabaseTransaction) -> Fut,
-    Fut: Future<Output = Result<(DatabaseTransaction, Vec<(String, String)>), StoreError>>,
-{
+) -> Result<ForgetCounts, StoreError> {
     let txn = db.begin().await.map_err(store_error)?;
     if generation::bump(&txn, session, generation::Write::Remove)
         .await?
@@ -332,7 +331,9 @@ where
         txn.commit().await.map_err(store_error)?;
         return Ok(ForgetCounts::default());
     }
-    let (txn, faces) = find(txn).await?;
+    let faces = dialect
+        .matching_faces(&txn, session, queries, min_cosine)
+        .await?;
     let delete_face = match txn.get_database_backend() {
         DbBackend::Postgres => "DELETE FROM faces WHERE session_id = $1 AND face_id = $2::uuid",
         _ => "DELETE FROM faces WHERE session_id = $1 AND face_id = $2",

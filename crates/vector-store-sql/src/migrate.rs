@@ -143,7 +143,12 @@ pub async fn down(
 /// Rewrites Postgres `$1, $2, ...` into SQLite's numbered `?1, ?2, ...` (same binding order,
 /// reusable), so one statement text serves both backends.
 pub fn placeholders(db: &impl ConnectionTrait, sql: &str) -> String {
-    match db.get_database_backend() {
+    placeholders_of(db.get_database_backend(), sql)
+}
+
+/// [`placeholders`] for a backend known without a connection.
+pub fn placeholders_of(backend: sea_orm::DbBackend, sql: &str) -> String {
+    match backend {
         sea_orm::DbBackend::Sqlite => sql.replace('$', "?"),
         _ => sql.to_owned(),
     }

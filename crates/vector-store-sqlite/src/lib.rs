@@ -1,6 +1,6 @@
-//! `VectorStore` in an embedded SQLite file: the zero-setup default. Embeddings are stored as
-//! little-endian float32 blobs; search reads one session's faces (an index range scan) and
-//! scores them exactly in Rust.
+//! The SQLite dialect of the SQL `VectorStore`, an embedded file: the zero-setup default.
+//! Embeddings are stored as little-endian float32 blobs; search reads one session's faces (an
+//! index range scan) and scores them exactly in Rust.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -8,30 +8,37 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use facepass_domain::embedding::dot;
-use facepass_domain::ports::{
-    DeletedCounts, PhotoMatch, SearchHits, SessionStats, StoreError, StoreTotals, StoredFace,
-    VectorStore,
-};
+use facepass_domain::ports::{PhotoMatch, SearchHits, StoreError, StoredFace};
 use facepass_domain::{
-    Actor, AuditEvent, AuditQuery, BoundingBox, DetectedFace, Embedding, EmbeddingSpace,
-    ExpiryUpdate, FaceId, ForgetCounts, PhotoId, SessionDiff, SessionId,
+    BoundingBox, DetectedFace, Embedding, EmbeddingSpace, FaceId, PhotoId, SessionId,
 };
 use facepass_vector_store_sql::migrate::{self, Migration};
-use facepass_vector_store_sql::{DeleteScope, lifecycle};
-use facepass_vector_store_sql::{check_space, ensure_in_space, store_error, unix_millis};
+use facepass_vector_store_sql::{Dialect, SqlStore, store_error, unix_millis};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, Value,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    Statement, Value,
 };
 
 /// The schema steps of `migrations/sqlite/`.
 pub const MIGRATIONS: &[Migration] =
     facepass_vector_store_sql::sql_migrations!("sqlite", 1 "init", 2 "sessions", 3 "lifecycle");
 
-#[derive(Debug, Clone)]
-pub struct SqliteVectorStore {
-    db: DatabaseConnection,
+/// The SQLite store: embeddings as float32 blobs, scored in Rust.
+pub type SqliteVectorStore = SqlStore<SqliteDialect>;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SqliteDialect;
+
+/// Opens (creating if needed) the database file, applies pending migrations if asked, and
+/// checks it holds `space`.
+pub async fn open(
+    path: &Path,
     space: EmbeddingSpace,
+    migrate: bool,
+) -> Result<SqliteVectorStore, StoreError> {
+    let db = connect(path).await?;
+    SqlStore::open(db, space, migrate.then_some(MIGRATIONS), SqliteDialect).await
 }
 
 /// Opens (creating if needed) the database file, in WAL mode with foreign keys on.
@@ -57,30 +64,12 @@ pub async fn connect(path: &Path) -> Result<DatabaseConnection, StoreError> {
         .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))
 }
 
-impl SqliteVectorStore {
-    /// Opens the file, applies pending migrations if asked, and checks it holds `space`.
-    pub async fn open(
-        path: &Path,
-        space: EmbeddingSpace,
-        migrate: bool,
-    ) -> Result<Self, StoreError> {
-        let db = connect(path).await?;
-        if migrate {
-            migrate::up(&db, MIGRATIONS, &space)
-                .await
-                .map_err(store_error)?;
-        }
-        check_space(&db, &space).await?;
-        Ok(Self { db, space })
-    }
-
-    fn stmt(&self, sql: &str, values: Vec<Value>) -> Statement {
-        Statement::from_sql_and_values(
-            DbBackend::Sqlite,
-            migrate::placeholders(&self.db, sql),
-            values,
-        )
-    }
+fn stmt(sql: &str, values: Vec<Value>) -> Statement {
+    Statement::from_sql_and_values(
+        DbBackend::Sqlite,
+        migrate::placeholders_of(DbBackend::Sqlite, sql),
+        values,
+    )
 }
 
 fn f32_blob(values: impl IntoIterator<Item = f32>) -> Vec<u8> {
@@ -95,27 +84,19 @@ fn blob_f32(bytes: &[u8]) -> Vec<f32> {
 }
 
 #[async_trait]
-impl VectorStore for SqliteVectorStore {
-    async fn indexed_faces(
+impl Dialect for SqliteDialect {
+    async fn insert_faces(
         &self,
+        txn: &DatabaseTransaction,
+        space: &EmbeddingSpace,
         session: &SessionId,
         photo: &PhotoId,
-    ) -> Result<Option<u64>, StoreError> {
-        facepass_vector_store_sql::indexed_faces(&self.db, session, photo).await
-    }
-
-    async fn replace_photo(
-        &self,
-        session: &SessionId,
-        photo: &PhotoId,
-        faces: Vec<DetectedFace>,
-    ) -> Result<Vec<StoredFace>, StoreError> {
-        let (txn, stored) =
-            facepass_vector_store_sql::begin_replace(&self.db, &self.space, session, photo, &faces)
-                .await?;
+        faces: &[DetectedFace],
+        stored: &[StoredFace],
+    ) -> Result<(), StoreError> {
         let now = unix_millis(SystemTime::now());
-        for (face, s) in faces.iter().zip(&stored) {
-            txn.execute_raw(self.stmt(
+        for (face, s) in faces.iter().zip(stored) {
+            txn.execute_raw(stmt(
                 "INSERT INTO faces (face_id, session_id, photo_id, bbox_x, bbox_y, bbox_width, bbox_height, \
                  landmarks, det_score, embedding, model_id, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -130,28 +111,27 @@ impl VectorStore for SqliteVectorStore {
                     f32_blob(face.landmarks.iter().flat_map(|p| [p.x, p.y])).into(),
                     face.det_score.into(),
                     f32_blob(face.embedding.as_slice().iter().copied()).into(),
-                    self.space.model.as_str().into(),
+                    space.model.as_str().into(),
                     now.into(),
                 ],
             ))
             .await
             .map_err(store_error)?;
         }
-        txn.commit().await.map_err(store_error)?;
-        Ok(stored)
+        Ok(())
     }
 
     async fn search(
         &self,
+        db: &DatabaseConnection,
+        _space: &EmbeddingSpace,
         session: &SessionId,
         query: &Embedding,
         min_cosine: f32,
         limit: usize,
     ) -> Result<SearchHits, StoreError> {
-        ensure_in_space(&self.space, query)?;
-        let rows = self
-            .db
-            .query_all_raw(self.stmt(
+        let rows = db
+            .query_all_raw(stmt(
                 "SELECT photo_id, face_id, bbox_x, bbox_y, bbox_width, bbox_height, det_score, embedding \
                  FROM faces WHERE session_id = $1",
                 vec![session.as_str().into()],
@@ -214,102 +194,34 @@ impl VectorStore for SqliteVectorStore {
         })
     }
 
-    async fn delete_session(
+    async fn matching_faces(
         &self,
-        session: &SessionId,
-        actor: &Actor,
-    ) -> Result<DeletedCounts, StoreError> {
-        facepass_vector_store_sql::delete(&self.db, DeleteScope::Session(session), actor).await
-    }
-
-    async fn delete_photo(
-        &self,
-        session: &SessionId,
-        photo: &PhotoId,
-        actor: &Actor,
-    ) -> Result<DeletedCounts, StoreError> {
-        facepass_vector_store_sql::delete(&self.db, DeleteScope::Photo(session, photo), actor).await
-    }
-
-    async fn forget(
-        &self,
+        txn: &DatabaseTransaction,
         session: &SessionId,
         queries: &[Embedding],
         min_cosine: f32,
-        actor: &Actor,
-    ) -> Result<ForgetCounts, StoreError> {
-        for query in queries {
-            ensure_in_space(&self.space, query)?;
-        }
-        lifecycle::forget(&self.db, session, actor, |txn| async move {
-            let rows = txn
-                .query_all_raw(self.stmt(
-                    "SELECT face_id, photo_id, embedding FROM faces WHERE session_id = $1",
-                    vec![session.as_str().into()],
-                ))
-                .await
-                .map_err(store_error)?;
-            let mut found = Vec::new();
-            for row in rows {
-                let blob: Vec<u8> = row.try_get_by_index(2).map_err(store_error)?;
-                let embedding = blob_f32(&blob);
-                if queries
-                    .iter()
-                    .any(|q| dot(q.as_slice(), &embedding) >= min_cosine)
-                {
-                    found.push((
-                        row.try_get_by_index(0).map_err(store_error)?,
-                        row.try_get_by_index(1).map_err(store_error)?,
-                    ));
-                }
-            }
-            Ok((txn, found))
-        })
-        .await
-    }
-
-    async fn set_expiry(
-        &self,
-        session: &SessionId,
-        update: ExpiryUpdate,
-    ) -> Result<Option<SystemTime>, StoreError> {
-        lifecycle::set_expiry(&self.db, session, update).await
-    }
-
-    async fn purge_expired(
-        &self,
-        now: SystemTime,
-        max_sessions: usize,
-    ) -> Result<Vec<(SessionId, DeletedCounts)>, StoreError> {
-        lifecycle::purge_expired(&self.db, now, max_sessions).await
-    }
-
-    async fn diff(
-        &self,
-        session: &SessionId,
-        listed: &[PhotoId],
-    ) -> Result<SessionDiff, StoreError> {
-        lifecycle::diff(&self.db, session, listed).await
-    }
-
-    async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
-        lifecycle::audit(&self.db, query).await
-    }
-
-    async fn session_status(
-        &self,
-        session: &SessionId,
-        small_face_px: f32,
-    ) -> Result<SessionStats, StoreError> {
-        facepass_vector_store_sql::session_status(&self.db, &self.space, session, small_face_px)
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = txn
+            .query_all_raw(stmt(
+                "SELECT face_id, photo_id, embedding FROM faces WHERE session_id = $1",
+                vec![session.as_str().into()],
+            ))
             .await
-    }
-
-    async fn totals(&self) -> Result<StoreTotals, StoreError> {
-        facepass_vector_store_sql::totals(&self.db).await
-    }
-
-    async fn health(&self) -> Result<(), StoreError> {
-        self.db.ping().await.map_err(store_error)
+            .map_err(store_error)?;
+        let mut found = Vec::new();
+        for row in rows {
+            let blob: Vec<u8> = row.try_get_by_index(2).map_err(store_error)?;
+            let embedding = blob_f32(&blob);
+            if queries
+                .iter()
+                .any(|q| dot(q.as_slice(), &embedding) >= min_cosine)
+            {
+                found.push((
+                    row.try_get_by_index(0).map_err(store_error)?,
+                    row.try_get_by_index(1).map_err(store_error)?,
+                ));
+            }
+        }
+        Ok(found)
     }
 }

@@ -6,7 +6,7 @@ use facepass_vector_store_sqlite::SqliteVectorStore;
 
 async fn fresh(space: EmbeddingSpace) -> Fresh<SqliteVectorStore> {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = SqliteVectorStore::open(&dir.path().join("facepass.db"), space, true)
+    let store = facepass_vector_store_sqlite::open(&dir.path().join("facepass.db"), space, true)
         .await
         .expect("store opens");
     Fresh {
@@ -70,7 +70,7 @@ async fn migrations_go_up_down_and_up_again() {
         model: facepass_domain::ModelId::parse("x").unwrap(),
         dim: 8,
     };
-    let err = SqliteVectorStore::open(&dir.path().join("m.db"), other, true)
+    let err = facepass_vector_store_sqlite::open(&dir.path().join("m.db"), other, true)
         .await
         .unwrap_err();
     assert!(

@@ -11,7 +11,7 @@ use facepass_embedder_onnx::OnnxEmbedder;
 use facepass_photo_source_fs::FsPhotoSource;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::adapters::Store;
+use crate::adapters;
 use crate::api::errors::ApiError;
 use crate::settings::Settings;
 
@@ -100,7 +100,7 @@ pub fn run(settings: Settings, args: IndexDirArgs) -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async {
         let embedder = Arc::new(OnnxEmbedder::start(&settings.models.embedder_config()?)?);
-        let store = Arc::new(Store::open(&settings).await?);
+        let store = Arc::new(adapters::open_store(&settings).await?);
         let photos = Arc::new(FsPhotoSource::new(&args.dir, settings.photos.max_bytes)?);
         let concurrency = args
             .concurrency

@@ -29,7 +29,7 @@ fn face(seed: usize) -> DetectedFace {
 }
 
 async fn open(url: &str, cache_bytes: usize) -> PgVectorStore {
-    PgVectorStore::open(
+    facepass_vector_store_pgvector::open(
         url,
         space(),
         &PgOptions {
@@ -46,13 +46,13 @@ async fn the_brute_force_contract_is_answered_by_the_cache_and_by_the_scan() {
     let (url, name) = create_database().await;
     let cached = open(&url, 64 << 20).await;
     contract::search_equals_brute_force_on_random_data(&cached).await;
-    let stats = cached.search_cache_stats().unwrap();
+    let stats = cached.dialect().search_cache_stats().unwrap();
     assert_eq!(stats.scanned, 0, "{stats:?}");
     assert_eq!(stats.answered, 25 + 40 * 2 + 2 + 10, "{stats:?}");
 
     let (url2, name2) = create_database().await;
     let scanning = open(&url2, 0).await;
-    assert!(scanning.search_cache_stats().is_none());
+    assert!(scanning.dialect().search_cache_stats().is_none());
     contract::search_equals_brute_force_on_random_data(&scanning).await;
     drop_database(name).await;
     drop_database(name2).await;
@@ -103,7 +103,7 @@ async fn a_replica_sees_the_writes_of_another_at_its_next_search() {
     b.replace_photo(&s, &p(7), vec![face(7)]).await.unwrap();
     let again = ids(a.search(&s, &query, -1.0, 100).await.unwrap());
     assert_eq!(again, ["p7"]);
-    let stats = a.search_cache_stats().unwrap();
+    let stats = a.dialect().search_cache_stats().unwrap();
     assert_eq!(stats.scanned, 0, "{stats:?}");
     drop_database(name).await;
 }
@@ -130,7 +130,7 @@ async fn a_session_larger_than_the_budget_is_scanned_in_sql() {
     assert_eq!(hits, truth);
     assert!(hits.total_matches >= 1);
     store.search(&s, &query, 0.5, 500).await.unwrap();
-    let stats = store.search_cache_stats().unwrap();
+    let stats = store.dialect().search_cache_stats().unwrap();
     assert_eq!((stats.answered, stats.scanned), (0, 2), "{stats:?}");
     assert_eq!(stats.bytes, 0);
     drop_database(name).await;

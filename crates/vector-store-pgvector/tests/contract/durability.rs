@@ -7,7 +7,7 @@ use facepass_domain::ports::{StoreError, VectorStore};
 use facepass_domain::{
     BoundingBox, DetectedFace, Embedding, FaceQuality, PhotoId, Point, SessionId,
 };
-use facepass_vector_store_pgvector::{PgOptions, PgVectorStore, connect};
+use facepass_vector_store_pgvector::{PgOptions, connect};
 use facepass_vector_store_sql::contract::space;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
@@ -35,7 +35,7 @@ fn faces(n: usize) -> Vec<DetectedFace> {
 async fn killing_connections_mid_batch_keeps_every_committed_photo_whole() {
     let (url, name) = create_database().await;
     let store = Arc::new(
-        PgVectorStore::open(&url, space(), &PgOptions::default())
+        facepass_vector_store_pgvector::open(&url, space(), &PgOptions::default())
             .await
             .unwrap(),
     );

@@ -3,7 +3,7 @@
 
 use facepass_domain::ports::{StoreError, VectorStore};
 use facepass_domain::{Embedding, EmbeddingSpace, ModelId, SessionId};
-use facepass_vector_store_pgvector::{MIGRATIONS, PgOptions, PgVectorStore, connect};
+use facepass_vector_store_pgvector::{MIGRATIONS, PgOptions, connect};
 use facepass_vector_store_sql::contract::space;
 use facepass_vector_store_sql::migrate;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
@@ -92,7 +92,7 @@ async fn sessions_indexed_before_migration_2_are_searchable_after_it() {
     .await
     .unwrap();
 
-    let store = PgVectorStore::open(&url, space(), &PgOptions::default())
+    let store = facepass_vector_store_pgvector::open(&url, space(), &PgOptions::default())
         .await
         .unwrap();
     let session = SessionId::parse("old").unwrap();
@@ -108,7 +108,7 @@ async fn sessions_indexed_before_migration_2_are_searchable_after_it() {
 #[tokio::test]
 async fn a_store_refuses_a_database_of_another_recognizer() {
     let (url, name) = create_database().await;
-    PgVectorStore::open(&url, space(), &PgOptions::default())
+    facepass_vector_store_pgvector::open(&url, space(), &PgOptions::default())
         .await
         .unwrap();
     let other = EmbeddingSpace {
@@ -116,7 +116,7 @@ async fn a_store_refuses_a_database_of_another_recognizer() {
         dim: 8,
     };
 
-    let err = PgVectorStore::open(&url, other, &PgOptions::default())
+    let err = facepass_vector_store_pgvector::open(&url, other, &PgOptions::default())
         .await
         .unwrap_err();
 

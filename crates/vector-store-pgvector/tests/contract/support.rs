@@ -53,7 +53,7 @@ pub async fn drop_database(name: String) {
 
 pub async fn fresh(space: EmbeddingSpace) -> Fresh<PgVectorStore> {
     let (url, name) = create_database().await;
-    let store = PgVectorStore::open(&url, space, &PgOptions::default())
+    let store = facepass_vector_store_pgvector::open(&url, space, &PgOptions::default())
         .await
         .expect("store opens and migrates");
     Fresh {

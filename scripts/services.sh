@@ -87,7 +87,12 @@ s3_up() {
 JSON
   log "starting SeaweedFS S3 on 127.0.0.1:$S3_PORT"
   # Each weed port is S3_PORT-derived so parallel checkouts can pick other ranges.
+  # Every bucket is a collection that takes several volumes of its own, and by default the
+  # volume count is free disk / volume size (53 here, fewer on a small CI disk): the tests'
+  # fresh buckets used them up and puts failed with InternalError ("no free volumes left").
+  # Small volumes, many allowed; they are sparse files, so disk is only used as written.
   as_svc setsid "$WEED" mini -ip=127.0.0.1 -ip.bind=127.0.0.1 -dir="$DIR/s3data" \
+    -master.volumeSizeLimitMB=64 -volume.max=5000 \
     -s3.port="$S3_PORT" -s3.config="$DIR/s3.json" \
     -master.port=$((S3_PORT + 1)) -volume.port=$((S3_PORT + 2)) -filer.port=$((S3_PORT + 3)) \
     -admin.ui=false >"$DIR/weed.log" 2>&1 < /dev/null &

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use facepass::api::errors::ErrorCode;
 use facepass::api::health::HealthResponse;
-use facepass::api::routes;
 use facepass::api::state::AppState;
+use facepass::api::{SpecRoutes, routes, spec_json};
 use facepass_domain::ports::{
     EmbedError, MockEmbedder, MockPhotoSource, MockVectorStore, PhotoSourceError, SearchHits,
     SessionStats, StoreError, StoreTotals, StoredFace,
@@ -18,9 +18,9 @@ use facepass_domain::{
     BoundingBox, DetectedFace, Embedding, EmbeddingSpace, FaceAnalysis, FaceId, FaceQuality,
     ModelId, Point, StageTimings,
 };
-use poem::Endpoint;
 use poem::http::StatusCode;
 use poem::test::{TestClient, TestForm, TestResponse};
+use poem::{Endpoint, EndpointExt};
 use poem_openapi::payload::Json;
 use serde_json::{Value, json};
 
@@ -169,8 +169,25 @@ fn state(overrides: &[(&str, &str)]) -> (Arc<State>, Ports) {
     (Arc::new(state), ports)
 }
 
+/// The service's routes, checking that every answer's status is one the spec declares for
+/// its operation (an undeclared one would reach generated clients as an unknown response).
 fn client(state: &Arc<State>) -> TestClient<impl Endpoint> {
-    TestClient::new(routes(state.clone()))
+    let spec = Arc::new(SpecRoutes::from_spec(&spec_json(state)));
+    TestClient::new(routes(state.clone()).around(move |ep, req| {
+        let spec = spec.clone();
+        async move {
+            let (method, path) = (req.method().to_string(), req.uri().path().to_owned());
+            let response = ep.call(req).await?;
+            if let Some(declared) = spec.declared(&method, &path) {
+                let status = response.status().as_u16();
+                assert!(
+                    declared.contains(&status),
+                    "{method} {path} answered {status}, which its spec does not declare ({declared:?})"
+                );
+            }
+            Ok(response)
+        }
+    }))
 }
 
 /// Status, JSON body and `Retry-After` of an answer; a 5xx fails the test: server-side
@@ -429,6 +446,18 @@ async fn every_documented_error_code_is_produced_without_any_5xx_answer() {
     let unknown: Vec<_> = seen.difference(&documented).collect();
     assert!(missing.is_empty(), "codes never produced: {missing:?}");
     assert!(unknown.is_empty(), "undocumented codes: {unknown:?}");
+}
+
+#[test]
+fn the_readme_lists_every_error_code() {
+    let readme =
+        std::fs::read_to_string(crate::support::repo_root().join("README.md")).expect("README.md");
+    let missing: Vec<&str> = ErrorCode::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .filter(|code| !readme.contains(&format!("`{code}`")))
+        .collect();
+    assert!(missing.is_empty(), "README.md does not list {missing:?}");
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use poem_openapi::{Enum, Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
 use super::dto::{ApiTags, IdField, parse_session};
-use super::errors::{ApiError, endpoint_response};
+use super::errors::{ApiError, endpoint_response, respond};
 use super::state::AppState;
 
 /// Default and largest page size.
@@ -90,6 +90,7 @@ endpoint_response!(
         401 Unauthorized: "`unauthorized`: missing or unknown `X-API-Key`.",
         503 Unavailable: "`database_unavailable`.",
     }
+    retry_after "`rate_limited`: this API key is over its request rate; retry after `Retry-After` seconds."
 );
 
 #[derive(Debug)]
@@ -122,53 +123,41 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> AuditApi<E, S, P> {
         cursor: Query<Option<String>>,
     ) -> AuditResponse {
         let session_id = session_id.0.map(|s| s.into_inner().0);
-        self.run(&auth, session_id, since.0, limit.0, cursor.0)
-            .await
-            .into()
-    }
-}
-
-impl<E: Embedder, S: VectorStore, P: PhotoSource> AuditApi<E, S, P> {
-    async fn run(
-        &self,
-        auth: &ApiKeyAuth,
-        session_id: Option<String>,
-        since: Option<DateTime<Utc>>,
-        limit: Option<i64>,
-        cursor: Option<String>,
-    ) -> Result<AuditBody, ApiError> {
-        self.0.authorize(auth)?;
-        let session = session_id
-            .map(|s| parse_session("session_id", &s))
-            .transpose()?;
-        let limit = limit.unwrap_or(DEFAULT_LIMIT);
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::invalid_field(
-                "limit",
-                format!("must be 1 to {MAX_LIMIT}"),
-            ));
-        }
-        let before_id = cursor
-            .map(|c| {
-                c.parse::<i64>()
-                    .ok()
-                    .filter(|&id| id > 0)
-                    .ok_or_else(|| ApiError::invalid_field("cursor", "not a cursor of this API"))
+        respond(async {
+            let (since, limit, cursor) = (since.0, limit.0, cursor.0);
+            self.0.authorize(&auth)?;
+            let session = session_id
+                .map(|s| parse_session("session_id", &s))
+                .transpose()?;
+            let limit = limit.unwrap_or(DEFAULT_LIMIT);
+            if !(1..=MAX_LIMIT).contains(&limit) {
+                return Err(ApiError::invalid_field(
+                    "limit",
+                    format!("must be 1 to {MAX_LIMIT}"),
+                ));
+            }
+            let before_id = cursor
+                .map(|c| {
+                    c.parse::<i64>().ok().filter(|&id| id > 0).ok_or_else(|| {
+                        ApiError::invalid_field("cursor", "not a cursor of this API")
+                    })
+                })
+                .transpose()?;
+            let page = self
+                .0
+                .lifecycle
+                .audit(AuditQuery {
+                    session,
+                    since: since.map(Into::into),
+                    before_id,
+                    limit: limit as usize,
+                })
+                .await?;
+            Ok(AuditBody {
+                events: page.events.into_iter().map(Into::into).collect(),
+                next_cursor: page.next.map(|id| id.to_string()),
             })
-            .transpose()?;
-        let page = self
-            .0
-            .lifecycle
-            .audit(AuditQuery {
-                session,
-                since: since.map(Into::into),
-                before_id,
-                limit: limit as usize,
-            })
-            .await?;
-        Ok(AuditBody {
-            events: page.events.into_iter().map(Into::into).collect(),
-            next_cursor: page.next.map(|id| id.to_string()),
         })
+        .await
     }
 }

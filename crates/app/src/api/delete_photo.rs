@@ -9,7 +9,7 @@ use poem_openapi::param::Path;
 
 use super::auth::ApiKeyAuth;
 use super::dto::{ApiTags, DeletedBody, IdField, parse_photo, parse_session};
-use super::errors::{ApiError, endpoint_response};
+use super::errors::{endpoint_response, respond};
 use super::state::AppState;
 
 endpoint_response!(
@@ -19,6 +19,7 @@ endpoint_response!(
         401 Unauthorized: "`unauthorized`: missing or unknown `X-API-Key`.",
         503 Unavailable: "`database_unavailable`.",
     }
+    retry_after "`rate_limited`: this API key is over its request rate; retry after `Retry-After` seconds."
 );
 
 #[derive(Debug)]
@@ -42,32 +43,24 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> DeletePhotoApi<E, S, P> {
         session_id: Path<IdField>,
         photo_id: Path<IdField>,
     ) -> DeletePhotoResponse {
-        self.run(&auth, &session_id.0, &photo_id.0).await.into()
-    }
-}
-
-impl<E: Embedder, S: VectorStore, P: PhotoSource> DeletePhotoApi<E, S, P> {
-    async fn run(
-        &self,
-        auth: &ApiKeyAuth,
-        session_id: &str,
-        photo_id: &str,
-    ) -> Result<DeletedBody, ApiError> {
-        let actor = self.0.authorize(auth)?;
-        let session = parse_session("session_id", session_id)?;
-        let photo = parse_photo("photo_id", photo_id)?;
-        let deleted = self
-            .0
-            .delete_photo
-            .execute(&session, &photo, &actor)
-            .await?;
-        self.0.count_deletion("delete_photo", deleted.faces);
-        tracing::info!(session = %session, photo = %photo, faces = deleted.faces, "photo deleted");
-        Ok(DeletedBody {
-            session_id: session.to_string(),
-            photo_id: Some(photo.to_string()),
-            deleted_photos: deleted.photos,
-            deleted_faces: deleted.faces,
+        respond(async {
+            let actor = self.0.authorize(&auth)?;
+            let session = parse_session("session_id", &session_id.0)?;
+            let photo = parse_photo("photo_id", &photo_id.0)?;
+            let deleted = self
+                .0
+                .delete_photo
+                .execute(&session, &photo, &actor)
+                .await?;
+            self.0.count_deletion("delete_photo", deleted.faces);
+            tracing::info!(session = %session, photo = %photo, faces = deleted.faces, "photo deleted");
+            Ok(DeletedBody {
+                session_id: session.to_string(),
+                photo_id: Some(photo.to_string()),
+                deleted_photos: deleted.photos,
+                deleted_faces: deleted.faces,
+            })
         })
+        .await
     }
 }

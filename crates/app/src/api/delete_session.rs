@@ -8,7 +8,7 @@ use poem_openapi::param::Path;
 
 use super::auth::ApiKeyAuth;
 use super::dto::{ApiTags, DeletedBody, IdField, parse_session};
-use super::errors::{ApiError, endpoint_response};
+use super::errors::{endpoint_response, respond};
 use super::state::AppState;
 
 endpoint_response!(
@@ -18,6 +18,7 @@ endpoint_response!(
         401 Unauthorized: "`unauthorized`: missing or unknown `X-API-Key`.",
         503 Unavailable: "`database_unavailable`.",
     }
+    retry_after "`rate_limited`: this API key is over its request rate; retry after `Retry-After` seconds."
 );
 
 #[derive(Debug)]
@@ -40,22 +41,19 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> DeleteSessionApi<E, S, P> {
         auth: ApiKeyAuth,
         session_id: Path<IdField>,
     ) -> DeleteSessionResponse {
-        self.run(&auth, &session_id.0).await.into()
-    }
-}
-
-impl<E: Embedder, S: VectorStore, P: PhotoSource> DeleteSessionApi<E, S, P> {
-    async fn run(&self, auth: &ApiKeyAuth, session_id: &str) -> Result<DeletedBody, ApiError> {
-        let actor = self.0.authorize(auth)?;
-        let session = parse_session("session_id", session_id)?;
-        let deleted = self.0.delete_session.execute(&session, &actor).await?;
-        self.0.count_deletion("delete_session", deleted.faces);
-        tracing::info!(session = %session, photos = deleted.photos, faces = deleted.faces, "session deleted");
-        Ok(DeletedBody {
-            session_id: session.to_string(),
-            photo_id: None,
-            deleted_photos: deleted.photos,
-            deleted_faces: deleted.faces,
+        respond(async {
+            let actor = self.0.authorize(&auth)?;
+            let session = parse_session("session_id", &session_id.0)?;
+            let deleted = self.0.delete_session.execute(&session, &actor).await?;
+            self.0.count_deletion("delete_session", deleted.faces);
+            tracing::info!(session = %session, photos = deleted.photos, faces = deleted.faces, "session deleted");
+            Ok(DeletedBody {
+                session_id: session.to_string(),
+                photo_id: None,
+                deleted_photos: deleted.photos,
+                deleted_faces: deleted.faces,
+            })
         })
+        .await
     }
 }

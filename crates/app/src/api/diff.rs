@@ -11,7 +11,7 @@ use poem_openapi::{Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
 use super::dto::{ApiTags, IdField, parse_photo, parse_session};
-use super::errors::{ApiError, endpoint_response};
+use super::errors::{ApiError, endpoint_response, respond};
 use super::state::AppState;
 
 #[derive(Debug, Object)]
@@ -43,6 +43,7 @@ endpoint_response!(
         415 UnsupportedMediaType: "`unsupported_media_type`: the body is not JSON.",
         503 Unavailable: "`database_unavailable`.",
     }
+    retry_after "`rate_limited`: this API key is over its request rate; retry after `Retry-After` seconds."
 );
 
 #[derive(Debug)]
@@ -68,42 +69,35 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> DiffApi<E, S, P> {
         session_id: Path<IdField>,
         body: Json<DiffRequest>,
     ) -> DiffResponse {
-        self.run(&auth, &session_id.0, body.0).await.into()
-    }
-}
-
-impl<E: Embedder, S: VectorStore, P: PhotoSource> DiffApi<E, S, P> {
-    async fn run(
-        &self,
-        auth: &ApiKeyAuth,
-        session_id: &str,
-        body: DiffRequest,
-    ) -> Result<DiffBody, ApiError> {
-        self.0.authorize(auth)?;
-        let session = parse_session("session_id", session_id)?;
-        if body.photo_ids.len() > MAX_DIFF_IDS {
-            return Err(ApiError::invalid_field(
-                "photo_ids",
-                format!(
-                    "must hold at most {MAX_DIFF_IDS} ids, got {}",
-                    body.photo_ids.len()
-                ),
-            ));
-        }
-        let listed = body
-            .photo_ids
-            .into_iter()
-            .enumerate()
-            .map(|(i, id)| parse_photo(&format!("photo_ids[{i}]"), &id))
-            .collect::<Result<Vec<_>, _>>()?;
-        let diff = self.0.lifecycle.diff(&session, listed).await?;
-        let names =
-            |ids: Vec<facepass_domain::PhotoId>| ids.iter().map(ToString::to_string).collect();
-        Ok(DiffBody {
-            session_id: session.to_string(),
-            indexed: diff.indexed,
-            missing: names(diff.missing),
-            orphaned: names(diff.orphaned),
+        respond(async {
+            let body = body.0;
+            self.0.authorize(&auth)?;
+            let session = parse_session("session_id", &session_id.0)?;
+            if body.photo_ids.len() > MAX_DIFF_IDS {
+                return Err(ApiError::invalid_field(
+                    "photo_ids",
+                    format!(
+                        "must hold at most {MAX_DIFF_IDS} ids, got {}",
+                        body.photo_ids.len()
+                    ),
+                ));
+            }
+            let listed = body
+                .photo_ids
+                .into_iter()
+                .enumerate()
+                .map(|(i, id)| parse_photo(&format!("photo_ids[{i}]"), &id))
+                .collect::<Result<Vec<_>, _>>()?;
+            let diff = self.0.lifecycle.diff(&session, listed).await?;
+            let names =
+                |ids: Vec<facepass_domain::PhotoId>| ids.iter().map(ToString::to_string).collect();
+            Ok(DiffBody {
+                session_id: session.to_string(),
+                indexed: diff.indexed,
+                missing: names(diff.missing),
+                orphaned: names(diff.orphaned),
+            })
         })
+        .await
     }
 }

@@ -2,6 +2,8 @@
 //! machine-readable `code`, and travels as `{"error": {"code", "message", "details"}}`.
 //! 500s log their cause and tell the client nothing about internals.
 
+use std::num::NonZeroU32;
+
 use facepass_domain::BoundingBox;
 use facepass_domain::ports::{EmbedError, PhotoSourceError, StoreError};
 use facepass_domain::use_cases::{IndexPhotoError, SearchSelfieError};
@@ -13,145 +15,90 @@ use serde_json::{Value, json};
 use super::dto::BBox;
 use super::search::QueryFaceBody;
 
-/// Every `code` the API answers with; never renamed or reused. 400 `invalid_request`;
-/// 401 `unauthorized`; 404 `not_found`; 405 `method_not_allowed`; 413 `payload_too_large`;
-/// 415 `unsupported_media_type`; 422 `invalid_image`, `image_too_large`, `photo_not_found`,
-/// `photo_too_large`, `no_face_detected`, `multiple_faces`, `poor_selfie`; 429 `rate_limited`, `overloaded`
-/// (with `Retry-After`); 500 `internal_error`; 502 `storage_unavailable`,
-/// `storage_access_denied`; 503 `database_unavailable`, `models_unavailable`, `not_ready`,
-/// `shutting_down`; 504 `storage_timeout`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Enum)]
-#[oai(rename_all = "snake_case")]
-pub enum ErrorCode {
-    /// 400: the request is malformed (bad JSON, missing or invalid field).
-    InvalidRequest,
-    /// 401: `X-API-Key` is missing or not one of the configured keys.
-    Unauthorized,
-    /// 404: no such route.
-    NotFound,
-    /// 405: the route exists, the method does not.
-    MethodNotAllowed,
-    /// 413: the request body (or the selfie in it) is over the limit.
-    PayloadTooLarge,
-    /// 415: the body's content type is not the one the route takes.
-    UnsupportedMediaType,
-    /// 422: the bytes are not a decodable JPEG, PNG or WebP image.
-    InvalidImage,
-    /// 422: the image declares more pixels than allowed.
-    ImageTooLarge,
-    /// 422: there is no photo at `s3_key`.
-    PhotoNotFound,
-    /// 422: the photo at `s3_key` is larger than the configured byte limit.
-    PhotoTooLarge,
-    /// 422: no face was found in the selfie.
-    NoFaceDetected,
-    /// 422: the selfie shows several faces of similar size; `details.faces` has their boxes.
-    MultipleFaces,
-    /// 422: nothing matched and the selfie is a poor query; `details.reason` says why.
-    PoorSelfie,
-    /// 429: the client exceeded its rate limit; see `Retry-After`.
-    RateLimited,
-    /// 429: the face pipeline is at capacity; see `Retry-After`.
-    Overloaded,
-    /// 500: an unexpected failure (logged with request id).
-    InternalError,
-    /// 502: the photo store failed or could not be reached.
-    StorageUnavailable,
-    /// 502: the photo store refused access (credentials, permissions, or a key outside the
-    /// photo root).
-    StorageAccessDenied,
-    /// 503: the vector database cannot be reached.
-    DatabaseUnavailable,
-    /// 503: the face models are not loaded.
-    ModelsUnavailable,
-    /// 503: a readiness check failed (health).
-    NotReady,
-    /// 503: the service is shutting down; the photo was not started, retry elsewhere.
-    ShuttingDown,
-    /// 504: fetching the photo took longer than the configured deadline.
-    StorageTimeout,
+/// Declares [`ErrorCode`] from one table: each row is a code's status, variant, wire string
+/// and meaning, and `ALL`, `as_str` and `status` are generated from it, so a code cannot be
+/// added without its status or left out of the list.
+macro_rules! error_codes {
+    ($($(#[doc = $doc:literal])+ $status:ident $variant:ident = $code:literal,)+) => {
+        /// Every `code` the API answers with; never renamed or reused. 400 `invalid_request`;
+        /// 401 `unauthorized`; 404 `not_found`; 405 `method_not_allowed`; 413 `payload_too_large`;
+        /// 415 `unsupported_media_type`; 422 `invalid_image`, `image_too_large`, `photo_not_found`,
+        /// `photo_too_large`, `no_face_detected`, `multiple_faces`, `poor_selfie`; 429 `rate_limited`, `overloaded`
+        /// (with `Retry-After`); 500 `internal_error`; 502 `storage_unavailable`,
+        /// `storage_access_denied`; 503 `database_unavailable`, `models_unavailable`, `not_ready`,
+        /// `shutting_down`; 504 `storage_timeout`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Enum)]
+        #[oai(rename_all = "snake_case")]
+        pub enum ErrorCode {
+            $($(#[doc = $doc])+ $variant,)+
+        }
+
+        impl ErrorCode {
+            pub const ALL: &[ErrorCode] = &[$(Self::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $code,)+
+                }
+            }
+
+            pub fn status(self) -> StatusCode {
+                match self {
+                    $(Self::$variant => StatusCode::$status,)+
+                }
+            }
+        }
+    };
 }
 
-impl ErrorCode {
-    pub const ALL: [ErrorCode; 23] = [
-        Self::InvalidRequest,
-        Self::Unauthorized,
-        Self::NotFound,
-        Self::MethodNotAllowed,
-        Self::PayloadTooLarge,
-        Self::UnsupportedMediaType,
-        Self::InvalidImage,
-        Self::ImageTooLarge,
-        Self::PhotoNotFound,
-        Self::PhotoTooLarge,
-        Self::NoFaceDetected,
-        Self::MultipleFaces,
-        Self::PoorSelfie,
-        Self::RateLimited,
-        Self::Overloaded,
-        Self::InternalError,
-        Self::StorageUnavailable,
-        Self::StorageAccessDenied,
-        Self::DatabaseUnavailable,
-        Self::ModelsUnavailable,
-        Self::NotReady,
-        Self::ShuttingDown,
-        Self::StorageTimeout,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::InvalidRequest => "invalid_request",
-            Self::Unauthorized => "unauthorized",
-            Self::NotFound => "not_found",
-            Self::MethodNotAllowed => "method_not_allowed",
-            Self::PayloadTooLarge => "payload_too_large",
-            Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::InvalidImage => "invalid_image",
-            Self::ImageTooLarge => "image_too_large",
-            Self::PhotoNotFound => "photo_not_found",
-            Self::PhotoTooLarge => "photo_too_large",
-            Self::NoFaceDetected => "no_face_detected",
-            Self::MultipleFaces => "multiple_faces",
-            Self::PoorSelfie => "poor_selfie",
-            Self::RateLimited => "rate_limited",
-            Self::Overloaded => "overloaded",
-            Self::InternalError => "internal_error",
-            Self::StorageUnavailable => "storage_unavailable",
-            Self::StorageAccessDenied => "storage_access_denied",
-            Self::DatabaseUnavailable => "database_unavailable",
-            Self::ModelsUnavailable => "models_unavailable",
-            Self::NotReady => "not_ready",
-            Self::ShuttingDown => "shutting_down",
-            Self::StorageTimeout => "storage_timeout",
-        }
-    }
-
-    pub fn status(self) -> StatusCode {
-        match self {
-            Self::InvalidRequest => StatusCode::BAD_REQUEST,
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::InvalidImage
-            | Self::ImageTooLarge
-            | Self::PhotoNotFound
-            | Self::PhotoTooLarge
-            | Self::NoFaceDetected
-            | Self::MultipleFaces
-            | Self::PoorSelfie => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::RateLimited | Self::Overloaded => StatusCode::TOO_MANY_REQUESTS,
-            Self::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::StorageUnavailable | Self::StorageAccessDenied => StatusCode::BAD_GATEWAY,
-            Self::DatabaseUnavailable
-            | Self::ModelsUnavailable
-            | Self::NotReady
-            | Self::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
-            Self::StorageTimeout => StatusCode::GATEWAY_TIMEOUT,
-        }
-    }
+error_codes! {
+    /// 400: the request is malformed (bad JSON, missing or invalid field).
+    BAD_REQUEST InvalidRequest = "invalid_request",
+    /// 401: `X-API-Key` is missing or not one of the configured keys.
+    UNAUTHORIZED Unauthorized = "unauthorized",
+    /// 404: no such route.
+    NOT_FOUND NotFound = "not_found",
+    /// 405: the route exists, the method does not.
+    METHOD_NOT_ALLOWED MethodNotAllowed = "method_not_allowed",
+    /// 413: the request body (or the selfie in it) is over the limit.
+    PAYLOAD_TOO_LARGE PayloadTooLarge = "payload_too_large",
+    /// 415: the body's content type is not the one the route takes.
+    UNSUPPORTED_MEDIA_TYPE UnsupportedMediaType = "unsupported_media_type",
+    /// 422: the bytes are not a decodable JPEG, PNG or WebP image.
+    UNPROCESSABLE_ENTITY InvalidImage = "invalid_image",
+    /// 422: the image declares more pixels than allowed.
+    UNPROCESSABLE_ENTITY ImageTooLarge = "image_too_large",
+    /// 422: there is no photo at `s3_key`.
+    UNPROCESSABLE_ENTITY PhotoNotFound = "photo_not_found",
+    /// 422: the photo at `s3_key` is larger than the configured byte limit.
+    UNPROCESSABLE_ENTITY PhotoTooLarge = "photo_too_large",
+    /// 422: no face was found in the selfie.
+    UNPROCESSABLE_ENTITY NoFaceDetected = "no_face_detected",
+    /// 422: the selfie shows several faces of similar size; `details.faces` has their boxes.
+    UNPROCESSABLE_ENTITY MultipleFaces = "multiple_faces",
+    /// 422: nothing matched and the selfie is a poor query; `details.reason` says why.
+    UNPROCESSABLE_ENTITY PoorSelfie = "poor_selfie",
+    /// 429: the client exceeded its rate limit; see `Retry-After`.
+    TOO_MANY_REQUESTS RateLimited = "rate_limited",
+    /// 429: the face pipeline is at capacity; see `Retry-After`.
+    TOO_MANY_REQUESTS Overloaded = "overloaded",
+    /// 500: an unexpected failure (logged with request id).
+    INTERNAL_SERVER_ERROR InternalError = "internal_error",
+    /// 502: the photo store failed or could not be reached.
+    BAD_GATEWAY StorageUnavailable = "storage_unavailable",
+    /// 502: the photo store refused access (credentials, permissions, or a key outside the
+    /// photo root).
+    BAD_GATEWAY StorageAccessDenied = "storage_access_denied",
+    /// 503: the vector database cannot be reached.
+    SERVICE_UNAVAILABLE DatabaseUnavailable = "database_unavailable",
+    /// 503: the face models are not loaded.
+    SERVICE_UNAVAILABLE ModelsUnavailable = "models_unavailable",
+    /// 503: a readiness check failed (health).
+    SERVICE_UNAVAILABLE NotReady = "not_ready",
+    /// 503: the service is shutting down; the photo was not started, retry elsewhere.
+    SERVICE_UNAVAILABLE ShuttingDown = "shutting_down",
+    /// 504: fetching the photo took longer than the configured deadline.
+    GATEWAY_TIMEOUT StorageTimeout = "storage_timeout",
 }
 
 /// The body of every non-2xx response: `error.code` is stable and machine-readable,
@@ -177,7 +124,10 @@ pub struct ApiError {
     pub message: String,
     pub details: Value,
     /// Seconds, for 429s.
-    pub retry_after: Option<u64>,
+    pub retry_after: Option<NonZeroU32>,
+    /// What went wrong inside, for the log only: never sent. Logged once, where the error
+    /// becomes a response ([`ApiError::log`]).
+    pub cause: Option<Box<str>>,
 }
 
 impl ApiError {
@@ -187,6 +137,26 @@ impl ApiError {
             message: message.into(),
             details: json!({}),
             retry_after: None,
+            cause: None,
+        }
+    }
+
+    /// Keeps `cause` for the log (see [`ApiError::cause`]).
+    pub fn caused_by(mut self, cause: impl std::fmt::Display) -> Self {
+        self.cause = Some(cause.to_string().into());
+        self
+    }
+
+    /// Logs a server-side failure's cause; called once per error, as it becomes a response.
+    pub fn log(&self) {
+        if !self.status().is_server_error() {
+            return;
+        }
+        let cause = self.cause.as_deref().unwrap_or(&self.message);
+        if self.code == ErrorCode::InternalError {
+            tracing::error!(code = self.code.as_str(), cause, "request failed");
+        } else {
+            tracing::warn!(code = self.code.as_str(), cause, "request failed");
         }
     }
 
@@ -203,15 +173,17 @@ impl ApiError {
 
     pub fn rate_limited(retry_after: u64) -> Self {
         Self {
-            retry_after: Some(retry_after.max(1)),
+            retry_after: Some(
+                NonZeroU32::new(u32::try_from(retry_after).unwrap_or(u32::MAX))
+                    .unwrap_or(NonZeroU32::MIN),
+            ),
             ..Self::new(ErrorCode::RateLimited, "rate limit exceeded; retry later")
         }
     }
 
-    /// An unexpected failure: the cause is logged here, the client gets a generic message.
+    /// An unexpected failure: the cause goes to the log, the client gets a generic message.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "internal error");
-        Self::new(ErrorCode::InternalError, "internal error")
+        Self::new(ErrorCode::InternalError, "internal error").caused_by(cause)
     }
 
     pub fn status(&self) -> StatusCode {
@@ -230,21 +202,15 @@ impl ApiError {
 
     /// The same error as a plain poem response (for middleware and the router's errors).
     pub fn into_response(self) -> poem::Response {
+        self.log();
         let mut response = poem::Response::builder()
             .status(self.status())
             .content_type("application/json; charset=utf-8")
-            .body(
-                serde_json::to_vec(&json!({"error": {
-                    "code": self.code.as_str(),
-                    "message": self.message,
-                    "details": self.details,
-                }}))
-                .unwrap_or_default(),
-            );
+            .body(self.body().to_json_string());
         if let Some(seconds) = self.retry_after {
             response.headers_mut().insert(
                 poem::http::header::RETRY_AFTER,
-                poem::http::HeaderValue::from(seconds),
+                poem::http::HeaderValue::from(seconds.get()),
             );
         }
         response
@@ -286,7 +252,6 @@ impl From<PhotoSourceError> for ApiError {
             PhotoSourceError::AccessDenied(_) => ErrorCode::StorageAccessDenied,
             PhotoSourceError::Timeout(_) => ErrorCode::StorageTimeout,
             PhotoSourceError::Unavailable(_) | PhotoSourceError::Unexpected(_) => {
-                tracing::warn!(error = %error, "photo store failure");
                 ErrorCode::StorageUnavailable
             }
         };
@@ -308,16 +273,14 @@ impl From<EmbedError> for ApiError {
             } => Self::new(ErrorCode::ImageTooLarge, error.to_string())
                 .with_details(json!({"width": width, "height": height, "max_pixels": max_pixels})),
             EmbedError::Overloaded => Self {
-                retry_after: Some(1),
+                retry_after: Some(NonZeroU32::MIN),
                 ..Self::new(ErrorCode::Overloaded, error.to_string())
             },
-            EmbedError::Unavailable(_) => {
-                tracing::error!(error = %error, "face pipeline unavailable");
-                Self::new(
-                    ErrorCode::ModelsUnavailable,
-                    "the face models are not available",
-                )
-            }
+            EmbedError::Unavailable(_) => Self::new(
+                ErrorCode::ModelsUnavailable,
+                "the face models are not available",
+            )
+            .caused_by(&error),
             EmbedError::Unexpected(_) => Self::internal(&error),
         }
     }
@@ -326,13 +289,11 @@ impl From<EmbedError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match &error {
-            StoreError::Unavailable(_) => {
-                tracing::error!(error = %error, "vector store unavailable");
-                Self::new(
-                    ErrorCode::DatabaseUnavailable,
-                    "the vector database is unavailable",
-                )
-            }
+            StoreError::Unavailable(_) => Self::new(
+                ErrorCode::DatabaseUnavailable,
+                "the vector database is unavailable",
+            )
+            .caused_by(&error),
             StoreError::ModelMismatch { .. } | StoreError::Unexpected(_) => Self::internal(&error),
         }
     }
@@ -401,16 +362,29 @@ fn boxes(faces: &[BoundingBox]) -> Vec<Value> {
         .collect()
 }
 
+/// An endpoint's body, run and turned into its response enum (`R`: the enum
+/// `endpoint_response!` declared), so a handler is one function with `?` inside.
+pub async fn respond<T, R>(body: impl std::future::Future<Output = Result<T, ApiError>>) -> R
+where
+    R: From<Result<T, ApiError>>,
+{
+    body.await.into()
+}
+
 /// One response enum per endpoint: `200` with the endpoint's body plus the error statuses it
-/// can answer, so the spec lists every status. `From<ApiError>` picks the variant by status;
-/// parse failures (bad JSON, missing API key, wrong content type) arrive through poem-openapi's
-/// `bad_request_handler` in the same shape.
+/// can answer, so the spec lists every status. `429` (with `Retry-After`) is declared by a
+/// trailing `retry_after "..."` where the endpoint is rate-limited or can be overloaded;
+/// `500` always. `From<ApiError>` picks the variant by status and logs a server error's
+/// cause; parse failures (bad JSON, missing API key, wrong content type) arrive through
+/// poem-openapi's `bad_request_handler` in the same shape. A status the endpoint does not
+/// declare is a bug: it is logged and answered as a 500 (tests check none occurs).
 macro_rules! endpoint_response {
     (
         $(#[$meta:meta])*
         $name:ident => $ok:ty {
             $($status:tt $variant:ident: $doc:literal),* $(,)?
         }
+        $(retry_after $limited:literal)?
     ) => {
         $(#[$meta])*
         #[derive(Debug, poem_openapi::ApiResponse)]
@@ -424,12 +398,14 @@ macro_rules! endpoint_response {
                 #[oai(status = $status)]
                 $variant(poem_openapi::payload::Json<crate::api::errors::ErrorBody>),
             )*
-            /// `rate_limited` or `overloaded`: retry after `Retry-After` seconds.
-            #[oai(status = 429)]
-            TooManyRequests(
-                poem_openapi::payload::Json<crate::api::errors::ErrorBody>,
-                #[oai(header = "Retry-After")] u64,
-            ),
+            $(
+                #[doc = $limited]
+                #[oai(status = 429)]
+                TooManyRequests(
+                    poem_openapi::payload::Json<crate::api::errors::ErrorBody>,
+                    #[oai(header = "Retry-After")] u64,
+                ),
+            )?
             /// `internal_error`: an unexpected failure, logged with the request id.
             #[oai(status = 500)]
             Internal(poem_openapi::payload::Json<crate::api::errors::ErrorBody>),
@@ -438,13 +414,23 @@ macro_rules! endpoint_response {
         impl From<crate::api::errors::ApiError> for $name {
             fn from(error: crate::api::errors::ApiError) -> Self {
                 use poem_openapi::payload::Json;
+                error.log();
                 match error.status().as_u16() {
                     $($status => Self::$variant(Json(error.body())),)*
-                    429 => Self::TooManyRequests(Json(error.body()), error.retry_after.unwrap_or(1)),
+                    $(429 => {
+                        let _: &str = $limited;
+                        Self::TooManyRequests(Json(error.body()), u64::from(error.retry_after.map_or(1, std::num::NonZeroU32::get)))
+                    })?
                     500 => Self::Internal(Json(error.body())),
-                    other => Self::Internal(Json(crate::api::errors::ApiError::internal(
-                        format!("{} answered undeclared status {other}: {:?}", stringify!($name), error),
-                    ).body())),
+                    other => {
+                        let bug = crate::api::errors::ApiError::internal(format!(
+                            "{} answered undeclared status {other}: {:?}",
+                            stringify!($name),
+                            error
+                        ));
+                        bug.log();
+                        Self::Internal(Json(bug.body()))
+                    }
                 }
             }
         }
@@ -476,7 +462,28 @@ mod tests {
             assert!(seen.insert(s), "duplicate {s}");
             assert!(s.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{s}");
             assert!(code.status().is_client_error() || code.status().is_server_error());
+            assert_eq!(code.to_json(), Some(json!(s)), "the wire form of {code:?}");
         }
+    }
+
+    #[test]
+    fn the_error_body_is_the_documented_shape() {
+        let error = ApiError::invalid_field("limit", "must be 1-100").caused_by("not sent");
+        let response = error.into_response();
+        let bytes = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
+            .block_on(response.into_body().into_vec())
+            .expect("body");
+        let body: Value = serde_json::from_slice(&bytes).expect("json");
+        assert_eq!(
+            body,
+            json!({"error": {
+                "code": "invalid_request",
+                "message": "limit: must be 1-100",
+                "details": {"field": "limit"},
+            }})
+        );
     }
 
     /// The domain's failures that never reach a client as a 5xx in the test suite's HTTP

@@ -10,7 +10,7 @@ use poem_openapi::{Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
 use super::dto::{ApiTags, IdField, NullableTime, parse_session};
-use super::errors::{ApiError, endpoint_response};
+use super::errors::{endpoint_response, respond};
 use super::state::AppState;
 
 #[derive(Debug, Object)]
@@ -38,6 +38,7 @@ endpoint_response!(
         415 UnsupportedMediaType: "`unsupported_media_type`: the body is not JSON.",
         503 Unavailable: "`database_unavailable`.",
     }
+    retry_after "`rate_limited`: this API key is over its request rate; retry after `Retry-After` seconds."
 );
 
 #[derive(Debug)]
@@ -63,28 +64,21 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> ExpiryApi<E, S, P> {
         session_id: Path<IdField>,
         body: Json<ExpiryRequest>,
     ) -> ExpiryResponse {
-        self.run(&auth, &session_id.0, body.0).await.into()
-    }
-}
-
-impl<E: Embedder, S: VectorStore, P: PhotoSource> ExpiryApi<E, S, P> {
-    async fn run(
-        &self,
-        auth: &ApiKeyAuth,
-        session_id: &str,
-        body: ExpiryRequest,
-    ) -> Result<ExpiryBody, ApiError> {
-        self.0.authorize(auth)?;
-        let session = parse_session("session_id", session_id)?;
-        let expires_at = self
-            .0
-            .lifecycle
-            .set_expiry(&session, body.expires_at.0.map(Into::into))
-            .await?;
-        tracing::info!(session = %session, expires_at = ?body.expires_at.0, "session expiry set");
-        Ok(ExpiryBody {
-            session_id: session.to_string(),
-            expires_at: expires_at.map(DateTime::<Utc>::from),
+        respond(async {
+            let body = body.0;
+            self.0.authorize(&auth)?;
+            let session = parse_session("session_id", &session_id.0)?;
+            let expires_at = self
+                .0
+                .lifecycle
+                .set_expiry(&session, body.expires_at.0.map(Into::into))
+                .await?;
+            tracing::info!(session = %session, expires_at = ?body.expires_at.0, "session expiry set");
+            Ok(ExpiryBody {
+                session_id: session.to_string(),
+                expires_at: expires_at.map(DateTime::<Utc>::from),
+            })
         })
+        .await
     }
 }

@@ -11,7 +11,7 @@ use poem_openapi::{Multipart, Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
 use super::dto::{ApiTags, Constrained, IdField, ThresholdField, parse_session};
-use super::errors::{ApiError, endpoint_response};
+use super::errors::{ApiError, endpoint_response, respond};
 use super::search::{parse_face_index, parse_threshold, read_selfies};
 use super::state::AppState;
 
@@ -49,6 +49,7 @@ endpoint_response!(
         422 Unprocessable: "`invalid_image`, `image_too_large`, `no_face_detected` or `multiple_faces` (pick the guest with `face_index`), as for search.",
         503 Unavailable: "`database_unavailable` or `models_unavailable`.",
     }
+    retry_after "`rate_limited` (this API key is over its request rate) or `overloaded` (the face pipeline is full): retry after `Retry-After` seconds."
 );
 
 #[derive(Debug)]
@@ -73,36 +74,28 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> ForgetApi<E, S, P> {
         session_id: Path<IdField>,
         form: ForgetForm,
     ) -> ForgetResponse {
-        self.run(&auth, &session_id.0, form).await.into()
-    }
-}
-
-impl<E: Embedder, S: VectorStore, P: PhotoSource> ForgetApi<E, S, P> {
-    async fn run(
-        &self,
-        auth: &ApiKeyAuth,
-        session_id: &str,
-        form: ForgetForm,
-    ) -> Result<ForgetBody, ApiError> {
-        let actor = self.0.authorize(auth)?;
-        let session = parse_session("session_id", session_id)?;
-        let request = ForgetRequest {
-            session: session.clone(),
-            threshold: parse_threshold(form.threshold.map(Constrained::into_inner))?,
-            face_index: parse_face_index(form.face_index)?,
-            selfies: read_selfies(form.file, self.0.max_selfie_bytes).await?,
-        };
-        let counts = self.0.forget.execute(request, &actor).await.map_err(|e| {
-            let error = ApiError::from(e);
-            self.0.count_overload(&error);
-            error
-        })?;
-        self.0.count_deletion("forget", counts.faces);
-        tracing::info!(session = %session, faces = counts.faces, photos = counts.photos, "guest forgotten");
-        Ok(ForgetBody {
-            session_id: session.to_string(),
-            deleted_faces: counts.faces,
-            photos_affected: counts.photos,
+        respond(async {
+            let actor = self.0.authorize(&auth)?;
+            let session = parse_session("session_id", &session_id.0)?;
+            let request = ForgetRequest {
+                session: session.clone(),
+                threshold: parse_threshold(form.threshold.map(Constrained::into_inner))?,
+                face_index: parse_face_index(form.face_index)?,
+                selfies: read_selfies(form.file, self.0.max_selfie_bytes).await?,
+            };
+            let counts = self.0.forget.execute(request, &actor).await.map_err(|e| {
+                let error = ApiError::from(e);
+                self.0.count_overload(&error);
+                error
+            })?;
+            self.0.count_deletion("forget", counts.faces);
+            tracing::info!(session = %session, faces = counts.faces, photos = counts.photos, "guest forgotten");
+            Ok(ForgetBody {
+                session_id: session.to_string(),
+                deleted_faces: counts.faces,
+                photos_affected: counts.photos,
+            })
         })
+        .await
     }
 }

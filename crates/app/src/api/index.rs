@@ -13,7 +13,7 @@ use super::dto::{
     ApiTags, FaceBody, ForceField, IdField, KeyField, Optional, elapsed_ms, parse_key, parse_photo,
     parse_session,
 };
-use super::errors::{ApiError, endpoint_response};
+use super::errors::{ApiError, endpoint_response, respond};
 use super::state::AppState;
 
 #[derive(Debug, Object)]
@@ -69,6 +69,7 @@ endpoint_response!(
         503 Unavailable: "`database_unavailable`, `models_unavailable` or `shutting_down`.",
         504 GatewayTimeout: "`storage_timeout`: fetching the photo took too long.",
     }
+    retry_after "`rate_limited` (this API key is over its request rate) or `overloaded` (the face pipeline is full): retry after `Retry-After` seconds."
 );
 
 #[derive(Debug)]
@@ -88,50 +89,44 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> IndexApi<E, S, P> {
         tag = "ApiTags::Indexing"
     )]
     async fn index(&self, auth: ApiKeyAuth, body: Json<IndexRequest>) -> IndexResponse {
-        self.run(&auth, body.0).await.into()
-    }
-}
-
-impl<E: Embedder, S: VectorStore, P: PhotoSource> IndexApi<E, S, P> {
-    async fn run(
-        &self,
-        auth: &ApiKeyAuth,
-        body: IndexRequest,
-    ) -> Result<IndexedPhotoBody, ApiError> {
-        let start = Instant::now();
-        let state = &self.0;
-        state.authorize(auth)?;
-        let request = IndexPhotoRequest {
-            session: parse_session("session_id", &body.session_id)?,
-            photo: parse_photo("photo_id", &body.photo_id)?,
-            key: parse_key("s3_key", &body.s3_key)?,
-            force: body.force.get(),
-        };
-        state
-            .lifecycle
-            .before_indexing(&request.session, body.expires_at.0.map(Into::into))
-            .await?;
-        let state = self.0.clone();
-        let work = request.clone();
-        let result = self
-            .0
-            .tasks
-            .spawn(async move { state.index_photo.execute(&work).await })
-            .await
-            .map_err(ApiError::internal)?;
-        self.0.count_photo(&result);
-        let photo: IndexedPhoto = result?;
-        Ok(IndexedPhotoBody {
-            photo_id: request.photo.to_string(),
-            session_id: request.session.to_string(),
-            status: match photo.status {
-                IndexStatus::Indexed => PhotoIndexStatus::Indexed,
-                IndexStatus::Skipped => PhotoIndexStatus::Skipped,
-            },
-            faces_indexed: photo.face_count,
-            no_faces: photo.face_count == 0,
-            faces: photo.faces.iter().map(FaceBody::from).collect(),
-            processing_time_ms: elapsed_ms(start),
+        respond(async {
+            let body = body.0;
+            let start = Instant::now();
+            let state = &self.0;
+            state.authorize(&auth)?;
+            let request = IndexPhotoRequest {
+                session: parse_session("session_id", &body.session_id)?,
+                photo: parse_photo("photo_id", &body.photo_id)?,
+                key: parse_key("s3_key", &body.s3_key)?,
+                force: body.force.get(),
+            };
+            state
+                .lifecycle
+                .before_indexing(&request.session, body.expires_at.0.map(Into::into))
+                .await?;
+            let state = self.0.clone();
+            let work = request.clone();
+            let result = self
+                .0
+                .tasks
+                .spawn(async move { state.index_photo.execute(&work).await })
+                .await
+                .map_err(ApiError::internal)?;
+            self.0.count_photo(&result);
+            let photo: IndexedPhoto = result?;
+            Ok(IndexedPhotoBody {
+                photo_id: request.photo.to_string(),
+                session_id: request.session.to_string(),
+                status: match photo.status {
+                    IndexStatus::Indexed => PhotoIndexStatus::Indexed,
+                    IndexStatus::Skipped => PhotoIndexStatus::Skipped,
+                },
+                faces_indexed: photo.face_count,
+                no_faces: photo.face_count == 0,
+                faces: photo.faces.iter().map(FaceBody::from).collect(),
+                processing_time_ms: elapsed_ms(start),
+            })
         })
+        .await
     }
 }

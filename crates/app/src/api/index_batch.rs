@@ -15,7 +15,7 @@ use super::dto::{
     ApiTags, Constrained, ForceField, IdField, Items, KeyField, Optional, elapsed_ms, parse_key,
     parse_photo, parse_session,
 };
-use super::errors::{ApiError, ErrorCode, endpoint_response};
+use super::errors::{ApiError, ErrorCode, endpoint_response, respond};
 use super::state::AppState;
 
 /// Most photos one batch request may carry.
@@ -77,6 +77,7 @@ endpoint_response!(
         413 PayloadTooLarge: "`payload_too_large`: the request body is over the limit.",
         415 UnsupportedMediaType: "`unsupported_media_type`: the body is not JSON.",
     }
+    retry_after "`rate_limited`: this API key is over its request rate; retry after `Retry-After` seconds."
 );
 
 #[derive(Debug)]
@@ -100,100 +101,94 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> IndexBatchApi<E, S, P> {
         auth: ApiKeyAuth,
         body: Json<IndexBatchRequest>,
     ) -> IndexBatchResponse {
-        self.run(&auth, body.0).await.into()
-    }
-}
-
-impl<E: Embedder, S: VectorStore, P: PhotoSource> IndexBatchApi<E, S, P> {
-    async fn run(
-        &self,
-        auth: &ApiKeyAuth,
-        body: IndexBatchRequest,
-    ) -> Result<IndexBatchBody, ApiError> {
-        let start = Instant::now();
-        let state = &self.0;
-        state.authorize(auth)?;
-        let session = parse_session("session_id", &body.session_id)?;
-        if body.photos.is_empty() || body.photos.len() > MAX_BATCH {
-            return Err(ApiError::invalid_field(
-                "photos",
-                format!(
-                    "must hold 1 to {} photos, got {}",
-                    MAX_BATCH,
-                    body.photos.len()
-                ),
-            ));
-        }
-        let items = body
-            .photos
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                Ok(BatchItem {
-                    photo: parse_photo(&format!("photos[{i}].photo_id"), &p.photo_id)?,
-                    key: parse_key(&format!("photos[{i}].s3_key"), &p.s3_key)?,
+        respond(async {
+            let body = body.0;
+            let start = Instant::now();
+            let state = &self.0;
+            state.authorize(&auth)?;
+            let session = parse_session("session_id", &body.session_id)?;
+            if body.photos.is_empty() || body.photos.len() > MAX_BATCH {
+                return Err(ApiError::invalid_field(
+                    "photos",
+                    format!(
+                        "must hold 1 to {} photos, got {}",
+                        MAX_BATCH,
+                        body.photos.len()
+                    ),
+                ));
+            }
+            let items = body
+                .photos
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    Ok(BatchItem {
+                        photo: parse_photo(&format!("photos[{i}].photo_id"), &p.photo_id)?,
+                        key: parse_key(&format!("photos[{i}].s3_key"), &p.s3_key)?,
+                    })
                 })
-            })
-            .collect::<Result<Vec<_>, ApiError>>()?;
-        state
-            .lifecycle
-            .before_indexing(&session, body.expires_at.0.map(Into::into))
-            .await?;
-        let force = body.force.get();
-        tracing::info!(session = %session, photos = items.len(), force, "batch started");
+                .collect::<Result<Vec<_>, ApiError>>()?;
+            state
+                .lifecycle
+                .before_indexing(&session, body.expires_at.0.map(Into::into))
+                .await?;
+            let force = body.force.get();
+            tracing::info!(session = %session, photos = items.len(), force, "batch started");
 
-        let state = self.0.clone();
-        let work_session = session.clone();
-        let report = self
-            .0
-            .tasks
-            .spawn(async move {
-                let progress = |done: usize, total: usize, outcome: &BatchOutcome| {
-                    state.count_photo(&outcome.result);
-                    match &outcome.result {
-                        Ok(photo) => tracing::info!(
-                            session = %work_session, photo = %outcome.photo, done, total,
-                            faces = photo.face_count, status = ?photo.status, "batch progress"
-                        ),
-                        Err(error) => tracing::warn!(
-                            session = %work_session, photo = %outcome.photo, done, total,
-                            %error, "batch progress: photo failed"
-                        ),
+            let state = self.0.clone();
+            let work_session = session.clone();
+            let report = self
+                .0
+                .tasks
+                .spawn(async move {
+                    let progress = |done: usize, total: usize, outcome: &BatchOutcome| {
+                        state.count_photo(&outcome.result);
+                        match &outcome.result {
+                            Ok(photo) => tracing::info!(
+                                session = %work_session, photo = %outcome.photo, done, total,
+                                faces = photo.face_count, status = ?photo.status, "batch progress"
+                            ),
+                            Err(error) => tracing::warn!(
+                                session = %work_session, photo = %outcome.photo, done, total,
+                                %error, "batch progress: photo failed"
+                            ),
+                        }
+                    };
+                    state
+                        .index_batch
+                        .execute(&work_session, items, force, progress)
+                        .await
+                })
+                .await
+                .map_err(ApiError::internal)?;
+
+            let errors = report
+                .errors()
+                .map(|(photo, error)| {
+                    let api = ApiError::from(error.clone());
+                    PhotoError {
+                        photo_id: photo.to_string(),
+                        code: api.code,
+                        message: api.message,
                     }
-                };
-                state
-                    .index_batch
-                    .execute(&work_session, items, force, progress)
-                    .await
+                })
+                .collect();
+            tracing::info!(
+                session = %session, total = report.total, indexed = report.indexed,
+                skipped = report.skipped, failed = report.failed, "batch finished"
+            );
+            Ok(IndexBatchBody {
+                session_id: session.to_string(),
+                total: report.total,
+                indexed: report.indexed,
+                skipped: report.skipped,
+                failed: report.failed,
+                faces_indexed: report.faces_indexed,
+                photos_without_faces: report.photos_without_faces,
+                errors,
+                processing_time_ms: elapsed_ms(start),
             })
-            .await
-            .map_err(ApiError::internal)?;
-
-        let errors = report
-            .errors()
-            .map(|(photo, error)| {
-                let api = ApiError::from(error.clone());
-                PhotoError {
-                    photo_id: photo.to_string(),
-                    code: api.code,
-                    message: api.message,
-                }
-            })
-            .collect();
-        tracing::info!(
-            session = %session, total = report.total, indexed = report.indexed,
-            skipped = report.skipped, failed = report.failed, "batch finished"
-        );
-        Ok(IndexBatchBody {
-            session_id: session.to_string(),
-            total: report.total,
-            indexed: report.indexed,
-            skipped: report.skipped,
-            failed: report.failed,
-            faces_indexed: report.faces_indexed,
-            photos_without_faces: report.photos_without_faces,
-            errors,
-            processing_time_ms: elapsed_ms(start),
         })
+        .await
     }
 }

@@ -102,7 +102,7 @@ pub fn routes<E: Embedder, S: VectorStore, P: PhotoSource>(
         multipart: state.max_selfie_bytes + MULTIPART_OVERHEAD,
     };
     let metrics = state.metrics.clone();
-    let allow = Arc::new(AllowTable::from_spec(&v2.spec()));
+    let allow = Arc::new(SpecRoutes::from_spec(&v2.spec()));
     // Closed unless origins are configured: without CORS headers, browsers keep other
     // sites' scripts from reading any answer.
     let cors = poem::middleware::Cors::new()
@@ -189,12 +189,21 @@ async fn limit_body<E: Endpoint>(
     ep.call(req).await.map(IntoResponse::into_response)
 }
 
-/// The methods each route answers, from the spec: a 405 names them in `Allow` (RFC 9110).
+/// The spec's operations by path template, under `/api/v2` and `/api/v1`: each route's
+/// methods and the statuses each method declares. A 405 names the methods in `Allow`
+/// (RFC 9110); tests check every answer's status against the declared ones.
 #[derive(Debug, Default)]
-struct AllowTable(Vec<(Vec<String>, String)>);
+pub struct SpecRoutes(Vec<SpecRoute>);
 
-impl AllowTable {
-    fn from_spec(spec: &str) -> Self {
+#[derive(Debug)]
+struct SpecRoute {
+    segments: Vec<String>,
+    /// Upper-case method and its declared statuses.
+    methods: Vec<(String, Vec<u16>)>,
+}
+
+impl SpecRoutes {
+    pub fn from_spec(spec: &str) -> Self {
         let Ok(spec) = serde_json::from_str::<serde_json::Value>(spec) else {
             return Self::default();
         };
@@ -203,41 +212,69 @@ impl AllowTable {
         };
         let mut routes = Vec::new();
         for (path, operations) in paths {
-            let mut methods: Vec<String> = operations
+            let methods: Vec<(String, Vec<u16>)> = operations
                 .as_object()
-                .map(|o| o.keys().map(|m| m.to_uppercase()).collect())
-                .unwrap_or_default();
-            if methods.iter().any(|m| m == "GET") {
-                methods.push("HEAD".into());
-            }
-            let segments = |prefix: &str| -> Vec<String> {
-                path.strip_prefix(V2)
+                .into_iter()
+                .flatten()
+                .map(|(method, operation)| {
+                    let statuses = operation["responses"]
+                        .as_object()
+                        .into_iter()
+                        .flat_map(|r| r.keys())
+                        .filter_map(|status| status.parse().ok())
+                        .collect();
+                    (method.to_uppercase(), statuses)
+                })
+                .collect();
+            for prefix in [V2, V1] {
+                let segments = path
+                    .strip_prefix(V2)
                     .map(|rest| format!("{prefix}{rest}"))
                     .unwrap_or_else(|| path.clone())
                     .split('/')
                     .map(str::to_owned)
-                    .collect()
-            };
-            for prefix in [V2, V1] {
-                routes.push((segments(prefix), methods.join(", ")));
+                    .collect();
+                routes.push(SpecRoute {
+                    segments,
+                    methods: methods.clone(),
+                });
             }
         }
         Self(routes)
     }
 
-    /// The `Allow` value of the route `path` matches (`{...}` matches one segment).
-    fn allowed(&self, path: &str) -> Option<&str> {
+    /// The route `path` matches (`{...}` matches one non-empty segment).
+    fn route(&self, path: &str) -> Option<&SpecRoute> {
         let parts: Vec<&str> = path.split('/').collect();
-        self.0
+        self.0.iter().find(|route| {
+            route.segments.len() == parts.len()
+                && route
+                    .segments
+                    .iter()
+                    .zip(&parts)
+                    .all(|(t, p)| t == p || (t.starts_with('{') && !p.is_empty()))
+        })
+    }
+
+    /// The `Allow` value of the route `path` matches (HEAD wherever GET is).
+    pub fn allowed(&self, path: &str) -> Option<String> {
+        let route = self.route(path)?;
+        let mut methods: Vec<&str> = route.methods.iter().map(|(m, _)| m.as_str()).collect();
+        if methods.contains(&"GET") {
+            methods.push("HEAD");
+        }
+        Some(methods.join(", "))
+    }
+
+    /// The statuses the spec declares for `method` on `path`; `None` when the spec has no
+    /// such operation (unknown routes, 405s, the spec and docs themselves). HEAD is GET's.
+    pub fn declared(&self, method: &str, path: &str) -> Option<&[u16]> {
+        let method = if method == "HEAD" { "GET" } else { method };
+        self.route(path)?
+            .methods
             .iter()
-            .find(|(template, _)| {
-                template.len() == parts.len()
-                    && template
-                        .iter()
-                        .zip(&parts)
-                        .all(|(t, p)| t == p || (t.starts_with('{') && !p.is_empty()))
-            })
-            .map(|(_, methods)| methods.as_str())
+            .find(|(m, _)| m == method)
+            .map(|(_, statuses)| statuses.as_slice())
     }
 }
 
@@ -245,14 +282,14 @@ impl AllowTable {
 async fn with_allow<E: Endpoint>(
     ep: Arc<E>,
     req: Request,
-    allow: Arc<AllowTable>,
+    allow: Arc<SpecRoutes>,
 ) -> poem::Result<Response> {
     let path = req.uri().path().to_owned();
     let mut response = ep.call(req).await?.into_response();
     if response.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED
         && let Some(value) = allow
             .allowed(&path)
-            .and_then(|m| poem::http::HeaderValue::from_str(m).ok())
+            .and_then(|m| poem::http::HeaderValue::from_str(&m).ok())
     {
         response
             .headers_mut()

@@ -109,7 +109,7 @@ mod tests {
         limits.check(Scope::Search, "10.0.0.1").unwrap();
         let err = limits.check(Scope::Search, "10.0.0.1").unwrap_err();
         assert_eq!(err.code, super::super::errors::ErrorCode::RateLimited);
-        assert_eq!(err.retry_after, Some(1));
+        assert_eq!(err.retry_after.map(|s| s.get()), Some(1));
         // Another client and the other scope have their own buckets.
         limits.check(Scope::Search, "10.0.0.2").unwrap();
         limits.check(Scope::Index, "10.0.0.1").unwrap();

@@ -135,6 +135,7 @@ endpoint_response!(
         422 Unprocessable: "`invalid_image`, `image_too_large`, `no_face_detected` (`details.selfie`: which one), `multiple_faces` (the competing boxes in `details.faces`, pick one with `face_index`) or `poor_selfie` (nothing matched and the selfie is poor: `details.reason` is `too_small`, `too_blurry`, `too_dark` or `extreme_pose`, `details.reasons` all of them, `details.query_faces` the measurements).",
         503 Unavailable: "`database_unavailable` or `models_unavailable`.",
     }
+    retry_after "`rate_limited` (this client is over its search rate) or `overloaded` (the face pipeline is full): retry after `Retry-After` seconds."
 );
 
 #[derive(Debug)]

@@ -8,7 +8,7 @@ use poem_openapi::param::Path;
 use poem_openapi::{Object, OpenApi};
 
 use super::dto::{ApiTags, IdField, parse_session};
-use super::errors::{ApiError, endpoint_response};
+use super::errors::{endpoint_response, respond};
 use super::state::AppState;
 
 #[derive(Debug, Object)]
@@ -58,24 +58,21 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> SessionStatusApi<E, S, P> {
         tag = "ApiTags::Search"
     )]
     async fn session_status(&self, session_id: Path<IdField>) -> SessionStatusResponse {
-        self.run(&session_id.0).await.into()
-    }
-}
-
-impl<E: Embedder, S: VectorStore, P: PhotoSource> SessionStatusApi<E, S, P> {
-    async fn run(&self, session_id: &str) -> Result<SessionStatusBody, ApiError> {
-        let session = parse_session("session_id", session_id)?;
-        let stats = self.0.session_status.execute(&session).await?;
-        Ok(SessionStatusBody {
-            session_id: session.to_string(),
-            indexed: stats.photos_indexed > 0,
-            photos_indexed: stats.photos_indexed,
-            faces_indexed: stats.faces_indexed,
-            photos_without_faces: stats.photos_without_faces,
-            small_faces: stats.small_faces,
-            last_indexed_at: stats.last_indexed_at.map(DateTime::<Utc>::from),
-            model: stats.model.map(|m| m.to_string()),
-            expires_at: stats.expires_at.map(DateTime::<Utc>::from),
+        respond(async {
+            let session = parse_session("session_id", &session_id.0)?;
+            let stats = self.0.session_status.execute(&session).await?;
+            Ok(SessionStatusBody {
+                session_id: session.to_string(),
+                indexed: stats.photos_indexed > 0,
+                photos_indexed: stats.photos_indexed,
+                faces_indexed: stats.faces_indexed,
+                photos_without_faces: stats.photos_without_faces,
+                small_faces: stats.small_faces,
+                last_indexed_at: stats.last_indexed_at.map(DateTime::<Utc>::from),
+                model: stats.model.map(|m| m.to_string()),
+                expires_at: stats.expires_at.map(DateTime::<Utc>::from),
+            })
         })
+        .await
     }
 }

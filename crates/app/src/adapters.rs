@@ -139,10 +139,7 @@ impl Photos {
                 config.endpoint = settings.endpoint.clone().filter(|e| !e.is_empty());
                 config.region = settings.region.clone();
                 config.access_key_id = settings.access_key_id.clone();
-                config.secret_access_key = settings
-                    .secret_access_key
-                    .as_ref()
-                    .map(|s| facepass_photo_source_s3::Secret(s.expose().to_owned()));
+                config.secret_access_key = settings.secret_access_key.clone();
                 config.force_path_style = settings.force_path_style;
                 config.timeout = Duration::from_secs(settings.timeout_secs.max(1));
                 config.max_bytes = settings.max_bytes;

@@ -3,7 +3,6 @@
 //! Secrets are wrapped so `Debug` output and logs never show them.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -29,25 +28,16 @@ pub struct Settings {
     pub retention: RetentionSettings,
 }
 
-/// A configuration value that must never be printed.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
+pub use facepass_domain::Secret;
 
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
+/// A [`Secret`] from a string.
+fn secret<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Secret, D::Error> {
+    String::deserialize(deserializer).map(Secret::new)
 }
 
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
+/// An optional [`Secret`] from a string.
+fn optional_secret<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Secret>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(|s| s.map(Secret::new))
 }
 
 /// `server.*`: where the HTTP API listens.
@@ -90,7 +80,7 @@ pub struct AuthSettings {
 fn list_or_csv<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Secret>, D::Error> {
     Ok(strings_or_csv(deserializer)?
         .into_iter()
-        .map(Secret)
+        .map(Secret::new)
         .collect())
 }
 
@@ -128,6 +118,7 @@ pub enum StorageBackend {
 pub struct StorageSettings {
     pub backend: StorageBackend,
     /// SQLite: a file path (`sqlite://` prefix optional). Postgres: a `postgres://` URL.
+    #[serde(deserialize_with = "secret")]
     pub url: Secret,
     /// Apply pending migrations at startup.
     pub migrate: bool,
@@ -160,6 +151,7 @@ pub struct PhotoSettings {
     pub region: String,
     /// Static credentials; the AWS default chain (env, profile, IMDS) when unset.
     pub access_key_id: Option<String>,
+    #[serde(default, deserialize_with = "optional_secret")]
     pub secret_access_key: Option<Secret>,
     pub force_path_style: bool,
     /// Total time to fetch one photo, retries included.

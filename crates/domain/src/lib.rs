@@ -8,6 +8,7 @@ pub mod face;
 pub mod ids;
 pub mod lifecycle;
 pub mod ports;
+pub mod secret;
 pub mod use_cases;
 
 pub use calibration::SimilarityCalibration;
@@ -20,3 +21,4 @@ pub use ids::{FaceId, IdError, PhotoId, PhotoKey, PhotoKeyError, SessionId};
 pub use lifecycle::{
     Actor, AuditAction, AuditEvent, AuditQuery, ExpiryUpdate, ForgetCounts, SessionDiff,
 };
+pub use secret::Secret;

@@ -18,15 +18,7 @@ use aws_sdk_s3::operation::get_object::GetObjectError;
 use facepass_domain::ports::{PhotoSource, PhotoSourceError};
 use facepass_domain::{ImageBytes, PhotoKey};
 
-/// A secret that never shows in `Debug` output or logs.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(pub String);
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+pub use facepass_domain::Secret;
 
 #[derive(Debug, Clone)]
 pub struct S3Config {
@@ -78,7 +70,7 @@ impl S3PhotoSource {
         if let (Some(id), Some(secret)) = (&config.access_key_id, &config.secret_access_key) {
             loader = loader.credentials_provider(Credentials::new(
                 id,
-                &secret.0,
+                secret.expose(),
                 None,
                 None,
                 "facepass-config",

@@ -13,7 +13,7 @@ async fn dev_selfie_search_has_the_precision_and_recall_of_the_operating_point()
     let rows = labels();
     let photos: Vec<(String, String)> = rows
         .iter()
-        .map(|(file, _, _)| (photo_id(file), file.clone()))
+        .map(|label| (photo_id(&label.file), label.file.clone()))
         .collect();
     let report = app.batch(session, &photos, false).await.expect(200);
     // Everything but corrupt.jpg is indexed (no-face images with zero faces).
@@ -22,16 +22,20 @@ async fn dev_selfie_search_has_the_precision_and_recall_of_the_operating_point()
 
     // Which photos show each identity.
     let mut shows: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-    for (file, identities, _) in &rows {
-        for identity in identities {
-            shows.entry(identity).or_default().insert(photo_id(file));
+    for label in &rows {
+        for identity in &label.identities {
+            shows
+                .entry(identity)
+                .or_default()
+                .insert(photo_id(&label.file));
         }
     }
 
     let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
     let mut failures = Vec::new();
-    for (file, identities, kind) in &rows {
-        if kind != "single" {
+    for label in &rows {
+        let (file, identities) = (&label.file, &label.identities);
+        if label.kind != "single" {
             continue;
         }
         let own = photo_id(file);

@@ -10,10 +10,10 @@ use facepass_vector_store_pgvector::{PgOptions, connect};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::Value;
 
-use crate::services::{drop_database, fresh_database};
 use crate::support::{
     TestApp, fixture_batch, fixture_bytes, post_batch, read, settings, spawn_with,
 };
+use facepass_test_support::postgres::TestDatabase;
 
 async fn replica(database: &str) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -71,7 +71,8 @@ fn count(v: &Value, key: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_replicas_indexing_one_session_store_each_face_once() {
-    let (url, name) = fresh_database().await;
+    let test_db = TestDatabase::create().await;
+    let url = test_db.url.clone();
     let (a, b) = (replica(&url).await, replica(&url).await);
     let db = database(&url).await;
     let photos = fixture_batch(40);
@@ -94,12 +95,12 @@ async fn two_replicas_indexing_one_session_store_each_face_once() {
     }
     a.stop().await;
     b.stop().await;
-    drop_database(&name).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_session_deleted_while_indexed_is_never_half_deleted() {
-    let (url, name) = fresh_database().await;
+    let test_db = TestDatabase::create().await;
+    let url = test_db.url.clone();
     let (indexer, deleter) = (replica(&url).await, replica(&url).await);
     let db = database(&url).await;
     let photos = fixture_batch(100);
@@ -170,5 +171,4 @@ async fn a_session_deleted_while_indexed_is_never_half_deleted() {
     }
     indexer.stop().await;
     deleter.stop().await;
-    drop_database(&name).await;
 }

@@ -15,7 +15,9 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::services::{fresh_bucket, s3_endpoint, s3_settings};
+use facepass_test_support::s3;
+
+use crate::services::{fresh_bucket, s3_settings};
 use crate::support::{API_KEY, TestApp, fixture_batch, post_batch, read, settings, spawn_with};
 
 /// A PostgreSQL cluster of its own (the test services' binaries, a temporary data folder, a
@@ -325,7 +327,7 @@ async fn index_any(app: &TestApp, photo: &str, key: &str) -> crate::support::Ans
 async fn a_stalled_or_stopped_photo_store_fails_only_its_photos_in_time() {
     let files = ["fr_obama.jpg", "fr_biden.jpg", "fr_obama1.jpg"];
     let bucket = fresh_bucket(&files).await;
-    let upstream = s3_endpoint().trim_start_matches("http://").to_owned();
+    let upstream = s3::endpoint().trim_start_matches("http://").to_owned();
     let proxy = FaultProxy::start(upstream, "stall").await;
     let dir = tempfile::tempdir().expect("temp dir");
     let endpoint = proxy.endpoint();
@@ -334,7 +336,7 @@ async fn a_stalled_or_stopped_photo_store_fails_only_its_photos_in_time() {
         settings(
             dir.path(),
             &[
-                s3_settings(&bucket, &endpoint).as_slice(),
+                s3_settings(&bucket.name, &endpoint).as_slice(),
                 &[("FACEPASS__PHOTOS__TIMEOUT_SECS", "2")],
             ]
             .concat(),

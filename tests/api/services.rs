@@ -2,94 +2,18 @@
 //! and S3 (a fresh SeaweedFS bucket holding fixture photos), both from
 //! `cargo xtask services up` (or `FACEPASS_TEST_DATABASE_URL` / `FACEPASS_TEST_S3_ENDPOINT`).
 
-use aws_sdk_s3::primitives::ByteStream;
-use facepass_photo_source_s3::{S3Config, S3PhotoSource, Secret};
-use facepass_vector_store_pgvector::{PgOptions, connect};
-use sea_orm::ConnectionTrait;
+use facepass_test_support::postgres::TestDatabase;
+use facepass_test_support::s3::{self, TestBucket};
 
 use crate::support::{fixture_bytes, settings, spawn_with};
 
-const S3_KEY: &str = "facepass-dev";
-const S3_SECRET: &str = "facepass-dev-secret";
-
-fn admin_url() -> String {
-    std::env::var("FACEPASS_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:55432/postgres".to_owned())
-}
-
-pub fn s3_endpoint() -> String {
-    std::env::var("FACEPASS_TEST_S3_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:58333".into())
-}
-
-/// A new empty database: its URL and name.
-pub async fn fresh_database() -> (String, String) {
-    let admin = connect(
-        &admin_url(),
-        &PgOptions {
-            max_connections: 1,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{e}: start the test services with `cargo xtask services up`"));
-    let name = format!("facepass_api_{}", uuid::Uuid::now_v7().simple());
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("create database");
-    let base = admin_url();
-    let url = format!(
-        "{}/{name}",
-        base.rsplit_once('/').expect("a database in the URL").0
-    );
-    (url, name)
-}
-
-pub async fn drop_database(name: &str) {
-    let admin = connect(
-        &admin_url(),
-        &PgOptions {
-            max_connections: 1,
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("admin connection");
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await
-        .expect("drop database");
-}
-
-/// A new bucket with the fixture `files` under `sessions/evt/`.
-pub async fn fresh_bucket(files: &[&str]) -> String {
-    let bucket = format!("facepass-api-{}", uuid::Uuid::now_v7().simple());
-    let mut config = S3Config::new(bucket.clone());
-    config.endpoint = Some(s3_endpoint());
-    config.access_key_id = Some(S3_KEY.into());
-    config.secret_access_key = Some(Secret(S3_SECRET.into()));
-    config.force_path_style = true;
-    let source = S3PhotoSource::new(&config).await;
-    let client = source.client();
-    client
-        .create_bucket()
-        .bucket(&bucket)
-        .send()
-        .await
-        .unwrap_or_else(|e| {
-            panic!("{e:?}: start the test services with `cargo xtask services up`")
-        });
-    for file in files {
-        client
-            .put_object()
-            .bucket(&bucket)
-            .key(format!("sessions/evt/{file}"))
-            .body(ByteStream::from(fixture_bytes(file)))
-            .send()
-            .await
-            .expect("upload");
-    }
-    bucket
+/// A new bucket with the fixture `files` under `sessions/evt/`; removed with the guard.
+pub async fn fresh_bucket(files: &[&str]) -> TestBucket {
+    let objects: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .map(|file| (format!("sessions/evt/{file}"), fixture_bytes(file)))
+        .collect();
+    TestBucket::create("facepass-api", &objects).await
 }
 
 /// `FACEPASS__PHOTOS__*` settings for `bucket` on the S3 server at `endpoint`.
@@ -98,9 +22,9 @@ pub fn s3_settings<'a>(bucket: &'a str, endpoint: &'a str) -> [(&'static str, &'
         ("FACEPASS__PHOTOS__BACKEND", "s3"),
         ("FACEPASS__PHOTOS__BUCKET", bucket),
         ("FACEPASS__PHOTOS__ENDPOINT", endpoint),
-        ("FACEPASS__PHOTOS__REGION", "us-east-1"),
-        ("FACEPASS__PHOTOS__ACCESS_KEY_ID", S3_KEY),
-        ("FACEPASS__PHOTOS__SECRET_ACCESS_KEY", S3_SECRET),
+        ("FACEPASS__PHOTOS__REGION", s3::REGION),
+        ("FACEPASS__PHOTOS__ACCESS_KEY_ID", s3::ACCESS_KEY),
+        ("FACEPASS__PHOTOS__SECRET_ACCESS_KEY", s3::SECRET_KEY),
         ("FACEPASS__PHOTOS__FORCE_PATH_STYLE", "true"),
     ]
 }
@@ -114,19 +38,19 @@ async fn the_pixora_workflow_runs_on_postgres_and_s3() {
         "fr_two_people.jpg",
         "corrupt.jpg",
     ];
-    let ((database, database_name), bucket) = (fresh_database().await, fresh_bucket(&files).await);
+    let (database, bucket) = (TestDatabase::create().await, fresh_bucket(&files).await);
     let dir = tempfile::tempdir().expect("temp dir");
-    let endpoint = s3_endpoint();
+    let endpoint = s3::endpoint();
     let app = spawn_with(
         settings(
             dir.path(),
             &[
                 [
                     ("FACEPASS__STORAGE__BACKEND", "postgres"),
-                    ("FACEPASS__STORAGE__URL", database.as_str()),
+                    ("FACEPASS__STORAGE__URL", database.url.as_str()),
                 ]
                 .as_slice(),
-                &s3_settings(&bucket, &endpoint),
+                &s3_settings(&bucket.name, &endpoint),
             ]
             .concat(),
         ),
@@ -214,5 +138,4 @@ async fn the_pixora_workflow_runs_on_postgres_and_s3() {
     let status = app.status("evt").await.expect(200);
     assert_eq!(status["indexed"], false);
     app.stop().await;
-    drop_database(&database_name).await;
 }

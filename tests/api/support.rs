@@ -1,8 +1,6 @@
 //! `spawn_app`: the real service on port 0 over a fresh store, and typed helpers for its
 //! routes. Every helper refuses a 5xx answer unless the test asks for one.
 
-use std::path::PathBuf;
-
 use facepass::settings::Settings;
 use facepass::startup::Application;
 use reqwest::StatusCode;
@@ -12,50 +10,16 @@ use tokio::sync::oneshot;
 
 pub const API_KEY: &str = "test-key-0123456789";
 
-pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-pub fn fixtures() -> PathBuf {
-    repo_root().join("../shared/fixtures")
-}
-
-pub fn faces_dir() -> PathBuf {
-    fixtures().join("faces")
-}
-
-pub fn fixture_bytes(file: &str) -> Vec<u8> {
-    std::fs::read(faces_dir().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
-}
-
-/// `file,identity,kind` rows of the DEV labels.
-pub fn labels() -> Vec<(String, Vec<String>, String)> {
-    std::fs::read_to_string(faces_dir().join("labels.csv"))
-        .expect("labels.csv")
-        .lines()
-        .skip(1)
-        .map(|line| {
-            let mut parts = line.split(',');
-            let file = parts.next().unwrap_or_default().to_owned();
-            let identities = parts
-                .next()
-                .unwrap_or_default()
-                .split(';')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect();
-            let kind = parts.next().unwrap_or_default().to_owned();
-            (file, identities, kind)
-        })
-        .collect()
-}
+pub use facepass_test_support::fixtures::{
+    face_bytes as fixture_bytes, faces_dir, labels, models_dir, repo_root,
+};
 
 /// `n` photo ids over the fixture photos of one person, cycling.
 pub fn fixture_batch(n: usize) -> Vec<(String, String)> {
     let singles: Vec<String> = labels()
         .into_iter()
-        .filter(|(_, _, kind)| kind == "single")
-        .map(|(file, _, _)| file)
+        .filter(|label| label.kind == "single")
+        .map(|label| label.file)
         .collect();
     (0..n)
         .map(|i| (format!("p{i:03}"), singles[i % singles.len()].clone()))
@@ -81,7 +45,7 @@ pub fn settings(dir: &std::path::Path, overrides: &[(&str, &str)]) -> Settings {
         ),
         (
             "FACEPASS__MODELS__DIR".into(),
-            fixtures().join("models").display().to_string(),
+            models_dir().display().to_string(),
         ),
         ("FACEPASS__RATE_LIMIT__ENABLED".into(), "false".into()),
         (

@@ -1,59 +1,15 @@
 //! The labelled fixtures (`../shared/fixtures`, or `$FACEPASS_FIXTURES`) and the embedder
 //! configuration the service runs by default.
 
-use std::path::{Path, PathBuf};
-
 use anyhow::Context;
 use facepass::settings::Settings;
 use facepass_domain::{FaceAnalysis, ImageKind};
 use facepass_embedder_onnx::{EmbedderConfig, OnnxEmbedder};
 
-/// The repository root (this crate lives in `crates/eval`).
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-pub fn fixtures() -> PathBuf {
-    std::env::var_os("FACEPASS_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("../shared/fixtures"))
-}
-
-/// One row of `faces/labels.csv`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Label {
-    pub file: String,
-    pub identities: Vec<String>,
-    /// `single`, `group`, `noface` or `corrupt`.
-    pub kind: String,
-}
-
-impl Label {
-    pub fn path(&self) -> PathBuf {
-        fixtures().join("faces").join(&self.file)
-    }
-}
+pub use facepass_test_support::fixtures::{Label, fixtures_dir as fixtures, repo_root};
 
 pub fn labels() -> anyhow::Result<Vec<Label>> {
-    let path = fixtures().join("faces/labels.csv");
-    let text = std::fs::read_to_string(&path).with_context(|| format!("{}", path.display()))?;
-    Ok(text
-        .lines()
-        .skip(1)
-        .filter(|l| !l.trim().is_empty())
-        .filter_map(|line| {
-            let cols: Vec<&str> = line.trim_end().split(',').collect();
-            (cols.len() == 3).then(|| Label {
-                file: cols[0].to_owned(),
-                identities: cols[1]
-                    .split(';')
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-                kind: cols[2].to_owned(),
-            })
-        })
-        .collect())
+    facepass_test_support::fixtures::try_labels().context("faces/labels.csv of the fixtures")
 }
 
 /// Every DEV `single` photo with what `embedder` finds in it (the source of the scenes'

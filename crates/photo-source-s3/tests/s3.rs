@@ -1,26 +1,24 @@
 //! The S3 adapter against a real S3 server: SeaweedFS from `cargo xtask services up` (or
-//! `FACEPASS_TEST_S3_ENDPOINT` with the dev credentials), plus a closed port and a server
-//! that accepts connections and never answers.
+//! `FACEPASS_TEST_S3_ENDPOINT` with the dev credentials) runs the `PhotoSource` contract and
+//! the credential check; a closed port, a server that never answers and one that streams an
+//! undeclared size cover the failures.
 
 // Test helpers outside #[test] functions unwrap too: a failure is a failed test.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_s3::primitives::ByteStream;
 use facepass_domain::PhotoKey;
 use facepass_domain::ports::{PhotoSource, PhotoSourceError};
 use facepass_photo_source_s3::{S3Config, S3PhotoSource, Secret};
-
-fn endpoint() -> String {
-    std::env::var("FACEPASS_TEST_S3_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:58333".into())
-}
+use facepass_test_support::photo_source::{Seeded, content};
+use facepass_test_support::s3::{self, TestBucket};
 
 fn config(bucket: &str, endpoint: String) -> S3Config {
     S3Config {
         endpoint: Some(endpoint),
-        access_key_id: Some("facepass-dev".into()),
-        secret_access_key: Some(Secret("facepass-dev-secret".into())),
+        access_key_id: Some(s3::ACCESS_KEY.into()),
+        secret_access_key: Some(Secret::new(s3::SECRET_KEY)),
         force_path_style: true,
         timeout: Duration::from_secs(10),
         max_bytes: 1000,
@@ -28,65 +26,41 @@ fn config(bucket: &str, endpoint: String) -> S3Config {
     }
 }
 
-/// A fresh bucket holding `sessions/s1/p1.jpg` (5 bytes) and `big.jpg` (2000 bytes).
-async fn bucket() -> (String, S3PhotoSource) {
-    let name = format!("facepass-test-{}", uuid::Uuid::now_v7().simple());
-    let source = S3PhotoSource::new(&config(&name, endpoint())).await;
-    let client = source.client();
-    client
-        .create_bucket()
-        .bucket(&name)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}: start the S3 server with `cargo xtask services up`"));
-    for (key, body) in [
-        ("sessions/s1/p1.jpg", b"hello".to_vec()),
-        ("big.jpg", vec![7u8; 2000]),
-    ] {
-        client
-            .put_object()
-            .bucket(&name)
-            .key(key)
-            .body(ByteStream::from(body))
-            .send()
-            .await
-            .unwrap();
+/// A fresh bucket holding `objects`, read through the adapter with `max_bytes`.
+async fn seeded(objects: &[(&str, Vec<u8>)], max_bytes: u64) -> Seeded<S3PhotoSource> {
+    let bucket = TestBucket::create("facepass-test", objects).await;
+    let mut cfg = config(&bucket.name, s3::endpoint());
+    cfg.max_bytes = max_bytes;
+    Seeded {
+        source: S3PhotoSource::new(&cfg).await,
+        guard: Box::new(bucket),
     }
-    (name, source)
 }
+
+facepass_test_support::photo_source_contract!(seeded);
 
 fn key(k: &str) -> PhotoKey {
     PhotoKey::parse(k).unwrap()
 }
 
-#[tokio::test]
-async fn an_object_is_fetched_whole() {
-    let (_, source) = bucket().await;
-    assert_eq!(
-        source
-            .fetch(&key("sessions/s1/p1.jpg"))
-            .await
-            .unwrap()
-            .as_slice(),
-        b"hello"
-    );
-    source.health().await.unwrap();
-}
-
-#[tokio::test]
-async fn a_missing_key_is_not_found() {
-    let (_, source) = bucket().await;
-    assert_eq!(
-        source.fetch(&key("sessions/s1/missing.jpg")).await,
-        Err(PhotoSourceError::NotFound)
-    );
+/// A server on a local port that accepts connections, reads requests and never answers.
+async fn stalled_server() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    port
 }
 
 #[tokio::test]
 async fn bad_credentials_are_access_denied() {
-    let (name, _) = bucket().await;
-    let mut cfg = config(&name, endpoint());
-    cfg.secret_access_key = Some(Secret("wrong-secret".into()));
+    let bucket = TestBucket::create("facepass-test", &content()).await;
+    let mut cfg = config(&bucket.name, s3::endpoint());
+    cfg.secret_access_key = Some(Secret::new("wrong-secret"));
     let source = S3PhotoSource::new(&cfg).await;
 
     let err = source.fetch(&key("sessions/s1/p1.jpg")).await.unwrap_err();
@@ -95,15 +69,6 @@ async fn bad_credentials_are_access_denied() {
     assert!(
         !format!("{cfg:?}").contains("wrong-secret"),
         "secrets are redacted"
-    );
-}
-
-#[tokio::test]
-async fn an_object_over_the_limit_is_too_large() {
-    let (_, source) = bucket().await;
-    assert_eq!(
-        source.fetch(&key("big.jpg")).await,
-        Err(PhotoSourceError::TooLarge { limit_bytes: 1000 })
     );
 }
 
@@ -131,15 +96,7 @@ async fn a_stopped_server_is_unavailable_quickly() {
 
 #[tokio::test]
 async fn a_stalled_server_times_out_near_the_configured_deadline() {
-    // Accepts connections and reads requests, but never answers.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            held.push(socket);
-        }
-    });
+    let port = stalled_server().await;
     let mut cfg = config("any", format!("http://127.0.0.1:{port}"));
     cfg.timeout = Duration::from_secs(2);
     let source = S3PhotoSource::new(&cfg).await;
@@ -158,14 +115,7 @@ async fn a_stalled_server_times_out_near_the_configured_deadline() {
 
 #[tokio::test]
 async fn the_readiness_probe_of_a_stalled_server_gives_up_after_5_seconds() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            held.push(socket);
-        }
-    });
+    let port = stalled_server().await;
     let mut cfg = config("any", format!("http://127.0.0.1:{port}"));
     cfg.timeout = Duration::from_secs(30);
     let source = S3PhotoSource::new(&cfg).await;

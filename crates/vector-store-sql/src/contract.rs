@@ -3,10 +3,7 @@
 //! empty store made by `fresh(space).await`.
 
 // Test code: a failed unwrap is a failed contract case.
-#![allow(clippy::unwrap_used)]
-
-use std::future::Future;
-use std::pin::Pin;
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use facepass_domain::ports::{DeletedCounts, StoreError, VectorStore};
 use std::time::{Duration, SystemTime};
@@ -16,10 +13,11 @@ use facepass_domain::{
     ExpiryUpdate, FaceQuality, ForgetCounts, ModelId, PhotoId, Point, SessionId,
 };
 
-/// A fresh store for one test, and what to do afterwards (drop its database, say).
+/// A fresh store for one test, and what keeps its backend (a database guard that drops the
+/// database, a temporary folder); dropped after the store, whether the case passed or not.
 pub struct Fresh<S> {
     pub store: S,
-    pub cleanup: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    pub guard: Box<dyn std::any::Any + Send>,
 }
 
 impl<S> std::fmt::Debug for Fresh<S> {
@@ -68,9 +66,8 @@ macro_rules! vector_store_contract {
             async fn $case() {
                 let fresh = $fresh($crate::contract::space()).await;
                 $crate::contract::$case(&fresh.store).await;
-                if let Some(cleanup) = fresh.cleanup {
-                    cleanup.await;
-                }
+                drop(fresh.store);
+                drop(fresh.guard);
             }
         )*
     };

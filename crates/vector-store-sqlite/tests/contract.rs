@@ -1,5 +1,8 @@
 //! The VectorStore contract on a fresh SQLite file per test.
 
+// Tests: a failed expectation is a failed test.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use facepass_domain::EmbeddingSpace;
 use facepass_vector_store_sql::contract::Fresh;
 use facepass_vector_store_sqlite::SqliteVectorStore;
@@ -11,7 +14,7 @@ async fn fresh(space: EmbeddingSpace) -> Fresh<SqliteVectorStore> {
         .expect("store opens");
     Fresh {
         store,
-        cleanup: Some(Box::pin(async move { drop(dir) })),
+        guard: Box::new(dir),
     }
 }
 

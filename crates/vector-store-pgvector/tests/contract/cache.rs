@@ -8,7 +8,7 @@ use facepass_domain::{
 use facepass_vector_store_pgvector::{PgOptions, PgVectorStore};
 use facepass_vector_store_sql::contract::{self, space};
 
-use crate::support::{create_database, drop_database};
+use facepass_test_support::postgres::TestDatabase;
 
 fn face(seed: usize) -> DetectedFace {
     let v = (0..8)
@@ -43,24 +43,25 @@ async fn open(url: &str, cache_bytes: usize) -> PgVectorStore {
 
 #[tokio::test]
 async fn the_brute_force_contract_is_answered_by_the_cache_and_by_the_scan() {
-    let (url, name) = create_database().await;
+    let database = TestDatabase::create().await;
+    let url = database.url.clone();
     let cached = open(&url, 64 << 20).await;
     contract::search_equals_brute_force_on_random_data(&cached).await;
     let stats = cached.dialect().search_cache_stats().unwrap();
     assert_eq!(stats.scanned, 0, "{stats:?}");
     assert_eq!(stats.answered, 25 + 40 * 2 + 2 + 10, "{stats:?}");
 
-    let (url2, name2) = create_database().await;
+    let database2 = TestDatabase::create().await;
+    let url2 = database2.url.clone();
     let scanning = open(&url2, 0).await;
     assert!(scanning.dialect().search_cache_stats().is_none());
     contract::search_equals_brute_force_on_random_data(&scanning).await;
-    drop_database(name).await;
-    drop_database(name2).await;
 }
 
 #[tokio::test]
 async fn a_replica_sees_the_writes_of_another_at_its_next_search() {
-    let (url, name) = create_database().await;
+    let database = TestDatabase::create().await;
+    let url = database.url.clone();
     let a = open(&url, 64 << 20).await;
     let b = open(&url, 64 << 20).await;
     let s = SessionId::parse("shared").unwrap();
@@ -105,12 +106,12 @@ async fn a_replica_sees_the_writes_of_another_at_its_next_search() {
     assert_eq!(again, ["p7"]);
     let stats = a.dialect().search_cache_stats().unwrap();
     assert_eq!(stats.scanned, 0, "{stats:?}");
-    drop_database(name).await;
 }
 
 #[tokio::test]
 async fn a_session_larger_than_the_budget_is_scanned_in_sql() {
-    let (url, name) = create_database().await;
+    let database = TestDatabase::create().await;
+    let url = database.url.clone();
     let store = open(&url, 2048).await;
     let s = SessionId::parse("big").unwrap();
     for i in 0..200 {
@@ -133,5 +134,4 @@ async fn a_session_larger_than_the_budget_is_scanned_in_sql() {
     let stats = store.dialect().search_cache_stats().unwrap();
     assert_eq!((stats.answered, stats.scanned), (0, 2), "{stats:?}");
     assert_eq!(stats.bytes, 0);
-    drop_database(name).await;
 }

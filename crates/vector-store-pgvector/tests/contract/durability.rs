@@ -11,7 +11,7 @@ use facepass_vector_store_pgvector::{PgOptions, connect};
 use facepass_vector_store_sql::contract::space;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
-use crate::support::{admin_url, create_database, drop_database};
+use facepass_test_support::postgres::{TestDatabase, admin_url};
 
 fn faces(n: usize) -> Vec<DetectedFace> {
     (0..n)
@@ -33,7 +33,8 @@ fn faces(n: usize) -> Vec<DetectedFace> {
 
 #[tokio::test]
 async fn killing_connections_mid_batch_keeps_every_committed_photo_whole() {
-    let (url, name) = create_database().await;
+    let database = TestDatabase::create().await;
+    let (url, name) = (database.url.clone(), database.name.clone());
     let store = Arc::new(
         facepass_vector_store_pgvector::open(&url, space(), &PgOptions::default())
             .await
@@ -118,5 +119,4 @@ async fn killing_connections_mid_batch_keeps_every_committed_photo_whole() {
         .try_get_by_index::<i64>(0)
         .unwrap();
     assert_eq!(torn, 0, "half-written photos");
-    drop_database(name).await;
 }

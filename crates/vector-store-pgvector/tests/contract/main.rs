@@ -3,7 +3,7 @@
 //! up`), and more that only a server can show (a connection killed mid-batch).
 
 // Test helpers outside #[test] functions unwrap too: a failure is a failed test.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 mod support;
 

@@ -8,7 +8,7 @@ use facepass_vector_store_sql::contract::space;
 use facepass_vector_store_sql::migrate;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
-use crate::support::{create_database, drop_database};
+use facepass_test_support::postgres::TestDatabase;
 
 async fn tables(db: &sea_orm::DatabaseConnection) -> Vec<String> {
     db.query_all_raw(Statement::from_string(
@@ -25,7 +25,8 @@ async fn tables(db: &sea_orm::DatabaseConnection) -> Vec<String> {
 
 #[tokio::test]
 async fn migrations_go_up_down_and_up_again() {
-    let (url, name) = create_database().await;
+    let database = TestDatabase::create().await;
+    let url = database.url.clone();
     let db = connect(&url, &PgOptions::default()).await.unwrap();
 
     assert_eq!(
@@ -75,12 +76,12 @@ async fn migrations_go_up_down_and_up_again() {
     );
     assert_eq!(migrate::applied(&db).await.unwrap(), vec![1, 2, 3]);
     drop(db);
-    drop_database(name).await;
 }
 
 #[tokio::test]
 async fn sessions_indexed_before_migration_2_are_searchable_after_it() {
-    let (url, name) = create_database().await;
+    let database = TestDatabase::create().await;
+    let url = database.url.clone();
     let db = connect(&url, &PgOptions::default()).await.unwrap();
     migrate::up(&db, &MIGRATIONS[..1], &space()).await.unwrap();
     let v = "[1,0,0,0,0,0,0,0]";
@@ -102,12 +103,12 @@ async fn sessions_indexed_before_migration_2_are_searchable_after_it() {
     assert_eq!(hits.total_matches, 1);
     assert_eq!(hits.matches[0].photo_id.as_str(), "p1");
     drop(db);
-    drop_database(name).await;
 }
 
 #[tokio::test]
 async fn a_store_refuses_a_database_of_another_recognizer() {
-    let (url, name) = create_database().await;
+    let database = TestDatabase::create().await;
+    let url = database.url.clone();
     facepass_vector_store_pgvector::open(&url, space(), &PgOptions::default())
         .await
         .unwrap();
@@ -121,12 +122,12 @@ async fn a_store_refuses_a_database_of_another_recognizer() {
         .unwrap_err();
 
     assert!(matches!(err, StoreError::ModelMismatch { .. }), "{err:?}");
-    drop_database(name).await;
 }
 
 #[tokio::test]
 async fn replicas_migrating_at_once_apply_each_step_exactly_once() {
-    let (url, name) = create_database().await;
+    let database = TestDatabase::create().await;
+    let url = database.url.clone();
     let mut runners = Vec::new();
     for _ in 0..6 {
         let url = url.clone();
@@ -149,5 +150,4 @@ async fn replicas_migrating_at_once_apply_each_step_exactly_once() {
     let db = connect(&url, &PgOptions::default()).await.unwrap();
     assert_eq!(migrate::applied(&db).await.unwrap(), vec![1, 2, 3]);
     drop(db);
-    drop_database(name).await;
 }

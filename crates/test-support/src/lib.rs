@@ -1,0 +1,29 @@
+//! Helpers shared by FacePass's tests (a dev-dependency only; never part of the service):
+//! the labelled fixtures beside the repository, fresh PostgreSQL databases and S3 buckets that
+//! are removed when their guard drops (a failing test included), and the `PhotoSource`
+//! contract suite every photo source runs on its real backend.
+
+// Test support: a failed expectation is a failed test.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+pub mod fixtures;
+pub mod photo_source;
+pub mod postgres;
+pub mod s3;
+
+/// Runs `cleanup` to completion on a thread of its own: a guard's `Drop` cannot await, and
+/// may run inside a test's runtime or while a failed test unwinds.
+pub(crate) fn run_detached<F>(cleanup: F)
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let thread = std::thread::spawn(move || {
+        if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            runtime.block_on(cleanup);
+        }
+    });
+    let _ = thread.join();
+}

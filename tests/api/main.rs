@@ -3,7 +3,7 @@
 //! the DEV accuracy acceptance.
 
 // Test helpers outside #[test] functions unwrap too: a failure is a failed test.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 mod accuracy;
 mod concurrency;

@@ -2,7 +2,7 @@
 //! exactly as a user would.
 
 // Test helpers outside #[test] functions unwrap too: a failure is a failed test.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 mod embed;
 mod memory;

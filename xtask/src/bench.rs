@@ -22,9 +22,9 @@ use anyhow::{Context, bail};
 use crate::run;
 
 const VENV: &str = ".deps/bench-venv";
+/// The anchor's packages; `onnxruntime` comes at the version pinned in `versions.env`.
 const ANCHOR_PACKAGES: &[&str] = &[
     "insightface==0.7.3",
-    "onnxruntime==1.31.1",
     "opencv-python-headless",
     "numpy<3",
     "psycopg[binary]",
@@ -228,7 +228,8 @@ fn anchor_venv(root: &Path) -> anyhow::Result<PathBuf> {
         run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
         run(Command::new(&python)
             .args(["-m", "pip", "install", "-q", "--disable-pip-version-check"])
-            .args(ANCHOR_PACKAGES))?;
+            .args(ANCHOR_PACKAGES)
+            .arg(format!("onnxruntime=={}", crate::tidy::pin("ONNXRUNTIME")?)))?;
     }
     Ok(python)
 }

@@ -10,9 +10,9 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 
+use crate::tidy::pin;
+
 /// Pinned so that a given spec always generates the same files.
-const GENERATOR: &str = "openapi-python-client==0.29.1";
-const FORMATTER: &str = "ruff==0.17.6";
 const SPEC: &str = "openapi/openapi.json";
 const CLIENT: &str = "clients/python";
 const CONFIG: &str = "clients/openapi-python-client.yaml";
@@ -38,15 +38,12 @@ fn ensure_tools() -> anyhow::Result<()> {
     let version = Command::new("openapi-python-client")
         .arg("--version")
         .output();
-    let wanted = GENERATOR.split("==").nth(1).unwrap_or_default();
-    let ok = version.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(wanted))
+    let (generator, formatter) = (pin("OPENAPI_PYTHON_CLIENT")?, pin("RUFF")?);
+    let ok = version.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(generator))
         && Command::new("ruff")
             .arg("--version")
             .output()
-            .is_ok_and(|o| {
-                String::from_utf8_lossy(&o.stdout)
-                    .contains(FORMATTER.split("==").nth(1).unwrap_or_default())
-            });
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(formatter));
     if !ok {
         crate::run(Command::new("python3").args([
             "-m",
@@ -54,8 +51,8 @@ fn ensure_tools() -> anyhow::Result<()> {
             "install",
             "-q",
             "--disable-pip-version-check",
-            GENERATOR,
-            FORMATTER,
+            &format!("openapi-python-client=={generator}"),
+            &format!("ruff=={formatter}"),
         ]))?;
     }
     Ok(())

@@ -9,6 +9,8 @@
 //!   on a generated camera-size corpus (see `bench.rs`).
 //! - `fuzz [MAX_EXAMPLES]`: schemathesis against the running service and the committed spec
 //!   (see `fuzz.rs`); `test` runs it with a small budget.
+//! - `tidy`: the rules the compiler does not check (domain dependency allow-list, module
+//!   docs, version pins from `versions.env`; see `tidy.rs`); `test` runs it.
 //! - `codegen [--check]`: the OpenAPI document (`openapi/`) and the Python client generated
 //!   from it (`clients/python/`); `--check` fails when either is stale.
 
@@ -20,6 +22,7 @@ use anyhow::{Context, bail};
 mod bench;
 mod codegen;
 mod fuzz;
+mod tidy;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,6 +36,7 @@ fn main() -> anyhow::Result<()> {
             run(facepass("serve").args(&args[1..]))
         }
         Some("lint-docker") => lint_docker(),
+        Some("tidy") => tidy::run(&root),
         Some("bench") => {
             bootstrap(&root)?;
             bench::run_bench(&root)
@@ -50,7 +54,7 @@ fn main() -> anyhow::Result<()> {
             .args(&args[1..])),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\ntasks:\n  serve      bootstrap, then run the service (facepass serve) on its embedded defaults\n  bootstrap  install system libraries, ONNX Runtime and Python tools\n  test       bootstrap, then fmt check, clippy, codegen --check and every test\n  bench      indexing photos/s: FacePass vs InsightFace vs the compute floor\n  fuzz       schemathesis against the service and the committed spec (default 500 examples per operation)\n  lint-docker  hadolint docker/Dockerfile, validate docker/docker-compose.yml\n  codegen    write openapi/openapi.json and clients/python (--check: fail when stale)\n  migrate    up|down|status of the storage schema\n  services   up|down|env|status of the local PostgreSQL+pgvector and S3"
+                "usage: cargo xtask <task>\n\ntasks:\n  serve      bootstrap, then run the service (facepass serve) on its embedded defaults\n  bootstrap  install system libraries, ONNX Runtime and Python tools\n  test       bootstrap, then fmt check, clippy, codegen --check and every test\n  bench      indexing photos/s: FacePass vs InsightFace vs the compute floor\n  fuzz       schemathesis against the service and the committed spec (default 500 examples per operation)\n  tidy       domain dependency allow-list, module docs, version pins (versions.env)\n  lint-docker  hadolint docker/Dockerfile, validate docker/docker-compose.yml\n  codegen    write openapi/openapi.json and clients/python (--check: fail when stale)\n  migrate    up|down|status of the storage schema\n  services   up|down|env|status of the local PostgreSQL+pgvector and S3"
             );
             bail!("unknown or missing task")
         }
@@ -89,6 +93,7 @@ const FUZZ_EXAMPLES: u32 = 60;
 fn test(root: &Path) -> anyhow::Result<()> {
     bootstrap(root)?;
     run(Command::new("cargo").args(["fmt", "--all", "--check"]))?;
+    tidy::run(root)?;
     // One profile (release) for lints, tests and the README's run command: on a 2-core CI
     // machine, building the OpenCV bindings once saves minutes.
     run(Command::new("cargo").args([

@@ -9,6 +9,9 @@
 //! is bulk-loaded outside the API to keep the run short; the measured sessions are loaded the
 //! same way, then searched through the `VectorStore` port.
 
+// A benchmark: it reports on stdout and stops on the first failure.
+#![allow(clippy::print_stdout, clippy::expect_used, clippy::unwrap_used)]
+
 use std::time::{Duration, Instant};
 
 use facepass_domain::ports::VectorStore;

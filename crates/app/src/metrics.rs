@@ -26,17 +26,16 @@ const SECONDS: &[f64] = &[
 ];
 
 impl Metrics {
-    pub fn new() -> Self {
-        let registry =
-            Registry::new_custom(Some("facepass".into()), None).expect("a valid metric prefix");
+    /// The registry with every metric; an error only if a definition here is invalid.
+    pub fn new() -> prometheus::Result<Self> {
+        let registry = Registry::new_custom(Some("facepass".into()), None)?;
         let http_requests = IntCounterVec::new(
             Opts::new(
                 "http_requests_total",
                 "HTTP requests by route, method and status",
             ),
             &["route", "method", "status"],
-        )
-        .expect("valid metric");
+        )?;
         let http_duration = HistogramVec::new(
             HistogramOpts::new(
                 "http_request_duration_seconds",
@@ -44,19 +43,16 @@ impl Metrics {
             )
             .buckets(SECONDS.to_vec()),
             &["route"],
-        )
-        .expect("valid metric");
+        )?;
         let photos_indexed = IntCounterVec::new(
             Opts::new(
                 "photos_indexed_total",
                 "Photos processed by index requests, by result (indexed, skipped, failed)",
             ),
             &["result"],
-        )
-        .expect("valid metric");
+        )?;
         let faces_indexed =
-            IntCounter::new("faces_indexed_total", "Faces stored by index requests")
-                .expect("valid metric");
+            IntCounter::new("faces_indexed_total", "Faces stored by index requests")?;
         let inference_seconds = HistogramVec::new(
             HistogramOpts::new(
                 "inference_seconds",
@@ -64,36 +60,30 @@ impl Metrics {
             )
             .buckets(SECONDS.to_vec()),
             &["model", "stage"],
-        )
-        .expect("valid metric");
+        )?;
         let rate_limited = IntCounterVec::new(
             Opts::new(
                 "rate_limited_total",
                 "Requests refused with 429 by scope (search, index, overloaded)",
             ),
             &["scope"],
-        )
-        .expect("valid metric");
-        let vectors_stored =
-            IntGauge::new("vectors_stored", "Face vectors in the store").expect("valid metric");
-        let photos_stored =
-            IntGauge::new("photos_stored", "Indexed photos in the store").expect("valid metric");
+        )?;
+        let vectors_stored = IntGauge::new("vectors_stored", "Face vectors in the store")?;
+        let photos_stored = IntGauge::new("photos_stored", "Indexed photos in the store")?;
         let deletions = IntCounterVec::new(
             Opts::new(
                 "deletions_total",
                 "Deletions by action (delete_session, delete_photo, expire, forget)",
             ),
             &["action"],
-        )
-        .expect("valid metric");
+        )?;
         let faces_deleted = IntCounterVec::new(
             Opts::new(
                 "faces_deleted_total",
                 "Faces deleted by action (expire: purged by the retention task)",
             ),
             &["action"],
-        )
-        .expect("valid metric");
+        )?;
         for collector in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_duration.clone()),
@@ -106,11 +96,9 @@ impl Metrics {
             Box::new(deletions.clone()),
             Box::new(faces_deleted.clone()),
         ] {
-            registry
-                .register(collector)
-                .expect("metric names are unique");
+            registry.register(collector)?;
         }
-        Self {
+        Ok(Self {
             registry,
             http_requests,
             http_duration,
@@ -122,7 +110,7 @@ impl Metrics {
             photos_stored,
             deletions,
             faces_deleted,
-        }
+        })
     }
 
     /// The Prometheus text exposition of every metric.
@@ -132,11 +120,5 @@ impl Metrics {
             tracing::error!(error = %e, "cannot encode metrics");
         }
         String::from_utf8(out).unwrap_or_default()
-    }
-}
-
-impl Default for Metrics {
-    fn default() -> Self {
-        Self::new()
     }
 }

@@ -7,6 +7,9 @@
 //! Models from `FACEPASS_MODELS` (default `../shared/fixtures/models`), det_2.5g + fr_feature
 //! with the embedder's defaults (workers, threads, the small-face pass of `min_face_px`).
 
+// An example tool: it reports on stdout and stops on the first failure.
+#![allow(clippy::print_stdout, clippy::expect_used, clippy::unwrap_used)]
+
 use std::path::PathBuf;
 
 use facepass_embedder_onnx::{DetectorConfig, EmbedderConfig, RecognizerConfig, floor};

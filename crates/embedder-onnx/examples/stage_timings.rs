@@ -6,6 +6,9 @@
 //! Defaults: the fixture group photo `fr_two_people.jpg` upscaled to 6000x4000 (24 MP,
 //! JPEG quality 92), 10 runs after 2 warm-up runs, one worker with one ONNX Runtime thread.
 
+// An example tool: it reports on stdout and stops on the first failure.
+#![allow(clippy::print_stdout, clippy::expect_used, clippy::unwrap_used)]
+
 use std::path::PathBuf;
 use std::time::Duration;
 

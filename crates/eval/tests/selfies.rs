@@ -2,6 +2,9 @@
 //! (the full report: `cargo run --release -p facepass-eval -- selfies`,
 //! docs/benchmarks.md). Real models, the search use case, the SQLite store.
 
+// Tests: a failed expectation is a failed test; measurements are printed.
+#![allow(clippy::print_stdout, clippy::expect_used, clippy::unwrap_used)]
+
 use facepass_eval::fixtures::default_embedder_config;
 use facepass_eval::scenes::read_bgr;
 use facepass_eval::selfies::{self, Degradation, DevSession, Outcome, PAIR, Tally};

@@ -2,6 +2,9 @@
 //! report: `cargo run --release -p facepass-eval -- small-faces`, docs/benchmarks.md).
 //! Real models, real fixture faces pasted into 24 MP scenes, JPEG-encoded.
 
+// Tests: a failed expectation is a failed test; measurements are printed.
+#![allow(clippy::print_stdout, clippy::expect_used, clippy::unwrap_used)]
+
 use facepass_embedder_onnx::OnnxEmbedder;
 use facepass_eval::fixtures::{analyse_singles, default_embedder_config};
 use facepass_eval::scenes::{self, BUCKETS};

@@ -62,7 +62,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> AppState<E, S, P> {
         photos: Arc<P>,
         settings: &Settings,
     ) -> anyhow::Result<Self> {
-        let metrics = Arc::new(Metrics::new());
+        let metrics = Arc::new(Metrics::new()?);
         let gate = Arc::new(Semaphore::new(settings.indexing.max_in_flight.max(1)));
         let detector = settings.models.detector.as_str();
         let for_indexing = Arc::new(MeteredEmbedder::new(

@@ -1,4 +1,6 @@
 //! Command-line subcommands of the `facepass` binary.
+// The command line answers on stdout; the service (everything outside `cli`) logs instead.
+#![allow(clippy::print_stdout)]
 
 pub mod embed;
 pub mod index_dir;

@@ -13,6 +13,9 @@
 //! and what two poor selfies of a guest find together against each alone (`--verbose`: one
 //! line per search with the query face's quality).
 
+// A report tool: it prints its tables on stdout and stops on the first failure.
+#![allow(clippy::print_stdout, clippy::expect_used, clippy::unwrap_used)]
+
 use clap::{Parser, Subcommand};
 use facepass_embedder_onnx::{DetectorConfig, OnnxEmbedder};
 use facepass_eval::fixtures::{self, analyse_singles, default_embedder_config};

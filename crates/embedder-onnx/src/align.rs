@@ -120,9 +120,17 @@ mod tests {
     #[test]
     fn a_mirrored_face_gets_a_proper_rotation_not_a_reflection() {
         let src: [[f32; 2]; 5] = TEMPLATE.map(|[x, y]| [(112.0 - x) as f32, y as f32]);
+        // `Similarity` has no reflection by its form ([[a, -b], [b, a]]); what can go wrong is
+        // a degenerate fit, so the fit must be a usable, finite, non-zero transform.
         let t = Similarity::to_template(&src);
-        assert!(t.scale() > 0.0);
-        // det of [[a,-b],[b,a]] = a^2 + b^2 > 0: never a reflection.
-        assert!(t.a * t.a + t.b * t.b > 0.0);
+        assert!(
+            t.scale().is_finite() && t.scale() > 1e-3,
+            "scale {}",
+            t.scale()
+        );
+        for s in src {
+            let p = apply(&t, [f64::from(s[0]), f64::from(s[1])]);
+            assert!(p.iter().all(|v| v.is_finite()), "{p:?}");
+        }
     }
 }

@@ -79,9 +79,16 @@ impl S3PhotoSource {
         let shared = loader.load().await;
         // Each attempt gets the whole budget's share; the total deadline is enforced in `fetch`.
         let attempt = config.timeout / config.max_attempts.max(1);
+        // Backoff scaled to the budget (the SDK's 1 s start and 20 s cap would spend a short
+        // deadline sleeping): a store that refuses connections is reported unavailable within
+        // the deadline instead of timing out between retries.
+        let retry = RetryConfig::standard()
+            .with_max_attempts(config.max_attempts.max(1))
+            .with_initial_backoff((config.timeout / 10).min(Duration::from_secs(1)))
+            .with_max_backoff((config.timeout / 4).min(Duration::from_secs(20)));
         let mut builder = aws_sdk_s3::config::Builder::from(&shared)
             .force_path_style(config.force_path_style)
-            .retry_config(RetryConfig::standard().with_max_attempts(config.max_attempts.max(1)))
+            .retry_config(retry)
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(attempt.min(Duration::from_secs(5)))

@@ -95,6 +95,27 @@ async fn a_stopped_server_is_unavailable_quickly() {
 }
 
 #[tokio::test]
+async fn a_stopped_server_is_unavailable_within_a_short_deadline() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cfg = config("any", format!("http://127.0.0.1:{port}"));
+    cfg.timeout = Duration::from_secs(2);
+    let source = S3PhotoSource::new(&cfg).await;
+
+    let started = Instant::now();
+    let err = source.fetch(&key("p.jpg")).await.unwrap_err();
+    let took = started.elapsed();
+
+    // Retries back off in proportion to the deadline, so they end before it does.
+    println!("stopped server, 2 s deadline: {err:?} after {took:?}");
+    assert!(matches!(err, PhotoSourceError::Unavailable(_)), "{err:?}");
+    assert!(took < Duration::from_millis(1500), "took {took:?}");
+}
+
+#[tokio::test]
 async fn a_stalled_server_times_out_near_the_configured_deadline() {
     let port = stalled_server().await;
     let mut cfg = config("any", format!("http://127.0.0.1:{port}"));

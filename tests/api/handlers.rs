@@ -19,7 +19,7 @@ use facepass_domain::{
     ModelId, Point, StageTimings,
 };
 use poem::http::StatusCode;
-use poem::test::{TestClient, TestForm, TestResponse};
+use poem::test::{TestClient, TestForm, TestRequestBuilder};
 use poem::{Endpoint, EndpointExt};
 use poem_openapi::payload::Json;
 use serde_json::{Value, json};
@@ -192,7 +192,10 @@ fn client(state: &Arc<State>) -> TestClient<impl Endpoint> {
 
 /// Status, JSON body and `Retry-After` of an answer; a 5xx fails the test: server-side
 /// failures reach clients here only inside a batch's `errors`.
-async fn body(response: TestResponse) -> (StatusCode, Value, Option<String>) {
+async fn body<E: Endpoint>(
+    request: TestRequestBuilder<'_, E>,
+) -> (StatusCode, Value, Option<String>) {
+    let response = request.send().await;
     let status = response.0.status();
     let retry_after = response
         .0
@@ -242,8 +245,9 @@ fn selfie(bytes: &[u8]) -> TestForm {
 }
 
 /// Records the code of an error answer.
-fn note(seen: &mut BTreeSet<String>, status: StatusCode, body: &Value) {
-    seen.insert(code_of(status, body));
+/// The error code of an answer (see [`code_of`]).
+fn code((status, body, _): (StatusCode, Value, Option<String>)) -> String {
+    code_of(status, &body)
 }
 
 #[tokio::test]
@@ -258,89 +262,72 @@ async fn every_documented_error_code_is_produced_without_any_5xx_answer() {
     let mut seen = BTreeSet::new();
 
     // Routing, parsing, auth and limits.
-    let (s, b, _) = body(cli.get("/nope").send().await).await;
-    note(&mut seen, s, &b);
-    let (s, b, _) = body(cli.get("/api/v2/index").send().await).await;
-    note(&mut seen, s, &b);
-    let (s, b, _) = body(
-        cli.post("/api/v2/index")
-            .header("X-API-Key", API_KEY)
-            .content_type("application/json")
-            .body("{not json")
-            .send()
-            .await,
-    )
-    .await;
-    note(&mut seen, s, &b);
-    let (s, b, _) = body(
-        cli.post("/api/v2/index")
-            .body_json(&index_body("p1", "k"))
-            .send()
-            .await,
-    )
-    .await;
-    note(&mut seen, s, &b);
-    let (s, b, _) = body(
-        cli.post("/api/v2/index")
-            .header("X-API-Key", API_KEY)
-            .content_type("text/plain")
-            .body("photo please")
-            .send()
-            .await,
-    )
-    .await;
-    note(&mut seen, s, &b);
-    let (s, b, _) = body(
-        cli.post("/api/v2/index")
-            .header("X-API-Key", API_KEY)
-            .body_json(&json!({"session_id": "s1", "photo_id": "p1", "s3_key": "x".repeat(5000)}))
-            .send()
-            .await,
-    )
-    .await;
-    note(&mut seen, s, &b);
+    seen.insert(code(body(cli.get("/nope")).await));
+    seen.insert(code(body(cli.get("/api/v2/index")).await));
+    seen.insert(code(
+        body(
+            cli.post("/api/v2/index")
+                .header("X-API-Key", API_KEY)
+                .content_type("application/json")
+                .body("{not json"),
+        )
+        .await,
+    ));
+    seen.insert(code(
+        body(cli.post("/api/v2/index").body_json(&index_body("p1", "k"))).await,
+    ));
+    seen.insert(code(
+        body(
+            cli.post("/api/v2/index")
+                .header("X-API-Key", API_KEY)
+                .content_type("text/plain")
+                .body("photo please"),
+        )
+        .await,
+    ));
+    seen.insert(code(
+        body(
+            cli.post("/api/v2/index")
+                .header("X-API-Key", API_KEY)
+                .body_json(
+                    &json!({"session_id": "s1", "photo_id": "p1", "s3_key": "x".repeat(5000)}),
+                ),
+        )
+        .await,
+    ));
 
     // Single-photo indexing failures that are the client's (422).
     for key in ["missing", "big"] {
-        let (s, b, _) = body(
-            cli.post("/api/v2/index")
-                .header("X-API-Key", API_KEY)
-                .body_json(&index_body("p1", key))
-                .send()
-                .await,
-        )
-        .await;
-        note(&mut seen, s, &b);
+        seen.insert(code(
+            body(
+                cli.post("/api/v2/index")
+                    .header("X-API-Key", API_KEY)
+                    .body_json(&index_body("p1", key)),
+            )
+            .await,
+        ));
     }
 
     // Selfie failures.
     for bytes in [&b"garbage"[..], b"huge", b"no-face", b"two-faces", b"busy"] {
-        let (s, b, _) = body(
-            cli.post("/api/v2/search")
-                .multipart(selfie(bytes))
-                .send()
-                .await,
-        )
-        .await;
-        note(&mut seen, s, &b);
+        seen.insert(code(
+            body(cli.post("/api/v2/search").multipart(selfie(bytes))).await,
+        ));
     }
     // A blurred selfie that matches nothing in a session with faces.
     let (s, b, _) = body(
-        cli.post("/api/v2/search")
-            .multipart(
-                TestForm::new()
-                    .bytes("file", b"blurred".to_vec())
-                    .text("session_id", "indexed"),
-            )
-            .send()
-            .await,
+        cli.post("/api/v2/search").multipart(
+            TestForm::new()
+                .bytes("file", b"blurred".to_vec())
+                .text("session_id", "indexed"),
+        ),
     )
     .await;
     assert_eq!(
         b["error"]["details"]["reason"], "too_blurry",
         "poor_selfie names its reason: {b}"
     );
-    note(&mut seen, s, &b);
+    seen.insert(code_of(s, &b));
 
     // Server-side failures of single photos travel in a batch's `errors` (the batch is 200).
     let photos: Vec<Value> = [
@@ -357,9 +344,7 @@ async fn every_documented_error_code_is_produced_without_any_5xx_answer() {
     let (s, b, _) = body(
         cli.post("/api/v2/index/batch")
             .header("X-API-Key", API_KEY)
-            .body_json(&json!({"session_id": "s1", "photos": photos}))
-            .send()
-            .await,
+            .body_json(&json!({"session_id": "s1", "photos": photos})),
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{b}");
@@ -378,9 +363,7 @@ async fn every_documented_error_code_is_produced_without_any_5xx_answer() {
             .header("X-API-Key", API_KEY)
             .body_json(
                 &json!({"session_id": "s1", "photos": [{"photo_id": "late", "s3_key": "fine"}]}),
-            )
-            .send()
-            .await,
+            ),
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{b}");
@@ -388,37 +371,17 @@ async fn every_documented_error_code_is_produced_without_any_5xx_answer() {
     state.stopping.store(false, Ordering::SeqCst);
 
     // A selfie over the upload limit, then a rate-limited client.
-    let (s, b, _) = body(
-        cli.post("/api/v2/search")
-            .multipart(selfie(&[0u8; 2000]))
-            .send()
-            .await,
-    )
-    .await;
-    note(&mut seen, s, &b);
+    let (s, b, _) = body(cli.post("/api/v2/search").multipart(selfie(&[0u8; 2000]))).await;
+    seen.insert(code_of(s, &b));
     let (limited, _) = self::state(&[
         ("FACEPASS__RATE_LIMIT__ENABLED", "true"),
         ("FACEPASS__RATE_LIMIT__SEARCH_BURST", "1"),
     ]);
     let limited = client(&limited);
-    let (s, _, _) = body(
-        limited
-            .post("/api/v2/search")
-            .multipart(selfie(b"face"))
-            .send()
-            .await,
-    )
-    .await;
+    let (s, _, _) = body(limited.post("/api/v2/search").multipart(selfie(b"face"))).await;
     assert_eq!(s, StatusCode::OK);
-    let (s, b, retry) = body(
-        limited
-            .post("/api/v2/search")
-            .multipart(selfie(b"face"))
-            .send()
-            .await,
-    )
-    .await;
-    note(&mut seen, s, &b);
+    let (s, b, retry) = body(limited.post("/api/v2/search").multipart(selfie(b"face"))).await;
+    seen.insert(code_of(s, &b));
     assert!(retry.is_some(), "429 carries Retry-After");
 
     // Readiness with the database down: the handler's answer (its 503 variant) is checked
@@ -468,9 +431,7 @@ async fn indexing_needs_a_configured_key_and_compares_it_exactly() {
         let (s, b, _) = body(
             cli.post("/api/v2/index")
                 .header("X-API-Key", key)
-                .body_json(&index_body("p1", "k"))
-                .send()
-                .await,
+                .body_json(&index_body("p1", "k")),
         )
         .await;
         assert_eq!(
@@ -481,9 +442,7 @@ async fn indexing_needs_a_configured_key_and_compares_it_exactly() {
     let (s, b, _) = body(
         cli.post("/api/v2/index")
             .header("X-API-Key", "beta")
-            .body_json(&index_body("p1", "k"))
-            .send()
-            .await,
+            .body_json(&index_body("p1", "k")),
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{b}");
@@ -493,9 +452,7 @@ async fn indexing_needs_a_configured_key_and_compares_it_exactly() {
     let (s, b, _) = body(
         client(&closed)
             .delete("/api/v2/index/s1")
-            .header("X-API-Key", "")
-            .send()
-            .await,
+            .header("X-API-Key", ""),
     )
     .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
@@ -534,9 +491,7 @@ async fn invalid_fields_are_400_naming_the_field() {
         let (s, b, _) = body(
             cli.post("/api/v2/index")
                 .header("X-API-Key", API_KEY)
-                .body_json(&request)
-                .send()
-                .await,
+                .body_json(&request),
         )
         .await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
@@ -550,9 +505,7 @@ async fn invalid_fields_are_400_naming_the_field() {
         let (s, b, _) = body(
             cli.post("/api/v2/index/batch")
                 .header("X-API-Key", API_KEY)
-                .body_json(&json!({"session_id": "s1", "photos": photos}))
-                .send()
-                .await,
+                .body_json(&json!({"session_id": "s1", "photos": photos})),
         )
         .await;
         assert_eq!(
@@ -563,10 +516,7 @@ async fn invalid_fields_are_400_naming_the_field() {
     let (s, b, _) = body(
         cli.post("/api/v2/index/batch")
             .header("X-API-Key", API_KEY)
-            .body_json(&json!({"session_id": "s1", "photos": [{"photo_id": "ok", "s3_key": "k"}, {"photo_id": "p 2", "s3_key": "k"}]}))
-            .send()
-            .await,
-    )
+            .body_json(&json!({"session_id": "s1", "photos": [{"photo_id": "ok", "s3_key": "k"}, {"photo_id": "p 2", "s3_key": "k"}]})))
     .await;
     assert_eq!(
         (s, b["error"]["details"]["field"].as_str()),
@@ -582,18 +532,14 @@ async fn invalid_fields_are_400_naming_the_field() {
     ] {
         let (s, b, _) = body(
             cli.post("/api/v2/search")
-                .multipart(selfie(b"face").text(field, value))
-                .send()
-                .await,
+                .multipart(selfie(b"face").text(field, value)),
         )
         .await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{field}={value}: {b}");
     }
     let (s, _, _) = body(
         cli.post("/api/v2/search")
-            .multipart(TestForm::new().text("session_id", "s1"))
-            .send()
-            .await,
+            .multipart(TestForm::new().text("session_id", "s1")),
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "the file is required");
@@ -603,13 +549,7 @@ async fn invalid_fields_are_400_naming_the_field() {
 async fn multiple_faces_are_refused_with_their_boxes_and_a_smaller_face_is_ignored() {
     let (state, _) = state(&[]);
     let cli = client(&state);
-    let (s, b, _) = body(
-        cli.post("/api/v2/search")
-            .multipart(selfie(b"two-faces"))
-            .send()
-            .await,
-    )
-    .await;
+    let (s, b, _) = body(cli.post("/api/v2/search").multipart(selfie(b"two-faces"))).await;
     assert_eq!(
         (s, code_of(s, &b).as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, "multiple_faces")
@@ -621,44 +561,28 @@ async fn multiple_faces_are_refused_with_their_boxes_and_a_smaller_face_is_ignor
     );
 
     // One large face and one small background face: the large one is used.
-    let (s, b, _) = body(
-        cli.post("/api/v2/search")
-            .multipart(selfie(b"face"))
-            .send()
-            .await,
-    )
-    .await;
+    let (s, b, _) = body(cli.post("/api/v2/search").multipart(selfie(b"face"))).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["query_face"]["bbox"]["width"], 100.0);
     assert_eq!(b["query_faces"][0]["quality"]["sharpness"], 300.0);
     assert_eq!(b["warnings"], json!([]));
 
     // A face cut off by the frame edge competes with what is visible of it.
-    let (s, b, _) = body(
-        cli.post("/api/v2/search")
-            .multipart(selfie(b"cut-off"))
-            .send()
-            .await,
-    )
-    .await;
+    let (s, b, _) = body(cli.post("/api/v2/search").multipart(selfie(b"cut-off"))).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["query_face"]["bbox"]["x"], 100.0);
 
     // face_index picks one face of the refusal's list.
     let (s, b, _) = body(
         cli.post("/api/v2/search")
-            .multipart(selfie(b"two-faces").text("face_index", "1"))
-            .send()
-            .await,
+            .multipart(selfie(b"two-faces").text("face_index", "1")),
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["query_face"]["bbox"]["x"], 200.0);
     let (s, b, _) = body(
         cli.post("/api/v2/search")
-            .multipart(selfie(b"two-faces").text("face_index", "2"))
-            .send()
-            .await,
+            .multipart(selfie(b"two-faces").text("face_index", "2")),
     )
     .await;
     assert_eq!(
@@ -681,30 +605,16 @@ async fn up_to_three_selfies_are_searched_together() {
             form.bytes("file", b"face".to_vec())
         })
     };
-    let (s, b, _) = body(
-        cli.post("/api/v2/search")
-            .multipart(selfies(3))
-            .send()
-            .await,
-    )
-    .await;
+    let (s, b, _) = body(cli.post("/api/v2/search").multipart(selfies(3))).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["query_faces"].as_array().map(Vec::len), Some(3), "{b}");
 
-    let (s, b, _) = body(
-        cli.post("/api/v2/search")
-            .multipart(selfies(4))
-            .send()
-            .await,
-    )
-    .await;
+    let (s, b, _) = body(cli.post("/api/v2/search").multipart(selfies(4))).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
 
     let (s, b, _) = body(
         cli.post("/api/v2/search")
-            .multipart(selfies(2).text("face_index", "0"))
-            .send()
-            .await,
+            .multipart(selfies(2).text("face_index", "0")),
     )
     .await;
     assert_eq!(
@@ -718,7 +628,7 @@ async fn up_to_three_selfies_are_searched_together() {
         .text("session_id", "indexed")
         .bytes("file", b"face".to_vec())
         .bytes("file", b"no-face".to_vec());
-    let (s, b, _) = body(cli.post("/api/v2/search").multipart(form).send().await).await;
+    let (s, b, _) = body(cli.post("/api/v2/search").multipart(form)).await;
     assert_eq!(
         (s, b["error"]["details"]["selfie"].as_u64()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some(1)),
@@ -758,9 +668,7 @@ async fn a_chunked_body_without_length_is_still_limited() {
         cli.post("/api/v2/index")
             .header("X-API-Key", API_KEY)
             .content_type("application/json")
-            .body(poem::Body::from_bytes_stream(chunks))
-            .send()
-            .await,
+            .body(poem::Body::from_bytes_stream(chunks)),
     )
     .await;
     assert_eq!(
@@ -773,27 +681,23 @@ async fn a_chunked_body_without_length_is_still_limited() {
 async fn the_v1_alias_serves_the_same_routes_and_the_spec_lists_v2_only() {
     let (state, _) = state(&[]);
     let cli = client(&state);
-    let (s, b, _) = body(cli.get("/api/v1/search/status/s9").send().await).await;
+    let (s, b, _) = body(cli.get("/api/v1/search/status/s9")).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let (s, _, _) = body(
         cli.post("/api/v1/index")
             .header("X-API-Key", API_KEY)
-            .body_json(&index_body("p1", "k"))
-            .send()
-            .await,
+            .body_json(&index_body("p1", "k")),
     )
     .await;
     assert_eq!(s, StatusCode::OK);
     let (s, _, _) = body(
         cli.post("/api/v2/faces/search-session")
-            .multipart(selfie(b"face"))
-            .send()
-            .await,
+            .multipart(selfie(b"face")),
     )
     .await;
     assert_eq!(s, StatusCode::OK);
 
-    let (s, spec, _) = body(cli.get("/api/v2/openapi.json").send().await).await;
+    let (s, spec, _) = body(cli.get("/api/v2/openapi.json")).await;
     assert_eq!(s, StatusCode::OK);
     let paths = spec["paths"].as_object().expect("paths");
     assert!(
@@ -851,7 +755,7 @@ async fn the_v1_alias_serves_the_same_routes_and_the_spec_lists_v2_only() {
         spec, committed,
         "the served spec is the committed one (cargo xtask codegen)"
     );
-    let (s, _, _) = body(cli.get("/api/v1/openapi.json").send().await).await;
+    let (s, _, _) = body(cli.get("/api/v1/openapi.json")).await;
     assert_eq!(
         s,
         StatusCode::NOT_FOUND,

@@ -17,7 +17,8 @@
 //! found too, that pass is the only one. Otherwise the photo path runs. A selfie whose best
 //! face scores below `UPRIGHT_SCORE` (or has none) is detected again turned 180°, 90° and
 //! 270° (uploads without EXIF orientation), and blurred selfie crops are sharpened before
-//! recognition (`quality::needs_sharpening`). Every face's quality is measured on its crop.
+//! recognition (`quality::needs_sharpening`), small dark ones smoothed
+//! (`quality::needs_smoothing`). Every face's quality is measured on its crop.
 //!
 //! `reference_mode` reproduces the Python reference pipeline (InsightFace-style: full
 //! resolution, square letterbox) to cosine >= 0.9999 (tests/models/golden.rs).
@@ -239,11 +240,14 @@ impl Pipeline {
             .map(|(d, crop)| quality::measure(crop, &d.landmarks, d.y2 - d.y1))
             .collect::<Result<Vec<_>, _>>()?;
         if kind == ImageKind::Selfie {
-            // A blurred selfie is the one query worth restoring: one guest, one face, and
-            // a photo's faces are compared with it, never with each other.
+            // A selfie is the one query worth restoring (one guest, one face, and a photo's
+            // faces are compared with it, never with each other): a blurred one is
+            // sharpened, a small dark (noisy) one smoothed.
             for (crop, q) in crops.iter_mut().zip(&qualities) {
                 if quality::needs_sharpening(q) {
                     *crop = quality::sharpen(crop)?;
+                } else if quality::needs_smoothing(q) {
+                    *crop = quality::smooth(crop)?;
                 }
             }
         }

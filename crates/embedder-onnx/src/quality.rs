@@ -36,6 +36,27 @@ pub(crate) fn sharpen(crop: &Mat) -> Result<Mat, EmbedError> {
     Ok(out)
 }
 
+/// Below this brightness (mean grey of the crop, as `search.quality.min_brightness` by
+/// default) a small selfie face is underexposed: its pixels carry more sensor and compression
+/// noise than face, and the crop's upscaling magnifies it.
+pub(crate) const DARK: f32 = 70.0;
+
+/// A Gaussian blur (σ = 1 px on the 112-px crop) for a small, dark selfie face before
+/// recognition: on DEV night shots (face 64 px, gain 0.35, noise σ 6, JPEG q35) recall
+/// 0.396 -> 0.494 at precision 0.99 (σ 0.7/1.0/1.2/1.5: 0.460/0.494/0.498/0.434); without
+/// the darkness gate it costs thumbnails (0.626 -> 0.596), with it nothing else changes
+/// (docs/benchmarks.md).
+pub(crate) fn smooth(crop: &Mat) -> Result<Mat, EmbedError> {
+    let mut out = Mat::default();
+    imgproc::gaussian_blur_def(crop, &mut out, core::Size::new(0, 0), 1.0).map_err(cv_err)?;
+    Ok(out)
+}
+
+/// Whether a selfie face of this quality is smoothed before recognition.
+pub(crate) fn needs_smoothing(quality: &FaceQuality) -> bool {
+    quality.face_px < DEBLUR_MIN_FACE_PX && quality.brightness < DARK
+}
+
 /// Whether a selfie face of this quality is sharpened before recognition.
 pub(crate) fn needs_sharpening(quality: &FaceQuality) -> bool {
     quality.face_px >= DEBLUR_MIN_FACE_PX && quality.sharpness < BLURRED
@@ -124,6 +145,31 @@ mod tests {
         // The same face upside down has the same yaw.
         let flipped = turned.map(|[x, y]| [200.0 - x, 200.0 - y]);
         assert!((yaw_degrees(&flipped) - yaw).abs() < 1e-3);
+    }
+
+    #[test]
+    fn only_blurred_large_faces_are_sharpened_and_only_small_dark_ones_smoothed() {
+        let q = |face_px, sharpness, brightness| FaceQuality {
+            face_px,
+            sharpness,
+            brightness,
+            pose: 0.0,
+        };
+        let cases = [
+            // (quality, sharpened, smoothed)
+            (q(200.0, 20.0, 120.0), true, false), // blurred, large
+            (q(64.0, 20.0, 40.0), false, true),   // night shot: small and dark
+            (q(28.0, 20.0, 120.0), false, false), // thumbnail: small, well exposed
+            (q(200.0, 300.0, 30.0), false, false), // large, dark, sharp
+            (q(200.0, 300.0, 120.0), false, false), // a good selfie
+        ];
+        for (quality, sharpened, smoothed) in cases {
+            assert_eq!(
+                (needs_sharpening(&quality), needs_smoothing(&quality)),
+                (sharpened, smoothed),
+                "{quality:?}"
+            );
+        }
     }
 
     #[test]

@@ -46,12 +46,12 @@ async fn degraded_selfies_are_found_or_explained_and_never_match_strangers() {
         .map(Degradation::name)
         .collect();
     let rotated = tally(&|o| rotated_names.contains(&o.kind));
-    // Measured: clean 0.974; degraded 0.835 at precision 0.999, 1 silent miss of 510
-    // searches; rotated 0.959. The target for all degraded kinds is 0.85: not
-    // reached yet.
+    // Measured: clean 0.974; degraded 0.845 at precision 0.999, 1 silent miss of 510
+    // searches; rotated 0.959; night 0.494 (0.396 before small dark faces were smoothed).
+    // The target for all degraded kinds is 0.85: not reached yet.
     assert!(clean.recall() >= 0.95, "clean recall {:.3}", clean.recall());
     assert!(
-        degraded.recall() >= 0.80,
+        degraded.recall() >= 0.83,
         "degraded recall {:.3}",
         degraded.recall()
     );
@@ -72,6 +72,9 @@ async fn degraded_selfies_are_found_or_explained_and_never_match_strangers() {
         all.silent,
         all.searches
     );
+    // Night shots: 0.396 before small dark selfie faces were smoothed.
+    let night = tally(&|o| o.kind.starts_with("night"));
+    assert!(night.recall() >= 0.45, "{}", night.row("night"));
     // Upside down without EXIF was found 0 % of the time before the turned retries.
     let upside_down = tally(&|o| o.kind == "upside down");
     assert!(

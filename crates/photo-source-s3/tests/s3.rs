@@ -43,6 +43,15 @@ fn key(k: &str) -> PhotoKey {
     PhotoKey::parse(k).unwrap()
 }
 
+/// A local port that was just free: nothing listens there.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// A server on a local port that accepts connections, reads requests and never answers.
 async fn stalled_server() -> u16 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -74,12 +83,7 @@ async fn bad_credentials_are_access_denied() {
 
 #[tokio::test]
 async fn a_stopped_server_is_unavailable_quickly() {
-    // A port that was just free: nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = closed_port();
     let source = S3PhotoSource::new(&config("any", format!("http://127.0.0.1:{port}"))).await;
 
     let started = Instant::now();
@@ -96,11 +100,7 @@ async fn a_stopped_server_is_unavailable_quickly() {
 
 #[tokio::test]
 async fn a_stopped_server_is_unavailable_within_a_short_deadline() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = closed_port();
     let mut cfg = config("any", format!("http://127.0.0.1:{port}"));
     cfg.timeout = Duration::from_secs(2);
     let source = S3PhotoSource::new(&cfg).await;

@@ -245,14 +245,21 @@ pub(crate) fn pack_nchw(
     let scale = 1.0 / norm.std;
     // Source channel feeding output plane 0, 1, 2.
     let order: [usize; 3] = if norm.rgb { [2, 1, 0] } else { [0, 1, 2] };
+    let (first, rest) = out.split_at_mut(plane);
+    let (second, third) = rest.split_at_mut(plane);
     for y in 0..height {
         let row = &bgr[y * width * 3..(y + 1) * width * 3];
-        for (c, &src) in order.iter().enumerate() {
-            let start = c * plane + y * stride;
-            let dst = &mut out[start..start + width];
-            for (x, d) in dst.iter_mut().enumerate() {
-                *d = (f32::from(row[x * 3 + src]) - norm.mean) * scale;
-            }
+        let span = y * stride..y * stride + width;
+        // One pass over the row's pixels writing the three planes (a fixed-width loop the
+        // compiler vectorises; a plane at a time gathered with stride 3 was 6 % of indexing).
+        let planes = first[span.clone()]
+            .iter_mut()
+            .zip(second[span.clone()].iter_mut())
+            .zip(third[span].iter_mut());
+        for (px, ((a, b), c)) in row.chunks_exact(3).zip(planes) {
+            let v = [px[order[0]], px[order[1]], px[order[2]]]
+                .map(|v| (f32::from(v) - norm.mean) * scale);
+            (*a, *b, *c) = (v[0], v[1], v[2]);
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The labelled fixtures (`../shared/fixtures`, or `$FACEPASS_FIXTURES`) and the embedder
 //! configuration the service runs by default.
 
+use std::path::PathBuf;
+
 use anyhow::Context;
 use facepass::settings::Settings;
 use facepass_domain::{FaceAnalysis, ImageKind};
@@ -29,9 +31,15 @@ pub fn analyse_singles(embedder: &OnnxEmbedder) -> anyhow::Result<Vec<(Label, Fa
 /// The embedder configuration of `config/default.toml` (the service's defaults, without
 /// `FACEPASS__*` overrides), on the fixture models.
 pub fn default_embedder_config() -> anyhow::Result<EmbedderConfig> {
+    embedder_config(None)
+}
+
+/// The service's embedder configuration with `file` read over the defaults (as `--config`
+/// does for `facepass`), models from the fixtures.
+pub fn embedder_config(file: Option<PathBuf>) -> anyhow::Result<EmbedderConfig> {
     let settings = Settings::load_from(
         Some(repo_root().join("config/default.toml")),
-        None,
+        file,
         std::iter::empty(),
     )?;
     let mut config = settings.models.embedder_config()?;

@@ -5,6 +5,9 @@
 //!
 //!     cargo run --release -p facepass-eval -- selfies [--verbose]
 //!
+//! `--config FILE` (before the command) reads a TOML file over `config/default.toml`, as
+//! `facepass --config` does: the "defaults" of the reports are then that configuration.
+//!
 //! `small-faces` prints, for the service's default configuration and then for every
 //! detector x `min_face_px` pair, recall per face-height bucket, false faces per photo, the
 //! share of found faces (48 px and up) still recognisable, and the cost per photo with all
@@ -16,9 +19,11 @@
 // A report tool: it prints its tables on stdout and stops on the first failure.
 #![allow(clippy::print_stdout, clippy::expect_used, clippy::unwrap_used)]
 
+use std::path::PathBuf;
+
 use clap::{Parser, Subcommand};
-use facepass_embedder_onnx::{DetectorConfig, OnnxEmbedder};
-use facepass_eval::fixtures::{self, analyse_singles, default_embedder_config};
+use facepass_embedder_onnx::{DetectorConfig, EmbedderConfig, OnnxEmbedder};
+use facepass_eval::fixtures::{self, analyse_singles, embedder_config};
 use facepass_eval::scenes::{self, Scene};
 use facepass_eval::selfies::{self, Degradation, DevSession, PAIR, Tally};
 use facepass_eval::small_faces::{Gallery, Report, evaluate};
@@ -26,6 +31,9 @@ use facepass_eval::small_faces::{Gallery, Report, evaluate};
 #[derive(Debug, Parser)]
 #[command(about = "FacePass evaluation reports over sets generated from the fixtures")]
 struct Cli {
+    /// Extra TOML config file read over config/default.toml (a candidate default).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -61,7 +69,9 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    let defaults = embedder_config(cli.config)?;
+    match cli.command {
         Command::SmallFaces {
             scenes: count,
             faces,
@@ -69,13 +79,23 @@ fn main() -> anyhow::Result<()> {
             detectors,
             min_face_px,
             score,
-        } => small_faces(count, faces, seed, &detectors, &min_face_px, &score),
-        Command::Selfies { verbose } => tokio::runtime::Runtime::new()?.block_on(selfies(verbose)),
+        } => small_faces(
+            &defaults,
+            count,
+            faces,
+            seed,
+            &detectors,
+            &min_face_px,
+            &score,
+        ),
+        Command::Selfies { verbose } => {
+            tokio::runtime::Runtime::new()?.block_on(selfies(&defaults, verbose))
+        }
     }
 }
 
-async fn selfies(verbose: bool) -> anyhow::Result<()> {
-    let session = DevSession::index(&default_embedder_config()?).await?;
+async fn selfies(defaults: &EmbedderConfig, verbose: bool) -> anyhow::Result<()> {
+    let session = DevSession::index(defaults).await?;
     let kinds = Degradation::standard();
     let outcomes = session.degraded(&kinds).await?;
     if verbose {
@@ -101,6 +121,7 @@ async fn selfies(verbose: bool) -> anyhow::Result<()> {
 }
 
 fn small_faces(
+    defaults: &EmbedderConfig,
     count: usize,
     faces: usize,
     seed: u64,
@@ -108,13 +129,19 @@ fn small_faces(
     min_face_px: &[u32],
     scores: &[f32],
 ) -> anyhow::Result<()> {
-    let defaults = default_embedder_config()?;
     let mut one_pass = defaults.clone();
     one_pass.min_face_px = 0;
+    // The scenes are cut from det_2.5g's boxes whatever the configuration, so that every
+    // configuration is measured on the same faces; the gallery is the configuration's own.
+    let mut cutter = one_pass.clone();
+    cutter.detector = DetectorConfig::preset("det_2.5g").expect("det_2.5g preset");
     let (gallery, photos) = {
-        let embedder = OnnxEmbedder::start(&one_pass)?;
-        let singles = analyse_singles(&embedder)?;
-        let sources = scenes::source_faces(&singles)?;
+        let singles = analyse_singles(&OnnxEmbedder::start(&one_pass)?)?;
+        let sources = if cutter == one_pass {
+            scenes::source_faces(&singles)?
+        } else {
+            scenes::source_faces(&analyse_singles(&OnnxEmbedder::start(&cutter)?)?)?
+        };
         eprintln!(
             "{} source faces; generating {count} scenes of {faces} faces...",
             sources.len()
@@ -132,7 +159,7 @@ fn small_faces(
         defaults.worker_count()
     );
     println!("{}", Report::header());
-    let report = evaluate(&defaults, &photos, &gallery)?;
+    let report = evaluate(defaults, &photos, &gallery)?;
     println!(
         "{}",
         report.row(&format!(

@@ -157,7 +157,9 @@ pub struct EmbedderConfig {
     /// `reference_mode`.
     #[serde(default = "default_min_face_px")]
     pub min_face_px: u32,
-    /// The detector of the high-resolution pass; `None` = `detector`.
+    /// The detector of photos in the two-scale mode (`min_face_px` > 0 and a photo large
+    /// enough for it): the high-resolution tiles and the coarse pass; `None` = `detector`,
+    /// which keeps selfies and the one pass.
     #[serde(default)]
     pub fine_detector: Option<DetectorConfig>,
     /// The ONNX Runtime shared library; `ORT_DYLIB_PATH` when unset.
@@ -168,8 +170,9 @@ pub struct EmbedderConfig {
 /// The default `min_face_px`: every face of 48 px and up in a 24 MP photo (the small-faces
 /// report in docs/benchmarks.md chose it).
 pub const DEFAULT_MIN_FACE_PX: u32 = 48;
-/// The default detector of the high-resolution pass: YuNet finds small faces best per CPU
-/// second (docs/benchmarks.md).
+/// The default detector of the two-scale mode: YuNet finds small faces best per CPU second,
+/// and at the coarse scale costs a fifth of SCRFD-2.5G for the same recall and accuracy
+/// (docs/benchmarks.md).
 pub const DEFAULT_FINE_DETECTOR: &str = "yunet";
 
 fn default_min_face_px() -> u32 {

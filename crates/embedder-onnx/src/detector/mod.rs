@@ -41,6 +41,15 @@ impl Detection {
     }
 
     /// Moves the detection by (dx, dy), then scales it by (sx, sy).
+    /// Intersection over union of the two boxes, with InsightFace's `+1` pixel areas.
+    pub fn iou(&self, other: &Detection) -> f32 {
+        let area = |d: &Detection| (d.x2 - d.x1 + 1.0) * (d.y2 - d.y1 + 1.0);
+        let w = (self.x2.min(other.x2) - self.x1.max(other.x1) + 1.0).max(0.0);
+        let h = (self.y2.min(other.y2) - self.y1.max(other.y1) + 1.0).max(0.0);
+        let inter = w * h;
+        inter / (area(self) + area(other) - inter)
+    }
+
     pub fn transformed(mut self, dx: f32, dy: f32, sx: f32, sy: f32) -> Self {
         self.shift_and_scale(dx, dy, sx, sy);
         self
@@ -235,18 +244,11 @@ pub(crate) fn nms(mut dets: Vec<Detection>, iou_threshold: f32) -> Vec<Detection
 
 /// Greedy suppression in the given priority order (first wins), whatever the scores.
 pub(crate) fn nms_in_order(dets: Vec<Detection>, iou_threshold: f32) -> Vec<Detection> {
-    let area = |d: &Detection| (d.x2 - d.x1 + 1.0) * (d.y2 - d.y1 + 1.0);
     let mut keep: Vec<Detection> = Vec::new();
-    'candidates: for d in dets {
-        for k in &keep {
-            let w = (k.x2.min(d.x2) - k.x1.max(d.x1) + 1.0).max(0.0);
-            let h = (k.y2.min(d.y2) - k.y1.max(d.y1) + 1.0).max(0.0);
-            let inter = w * h;
-            if inter / (area(k) + area(&d) - inter) > iou_threshold {
-                continue 'candidates;
-            }
+    for d in dets {
+        if keep.iter().all(|k| k.iou(&d) <= iou_threshold) {
+            keep.push(d);
         }
-        keep.push(d);
     }
     keep
 }

@@ -87,26 +87,37 @@ fn a_huge_jpeg_is_decoded_reduced_without_losing_its_faces() {
     )
     .unwrap();
     let bytes = encode_jpeg(&big, 92);
+    // The one pass isolates decoding: the same detector as the reference on a reduced
+    // decode. The default two-scale mode finds the faces with YuNet instead (other boxes and
+    // landmarks), so it is held to the same faces and a looser cosine.
+    let mut one_pass_config = config("det_2.5g", "fr_feature");
+    one_pass_config.min_face_px = 0;
+    let one_pass = OnnxEmbedder::start(&one_pass_config).unwrap();
     let reduced = embedder("det_2.5g", "fr_feature");
     let mut reference_config = config("det_2.5g", "fr_feature");
     reference_config.reference_mode = true;
     let full = OnnxEmbedder::start(&reference_config).unwrap();
 
     let fast = analyze(&reduced, bytes.clone()).unwrap();
-    let slow = analyze(&full, bytes).unwrap();
+    let slow = analyze(&full, bytes.clone()).unwrap();
+    let one = analyze(&one_pass, bytes).unwrap();
 
     assert_eq!((fast.width, fast.height), (6000, 4000));
-    assert_eq!(fast.faces.len(), 2);
     assert_eq!(slow.faces.len(), 2);
-    for f in &fast.faces {
-        let g = slow
-            .faces
-            .iter()
-            .max_by(|a, b| a.bbox.iou(&f.bbox).total_cmp(&b.bbox.iou(&f.bbox)))
-            .unwrap();
-        assert!(f.bbox.iou(&g.bbox) > 0.9);
-        let cos = dot(f.embedding.as_slice(), g.embedding.as_slice());
-        assert!(cos > 0.98, "reduced vs full decoding cosine {cos}");
+    for (run, min_iou, min_cos) in [(&one, 0.9, 0.98), (&fast, 0.75, 0.9)] {
+        assert_eq!(run.faces.len(), 2);
+        for f in &run.faces {
+            let g = slow
+                .faces
+                .iter()
+                .max_by(|a, b| a.bbox.iou(&f.bbox).total_cmp(&b.bbox.iou(&f.bbox)))
+                .unwrap();
+            let iou = f.bbox.iou(&g.bbox);
+            let cos = dot(f.embedding.as_slice(), g.embedding.as_slice());
+            println!("reduced vs full decoding: IoU {iou:.3}, cosine {cos:.4}");
+            assert!(iou > min_iou, "reduced vs full decoding IoU {iou}");
+            assert!(cos > min_cos, "reduced vs full decoding cosine {cos}");
+        }
     }
     println!(
         "6000x4000 JPEG: reduced decode {:?} detect {:?} embed {:?}; full decode {:?} detect {:?} embed {:?}",

@@ -2,8 +2,9 @@
 //! `scripts/gen_golden.py`): in `reference_mode` FacePass must reproduce it to a cosine of at
 //! least 0.9999 for every face both find (box IoU of at least 0.5). `default.json` is
 //! FacePass's own default pipeline, recorded by this test with `FACEPASS_BLESS=1`: any change
-//! to what the default path finds or embeds shows up here (cosine at least 0.999), and the
-//! default path also stays within cosine 0.95 of the reference.
+//! to what the default path finds or embeds shows up here (cosine at least 0.999). The one
+//! pass (`min_face_px = 0`, the reference's detector on a reduced decode) stays within cosine
+//! 0.95 of the reference; the default two-scale mode (YuNet) finds the same faces.
 
 use facepass_domain::BoundingBox;
 use serde_json::Value;
@@ -23,18 +24,23 @@ fn floats(v: &Value) -> Vec<f32> {
         .collect()
 }
 
-/// Compares against a golden file; every matched face must reach `min_cosine`.
-fn check_pipeline(detector: &str, recognizer: &str, reference_mode: bool, min_cosine: f32) {
-    check_against(GOLDEN, detector, recognizer, reference_mode, min_cosine);
+/// Compares against the reference golden file; every matched face must reach `min_cosine`.
+fn check_pipeline(detector: &str, recognizer: &str, mode: Mode, min_cosine: f32) {
+    check_against(GOLDEN, detector, recognizer, mode, min_cosine);
 }
 
-fn check_against(
-    golden: &str,
-    detector: &str,
-    recognizer: &str,
-    reference_mode: bool,
-    min_cosine: f32,
-) {
+/// Which FacePass pipeline runs.
+#[derive(Clone, Copy)]
+enum Mode {
+    /// `reference_mode`.
+    Reference,
+    /// The default with `min_face_px = 0`: one pass on the photo detector.
+    OnePass,
+    /// The defaults: the two-scale mode on YuNet for photos over 1280 px.
+    Default,
+}
+
+fn check_against(golden: &str, detector: &str, recognizer: &str, mode: Mode, min_cosine: f32) {
     let golden: Value = serde_json::from_str(golden).expect("golden file parses");
     let pipeline = golden["pipelines"]
         .as_array()
@@ -43,7 +49,12 @@ fn check_against(
         .find(|p| p["detector"] == detector && p["recognizer"] == recognizer)
         .expect("pipeline in golden file");
     let mut cfg = config(detector, recognizer);
-    cfg.reference_mode = reference_mode;
+    match mode {
+        Mode::Reference => cfg.reference_mode = true,
+        Mode::OnePass => cfg.min_face_px = 0,
+        Mode::Default => {}
+    }
+    let reference_mode = cfg.reference_mode;
     let embedder = OnnxEmbedder::start(&cfg).expect("embedder starts");
     let (mut reference_faces, mut matched, mut ours_total) = (0, 0, 0);
     let (mut min_cos, mut sum_cos) = (f32::INFINITY, 0.0f64);
@@ -98,19 +109,28 @@ fn check_against(
 
 #[test]
 fn reference_mode_reproduces_the_reference_pipeline_with_scrfd_and_fr_feature() {
-    check_pipeline("det_2.5g", "fr_feature", true, 0.9999);
+    check_pipeline("det_2.5g", "fr_feature", Mode::Reference, 0.9999);
 }
 
 #[test]
 fn reference_mode_reproduces_the_reference_pipeline_with_yunet_and_mobilefacenet() {
-    check_pipeline("yunet", "mobilefacenet", true, 0.9999);
+    check_pipeline("yunet", "mobilefacenet", Mode::Reference, 0.9999);
 }
 
-/// The default path sees anti-aliased, aspect-fitted detector input; it stays close to the
-/// reference.
+/// The one pass sees anti-aliased, aspect-fitted detector input from a reduced decode, with
+/// the reference's detector; it stays close to the reference.
 #[test]
-fn default_pipeline_stays_close_to_the_reference_pipeline() {
-    check_pipeline("det_2.5g", "fr_feature", false, 0.95);
+fn one_pass_stays_close_to_the_reference_pipeline() {
+    check_pipeline("det_2.5g", "fr_feature", Mode::OnePass, 0.95);
+}
+
+/// The defaults detect photos over 1280 px with YuNet at both scales, whose landmarks are
+/// not SCRFD's (mean cosine to the reference 0.977, lowest 0.778 on a 130-px face):
+/// identification accuracy is held by `accuracy.rs` and the eval reports; here the same
+/// faces must be found and no embedding may be far off.
+#[test]
+fn default_pipeline_finds_the_reference_faces() {
+    check_pipeline("det_2.5g", "fr_feature", Mode::Default, 0.75);
 }
 
 /// The default path against its own recorded output (`FACEPASS_BLESS=1` records it anew).
@@ -122,7 +142,7 @@ fn default_pipeline_matches_its_golden_file() {
     }
     let golden = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e} (record it with FACEPASS_BLESS=1)", path.display()));
-    check_against(&golden, "det_2.5g", "fr_feature", false, 0.999);
+    check_against(&golden, "det_2.5g", "fr_feature", Mode::Default, 0.999);
 }
 
 /// Records what the default pipeline finds in every decodable DEV photo.

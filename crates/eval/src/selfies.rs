@@ -211,6 +211,8 @@ pub enum Answer {
     /// Matched photos (the selfie's own photos left out) and the warnings.
     Found {
         photos: BTreeSet<String>,
+        /// Raw cosine of each matched photo's best face.
+        cosines: BTreeMap<String, f32>,
         warnings: Vec<&'static str>,
         quality: Vec<FaceQuality>,
     },
@@ -347,6 +349,8 @@ pub struct DevSession {
     calibration: SimilarityCalibration,
     /// How selfie faces are judged (the service's defaults unless changed).
     pub policy: SelfiePolicy,
+    /// The search threshold (the API's default unless changed).
+    pub threshold: Threshold,
     session: SessionId,
     /// Which photos show each identity.
     shows: BTreeMap<String, BTreeSet<String>>,
@@ -402,6 +406,7 @@ impl DevSession {
             store,
             calibration: settings.similarity()?,
             policy: settings.selfie_policy(),
+            threshold: Threshold::default(),
             session,
             shows,
             singles,
@@ -409,7 +414,7 @@ impl DevSession {
         })
     }
 
-    /// Searches with `selfies` of `identity` (made from `files`) at the default threshold.
+    /// Searches with `selfies` of `identity` (made from `files`) at `self.threshold`.
     pub async fn search(
         &self,
         kind: &str,
@@ -431,7 +436,7 @@ impl DevSession {
                 session: self.session.clone(),
                 selfies: selfies.into_iter().map(ImageBytes::from).collect(),
                 face_index: None,
-                threshold: Threshold::default(),
+                threshold: self.threshold,
                 limit: SearchLimit::new(SearchLimit::MAX as i64)?,
             })
             .await;
@@ -443,6 +448,11 @@ impl DevSession {
                 query_faces,
                 ..
             }) => Answer::Found {
+                cosines: matches
+                    .iter()
+                    .map(|m| (m.photo_id.to_string(), m.cosine))
+                    .filter(|(p, _)| !own.contains(p))
+                    .collect(),
                 photos: matches
                     .into_iter()
                     .map(|m| m.photo_id.to_string())
@@ -564,4 +574,48 @@ pub fn report(kinds: &[Degradation], outcomes: &[Outcome]) -> String {
     lines.push(Tally::of(outcomes.iter().filter(|o| rotated.contains(&o.kind))).row("rotated"));
     lines.push(Tally::of(outcomes.iter().filter(|o| o.kind != "clean")).row("all degraded"));
     lines.join("\n")
+}
+
+/// Per kind, the raw cosines of the searches' matches (run them at a low threshold): the
+/// guest's photos (genuine) and everyone else's (impostor), to fit thresholds on.
+pub fn cosine_report(kinds: &[Degradation], outcomes: &[Outcome]) -> String {
+    let mut out = String::from(
+        "kind             genuine p10   p25   p50  impostor max  p99.9  >=0.35 >=0.38 >=0.40 >=0.42 of",
+    );
+    for kind in kinds.iter().map(Degradation::name) {
+        let (mut genuine, mut impostor) = (Vec::new(), Vec::new());
+        for o in outcomes.iter().filter(|o| o.kind == kind) {
+            if let Answer::Found { cosines, .. } = &o.answer {
+                for (photo, &c) in cosines {
+                    if o.expected.contains(photo) {
+                        genuine.push(c);
+                    } else {
+                        impostor.push(c);
+                    }
+                }
+            }
+        }
+        genuine.sort_by(f32::total_cmp);
+        impostor.sort_by(f32::total_cmp);
+        let q = |v: &[f32], p: f64| {
+            v.get(((v.len() as f64 - 1.0) * p).round() as usize)
+                .copied()
+                .unwrap_or(f32::NAN)
+        };
+        let over = |t: f32| impostor.iter().filter(|&&c| c >= t).count();
+        out.push_str(&format!(
+            "\n{kind:<16} {:>11.3} {:>5.3} {:>5.3} {:>13.3} {:>6.3} {:>7} {:>6} {:>6} {:>6} {}",
+            q(&genuine, 0.10),
+            q(&genuine, 0.25),
+            q(&genuine, 0.50),
+            impostor.last().copied().unwrap_or(f32::NAN),
+            q(&impostor, 0.999),
+            over(0.35),
+            over(0.38),
+            over(0.40),
+            over(0.42),
+            impostor.len()
+        ));
+    }
+    out
 }

@@ -3,7 +3,7 @@
 //!     cargo run --release -p facepass-eval -- small-faces [--scenes 24] [--faces 12]
 //!         [--detectors det_2.5g,det_500m,yunet] [--min-face-px 0,32,40,48,64]
 //!
-//!     cargo run --release -p facepass-eval -- selfies [--verbose]
+//!     cargo run --release -p facepass-eval -- selfies [--verbose] [--threshold 0.7]
 //!
 //! `--config FILE` (before the command) reads a TOML file over `config/default.toml`, as
 //! `facepass --config` does: the "defaults" of the reports are then that configuration.
@@ -22,6 +22,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use facepass_domain::Threshold;
 use facepass_embedder_onnx::{DetectorConfig, EmbedderConfig, OnnxEmbedder};
 use facepass_eval::fixtures::{self, analyse_singles, embedder_config};
 use facepass_eval::scenes::{self, Scene};
@@ -65,6 +66,13 @@ enum Command {
         /// One line per search, with what was found and the query face's quality.
         #[arg(long)]
         verbose: bool,
+        /// Search threshold (similarity, 0..1) instead of the API's default.
+        #[arg(long)]
+        threshold: Option<f32>,
+        /// Also print, per kind, the raw cosines of genuine and impostor matches (with a low
+        /// `--threshold`, to fit thresholds on).
+        #[arg(long)]
+        cosines: bool,
     },
 }
 
@@ -88,14 +96,25 @@ fn main() -> anyhow::Result<()> {
             &min_face_px,
             &score,
         ),
-        Command::Selfies { verbose } => {
-            tokio::runtime::Runtime::new()?.block_on(selfies(&defaults, verbose))
-        }
+        Command::Selfies {
+            verbose,
+            threshold,
+            cosines,
+        } => tokio::runtime::Runtime::new()?
+            .block_on(selfies(&defaults, verbose, threshold, cosines)),
     }
 }
 
-async fn selfies(defaults: &EmbedderConfig, verbose: bool) -> anyhow::Result<()> {
-    let session = DevSession::index(defaults).await?;
+async fn selfies(
+    defaults: &EmbedderConfig,
+    verbose: bool,
+    threshold: Option<f32>,
+    cosines: bool,
+) -> anyhow::Result<()> {
+    let mut session = DevSession::index(defaults).await?;
+    if let Some(t) = threshold {
+        session.threshold = Threshold::new(t)?;
+    }
     let kinds = Degradation::standard();
     let outcomes = session.degraded(&kinds).await?;
     if verbose {
@@ -104,12 +123,16 @@ async fn selfies(defaults: &EmbedderConfig, verbose: bool) -> anyhow::Result<()>
         }
     }
     println!(
-        "{} DEV singles x {} kinds against {} DEV photos, default threshold\n",
+        "{} DEV singles x {} kinds against {} DEV photos, threshold {}\n",
         session.singles.len(),
         kinds.len(),
-        fixtures::labels()?.len() - 1
+        fixtures::labels()?.len() - 1,
+        session.threshold.value()
     );
     println!("{}\n", selfies::report(&kinds, &outcomes));
+    if cosines {
+        println!("{}\n", selfies::cosine_report(&kinds, &outcomes));
+    }
     let [first, second] = PAIR;
     let [a, b, both] = session.pairs(first, second).await?;
     println!("two selfies of each guest (different photos), alone and together:");

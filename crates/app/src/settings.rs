@@ -183,7 +183,8 @@ pub struct ModelSettings {
     pub reference_mode: bool,
     /// Smallest face height (original pixels) detection must find; 0 = one detector pass.
     pub min_face_px: u32,
-    /// Detector preset of the high-resolution pass (`min_face_px` > 0); empty = `detector`.
+    /// Detector preset of photos in the two-scale mode (`min_face_px` > 0), at both scales;
+    /// empty = `detector`.
     pub fine_detector: String,
     /// Path of `libonnxruntime.so`; `ORT_DYLIB_PATH` when empty.
     pub onnxruntime: Option<PathBuf>,

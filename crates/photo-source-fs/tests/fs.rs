@@ -9,24 +9,21 @@ use std::os::unix::fs::symlink;
 use facepass_domain::PhotoKey;
 use facepass_domain::ports::{PhotoSource, PhotoSourceError};
 use facepass_photo_source_fs::FsPhotoSource;
-use facepass_test_support::photo_source::Seeded;
+use facepass_test_support::Guarded;
 
 fn key(k: &str) -> PhotoKey {
     PhotoKey::parse(k).unwrap()
 }
 
 /// A temporary folder holding `objects`, read through the adapter with `max_bytes`.
-async fn seeded(objects: &[(&str, Vec<u8>)], max_bytes: u64) -> Seeded<FsPhotoSource> {
+async fn seeded(objects: &[(&str, Vec<u8>)], max_bytes: u64) -> Guarded<FsPhotoSource> {
     let dir = tempfile::tempdir().unwrap();
     for (name, bytes) in objects {
         let path = dir.path().join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, bytes).unwrap();
     }
-    Seeded {
-        source: FsPhotoSource::new(dir.path(), max_bytes).unwrap(),
-        guard: Box::new(dir),
-    }
+    Guarded::new(FsPhotoSource::new(dir.path(), max_bytes).unwrap(), dir)
 }
 
 facepass_test_support::photo_source_contract!(seeded);

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use facepass_domain::PhotoKey;
 use facepass_domain::ports::{PhotoSource, PhotoSourceError};
 use facepass_photo_source_s3::{S3Config, S3PhotoSource, Secret};
-use facepass_test_support::photo_source::{Seeded, content};
+use facepass_test_support::Guarded;
+use facepass_test_support::photo_source::content;
 use facepass_test_support::s3::{self, TestBucket};
 
 fn config(bucket: &str, endpoint: String) -> S3Config {
@@ -27,14 +28,11 @@ fn config(bucket: &str, endpoint: String) -> S3Config {
 }
 
 /// A fresh bucket holding `objects`, read through the adapter with `max_bytes`.
-async fn seeded(objects: &[(&str, Vec<u8>)], max_bytes: u64) -> Seeded<S3PhotoSource> {
+async fn seeded(objects: &[(&str, Vec<u8>)], max_bytes: u64) -> Guarded<S3PhotoSource> {
     let bucket = TestBucket::create("facepass-test", objects).await;
     let mut cfg = config(&bucket.name, s3::endpoint());
     cfg.max_bytes = max_bytes;
-    Seeded {
-        source: S3PhotoSource::new(&cfg).await,
-        guard: Box::new(bucket),
-    }
+    Guarded::new(S3PhotoSource::new(&cfg).await, bucket)
 }
 
 facepass_test_support::photo_source_contract!(seeded);
@@ -50,6 +48,17 @@ fn closed_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// Fetches a key from a server on a local `port` with a `timeout` deadline: the error, and
+/// how long it took to come.
+async fn fetch_from(port: u16, timeout: Duration) -> (PhotoSourceError, Duration) {
+    let mut cfg = config("any", format!("http://127.0.0.1:{port}"));
+    cfg.timeout = timeout;
+    let source = S3PhotoSource::new(&cfg).await;
+    let started = Instant::now();
+    let err = source.fetch(&key("p.jpg")).await.unwrap_err();
+    (err, started.elapsed())
 }
 
 /// A server on a local port that accepts connections, reads requests and never answers.
@@ -84,30 +93,17 @@ async fn bad_credentials_are_access_denied() {
 #[tokio::test]
 async fn a_stopped_server_is_unavailable_quickly() {
     let port = closed_port();
-    let source = S3PhotoSource::new(&config("any", format!("http://127.0.0.1:{port}"))).await;
-
-    let started = Instant::now();
-    let err = source.fetch(&key("p.jpg")).await.unwrap_err();
+    let (err, took) = fetch_from(port, Duration::from_secs(10)).await;
 
     assert!(matches!(err, PhotoSourceError::Unavailable(_)), "{err:?}");
-    assert!(
-        started.elapsed() < Duration::from_secs(8),
-        "took {:?}",
-        started.elapsed()
-    );
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    let source = S3PhotoSource::new(&config("any", format!("http://127.0.0.1:{port}"))).await;
     assert!(source.health().await.is_err());
 }
 
 #[tokio::test]
 async fn a_stopped_server_is_unavailable_within_a_short_deadline() {
-    let port = closed_port();
-    let mut cfg = config("any", format!("http://127.0.0.1:{port}"));
-    cfg.timeout = Duration::from_secs(2);
-    let source = S3PhotoSource::new(&cfg).await;
-
-    let started = Instant::now();
-    let err = source.fetch(&key("p.jpg")).await.unwrap_err();
-    let took = started.elapsed();
+    let (err, took) = fetch_from(closed_port(), Duration::from_secs(2)).await;
 
     // Retries back off in proportion to the deadline, so they end before it does.
     println!("stopped server, 2 s deadline: {err:?} after {took:?}");
@@ -117,14 +113,7 @@ async fn a_stopped_server_is_unavailable_within_a_short_deadline() {
 
 #[tokio::test]
 async fn a_stalled_server_times_out_near_the_configured_deadline() {
-    let port = stalled_server().await;
-    let mut cfg = config("any", format!("http://127.0.0.1:{port}"));
-    cfg.timeout = Duration::from_secs(2);
-    let source = S3PhotoSource::new(&cfg).await;
-
-    let started = Instant::now();
-    let err = source.fetch(&key("p.jpg")).await.unwrap_err();
-    let took = started.elapsed();
+    let (err, took) = fetch_from(stalled_server().await, Duration::from_secs(2)).await;
 
     assert_eq!(err, PhotoSourceError::Timeout(Duration::from_secs(2)));
     assert!(

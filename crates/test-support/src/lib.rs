@@ -11,6 +11,29 @@ pub mod photo_source;
 pub mod postgres;
 pub mod s3;
 
+/// A value under test and whatever keeps its backend alive (a temporary folder, a database
+/// or bucket guard). Fields drop in order: the value first, then its backend, whether the
+/// case passed or not.
+pub struct Guarded<T> {
+    pub value: T,
+    pub guard: Box<dyn std::any::Any + Send>,
+}
+
+impl<T> Guarded<T> {
+    pub fn new(value: T, guard: impl std::any::Any + Send) -> Self {
+        Self {
+            value,
+            guard: Box::new(guard),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Guarded<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Guarded")
+    }
+}
+
 /// Runs `cleanup` to completion on a thread of its own: a guard's `Drop` cannot await, and
 /// may run inside a test's runtime or while a failed test unwinds.
 pub(crate) fn run_detached<F>(cleanup: F)

@@ -2,7 +2,7 @@
 //! adapter's tests against its real backend through [`photo_source_contract!`].
 //!
 //! The adapter's setup seeds its backend with [`content`] and a byte limit of [`LIMIT`]:
-//! `async fn(&[(&str, Vec<u8>)], u64) -> Seeded<impl PhotoSource>`.
+//! `async fn(&[(&str, Vec<u8>)], u64) -> Guarded<impl PhotoSource>`.
 
 use facepass_domain::PhotoKey;
 use facepass_domain::ports::{PhotoSource, PhotoSourceError};
@@ -18,18 +18,6 @@ pub fn content() -> Vec<(&'static str, Vec<u8>)> {
         ("at-limit.jpg", vec![1u8; LIMIT as usize]),
         ("big.jpg", vec![7u8; 2 * LIMIT as usize]),
     ]
-}
-
-/// A seeded source and whatever keeps its backend alive (a temp dir, a bucket guard).
-pub struct Seeded<P> {
-    pub source: P,
-    pub guard: Box<dyn std::any::Any + Send>,
-}
-
-impl<P> std::fmt::Debug for Seeded<P> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Seeded")
-    }
 }
 
 fn key(k: &str) -> PhotoKey {
@@ -72,7 +60,7 @@ pub async fn a_reachable_source_is_healthy(source: &impl PhotoSource) {
 }
 
 /// Expands to one test per contract case. `$setup` is an async function
-/// `fn(&[(&str, Vec<u8>)], u64) -> Seeded<impl PhotoSource>`.
+/// `fn(&[(&str, Vec<u8>)], u64) -> Guarded<impl PhotoSource>`.
 #[macro_export]
 macro_rules! photo_source_contract {
     ($setup:path) => {
@@ -93,8 +81,7 @@ macro_rules! photo_source_contract {
                     $crate::photo_source::LIMIT,
                 )
                 .await;
-                $crate::photo_source::$case(&seeded.source).await;
-                drop(seeded.guard);
+                $crate::photo_source::$case(&seeded.value).await;
             }
         )*
     };

@@ -13,18 +13,9 @@ use facepass_domain::{
     ExpiryUpdate, FaceQuality, ForgetCounts, ModelId, PhotoId, Point, SessionId,
 };
 
-/// A fresh store for one test, and what keeps its backend (a database guard that drops the
-/// database, a temporary folder); dropped after the store, whether the case passed or not.
-pub struct Fresh<S> {
-    pub store: S,
-    pub guard: Box<dyn std::any::Any + Send>,
-}
-
-impl<S> std::fmt::Debug for Fresh<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Fresh")
-    }
-}
+/// A fresh store for one test with what keeps its backend (a database guard that drops the
+/// database, a temporary folder).
+pub use facepass_test_support::Guarded;
 
 /// The space every contract store is created for.
 pub fn space() -> EmbeddingSpace {
@@ -35,7 +26,7 @@ pub fn space() -> EmbeddingSpace {
 }
 
 /// Expands to one test per contract case for a backend. `$fresh` is an async function
-/// `fn(EmbeddingSpace) -> Fresh<impl VectorStore>`.
+/// `fn(EmbeddingSpace) -> Guarded<impl VectorStore>`.
 #[macro_export]
 macro_rules! vector_store_contract {
     ($fresh:path) => {
@@ -65,9 +56,7 @@ macro_rules! vector_store_contract {
             #[tokio::test]
             async fn $case() {
                 let fresh = $fresh($crate::contract::space()).await;
-                $crate::contract::$case(&fresh.store).await;
-                drop(fresh.store);
-                drop(fresh.guard);
+                $crate::contract::$case(&fresh.value).await;
             }
         )*
     };

@@ -4,18 +4,15 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use facepass_domain::EmbeddingSpace;
-use facepass_vector_store_sql::contract::Fresh;
+use facepass_vector_store_sql::contract::Guarded;
 use facepass_vector_store_sqlite::SqliteVectorStore;
 
-async fn fresh(space: EmbeddingSpace) -> Fresh<SqliteVectorStore> {
+async fn fresh(space: EmbeddingSpace) -> Guarded<SqliteVectorStore> {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = facepass_vector_store_sqlite::open(&dir.path().join("facepass.db"), space, true)
         .await
         .expect("store opens");
-    Fresh {
-        store,
-        guard: Box::new(dir),
-    }
+    Guarded::new(store, dir)
 }
 
 facepass_vector_store_sql::vector_store_contract!(fresh);

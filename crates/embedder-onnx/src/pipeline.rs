@@ -11,6 +11,9 @@
 //! photos). The detector sees an anti-aliased input instead of the reference's sub-sampled
 //! one, which moves landmarks by a pixel or so: identification accuracy on DEV is unchanged
 //! (tests/models/accuracy.rs) while embeddings differ from the reference by a few percent.
+//! With `min_face_px`, a photo large enough for it is detected at two scales on one detector
+//! (`FinePass`, YuNet by default): the whole photo at the one-pass size for large faces, and
+//! overlapping tiles at the scale where a face of `min_face_px` spans `RELIABLE_FACE_PX`.
 //!
 //! A selfie is first searched at a coarse detector input (`SELFIE_SIDE`): a guest's face is
 //! large, and when the largest face found there is big enough for any competing face to be
@@ -45,12 +48,13 @@ use crate::runtime::Canvas;
 
 /// The model calls one photo costs: a detector pass and `faces` recognitions.
 pub(crate) struct FloorWork {
-    /// Every detector call (on the high-resolution detector?), with its input.
+    /// Every detector call (on the two-scale mode's detector?), with its input.
     pub passes: Vec<(bool, Canvas, Vec<f32>)>,
     pub faces: usize,
 }
 
-/// The high-resolution pass of `models.min_face_px` (photos only).
+/// The two-scale mode of `models.min_face_px` (photos only): its detector runs the coarse
+/// whole-photo pass and the high-resolution tiles.
 struct FinePass {
     detector: Detector,
     /// Smallest face height (original pixels) it must find; > 0.
@@ -285,7 +289,8 @@ impl Pipeline {
         let image = decode::decode(bytes, &probe, reduction)?;
         let mut passes = Vec::new();
         if let (Some(side), Some(pass)) = (fine, &self.fine) {
-            let (canvas, input) = pass.detector.prepare(&image, self.coarse_input())?;
+            let coarse_input = pass.coarse_input(self.photo_input.long_side);
+            let (canvas, input) = pass.detector.prepare(&image, coarse_input)?;
             passes.push((true, canvas, input));
             let tiles = pass.tiles(&image, side, self.photo_input.long_side)?;
             let scaled = tiles.scaled.as_ref().unwrap_or(&image);
@@ -311,18 +316,25 @@ impl Pipeline {
         (side > self.photo_input.long_side).then_some(side)
     }
 
-    /// The one pass (large faces, with the padding retry) plus the high-resolution pass
+    /// The two-scale mode on the fine pass's detector: a coarse pass over the whole photo at
+    /// the one-pass size (large faces, with the padding retry) plus the high-resolution tiles
     /// (small faces), merged by NMS; boxes in `image` pixels.
     fn detect_two_scales(
         &mut self,
         image: &Mat,
         side: usize,
     ) -> Result<Vec<Detection>, EmbedError> {
-        // The one pass sees an area-averaged copy (a proper low-pass, as reduced JPEG
+        let one_pass_side = self.photo_input.long_side;
+        // Merging across scales and tiles keeps the photo detector's threshold (SCRFD's 0.4
+        // by default, against YuNet's 0.3 within one call): neighbours in a crowd overlap.
+        let iou = self.detector.nms_threshold();
+        let Some(pass) = self.fine.as_mut() else {
+            return detect_padded(&mut self.detector, image, self.photo_input);
+        };
+        // The coarse pass sees an area-averaged copy (a proper low-pass, as reduced JPEG
         // decoding gives it) rather than a subsampling of the large image.
         let long = image.cols().max(image.rows()) as f32;
-        let coarse_scale = (self.photo_input.long_side as f32 / long).min(1.0);
-        let coarse = resize_area(image, coarse_scale)?;
+        let coarse = resize_area(image, (one_pass_side as f32 / long).min(1.0))?;
         let back = (
             image.cols() as f32 / coarse.cols() as f32,
             image.rows() as f32 / coarse.rows() as f32,
@@ -331,40 +343,32 @@ impl Pipeline {
         // default: a fifth of SCRFD-2.5G's cost per pixel, the same recall and accuracy on
         // the labelled sets, docs/benchmarks.md). Faces the coarse pass sees at a reliable
         // size keep its boxes and landmarks; the tiles have the final word on smaller ones.
-        let coarse_input = self.coarse_input();
-        let detector = self
-            .fine
-            .as_mut()
-            .map_or(&mut self.detector, |p| &mut p.detector);
+        let coarse_input = pass.coarse_input(one_pass_side);
         let (mut reliable, mut small): (Vec<Detection>, Vec<Detection>) =
-            detect_padded(detector, &coarse, coarse_input)?
+            detect_padded(&mut pass.detector, &coarse, coarse_input)?
                 .into_iter()
                 .partition(|d| d.y2 - d.y1 >= RELIABLE_FACE_PX);
         for d in reliable.iter_mut().chain(small.iter_mut()) {
             *d = d.transformed(0.0, 0.0, back.0, back.1);
         }
+        let limit = pass.overlap(side, one_pass_side) as f32;
+        let tiles = pass.tiles(image, side, one_pass_side)?;
+        let scaled = tiles.scaled.as_ref().unwrap_or(image);
         let mut fine = Vec::new();
-        if let Some(pass) = self.fine.as_mut() {
-            let overlap = pass.overlap(side, self.photo_input.long_side);
-            let tiles = pass.tiles(image, side, self.photo_input.long_side)?;
-            let scaled = tiles.scaled.as_ref().unwrap_or(image);
-            let limit = overlap as f32;
-            for &(rect, input) in &tiles.tiles {
-                let tile = Mat::roi(scaled, rect).map_err(cv_err)?;
-                let (dx, dy) = (rect.x as f32, rect.y as f32);
-                // The fine pass answers for the faces that fit in a tile overlap; larger ones
-                // are the one pass's (a tile may see only part of them).
-                fine.extend(
-                    pass.detector
-                        .detect(&tile, input)?
-                        .into_iter()
-                        .filter(|d| d.y2 - d.y1 <= limit && d.x2 - d.x1 <= limit)
-                        .map(|d| d.transformed(dx, dy, 1.0, 1.0))
-                        .map(|d| d.transformed(0.0, 0.0, tiles.back.0, tiles.back.1)),
-                );
-            }
+        for &(rect, input) in &tiles.tiles {
+            let tile = Mat::roi(scaled, rect).map_err(cv_err)?;
+            let (dx, dy) = (rect.x as f32, rect.y as f32);
+            // The tiles answer for the faces that fit in a tile overlap; larger ones are the
+            // coarse pass's (a tile may see only part of them).
+            fine.extend(
+                pass.detector
+                    .detect(&tile, input)?
+                    .into_iter()
+                    .filter(|d| d.y2 - d.y1 <= limit && d.x2 - d.x1 <= limit)
+                    .map(|d| d.transformed(dx, dy, 1.0, 1.0))
+                    .map(|d| d.transformed(0.0, 0.0, tiles.back.0, tiles.back.1)),
+            );
         }
-        let iou = self.detector.nms_threshold();
         let mut found = nms(reliable, iou);
         found.extend(nms(fine, iou));
         found.extend(nms(small, iou));
@@ -430,18 +434,6 @@ impl Pipeline {
     ) -> Result<Vec<Detection>, EmbedError> {
         detect_padded(&mut self.detector, image, input)
     }
-
-    /// The detector input of the coarse pass of the two-scale mode: the one-pass size, on
-    /// the fine pass's detector.
-    fn coarse_input(&self) -> InputSize {
-        InputSize {
-            long_side: self.photo_input.long_side,
-            fit_aspect: self
-                .fine
-                .as_ref()
-                .map_or(self.photo_input.fit_aspect, |p| p.flexible),
-        }
-    }
 }
 
 /// Detects with `detector`; when nothing is found, retries on the image padded by half its
@@ -477,6 +469,14 @@ fn detect_padded(
 }
 
 impl FinePass {
+    /// The detector input of the coarse pass: the one pass's long side, on this detector.
+    fn coarse_input(&self, one_pass_side: usize) -> InputSize {
+        InputSize {
+            long_side: one_pass_side,
+            fit_aspect: self.flexible,
+        }
+    }
+
     /// Overlap of neighbouring tiles (scaled-photo pixels) for a pass at long side `side`:
     /// the height from which the coarse pass (at `one_pass_side`) finds faces reliably, with
     /// a 25 % margin, so that every face is whole in some tile or found by the coarse pass

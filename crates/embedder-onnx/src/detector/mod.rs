@@ -40,7 +40,6 @@ impl Detection {
         }
     }
 
-    /// Moves the detection by (dx, dy), then scales it by (sx, sy).
     /// Intersection over union of the two boxes, with InsightFace's `+1` pixel areas.
     pub fn iou(&self, other: &Detection) -> f32 {
         let area = |d: &Detection| (d.x2 - d.x1 + 1.0) * (d.y2 - d.y1 + 1.0);
@@ -50,6 +49,7 @@ impl Detection {
         inter / (area(self) + area(other) - inter)
     }
 
+    /// Moves the detection by (dx, dy), then scales it by (sx, sy).
     pub fn transformed(mut self, dx: f32, dy: f32, sx: f32, sy: f32) -> Self {
         self.shift_and_scale(dx, dy, sx, sy);
         self

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what FacePass needs on a fresh Debian machine and is safe to re-run:
-#   - system libraries for the opencv crate (libopencv-dev, clang for bindgen, pkg-config);
+#   - system libraries for the opencv crate (libopencv-dev, clang for bindgen, pkg-config) and
+#     libjpeg-turbo's headers for the embedder's JPEG decoding (libjpeg62-turbo-dev);
 #   - the ONNX Runtime shared library, taken from the PyPI wheel into .deps/onnxruntime/;
 #   - Python packages used by the reference/golden scripts and the client tests.
 # Run as root (or with sudo available). Everything project-local lands in .deps/ (git-ignored).
@@ -17,7 +18,7 @@ log() { printf '\033[1;34m[bootstrap]\033[0m %s\n' "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # python3-venv: the contract fuzzing (and the benchmark's anchor) run in their own venvs.
-apt_packages=(libopencv-dev clang libclang-dev pkg-config unzip curl python3-venv)
+apt_packages=(libopencv-dev libjpeg62-turbo-dev clang libclang-dev pkg-config unzip curl python3-venv)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

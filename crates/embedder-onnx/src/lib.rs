@@ -1,4 +1,4 @@
-//! `Embedder` adapter: OpenCV decoding and alignment, ONNX Runtime detection (SCRFD, YuNet)
+//! `Embedder` adapter: libjpeg/OpenCV decoding, OpenCV alignment, ONNX Runtime detection (SCRFD, YuNet)
 //! and recognition. Inference runs on a bounded pool of worker threads, each owning its own
 //! ONNX sessions; async callers wait on a channel and never block the executor.
 

@@ -42,11 +42,23 @@ impl Detection {
 
     /// Intersection over union of the two boxes, with InsightFace's `+1` pixel areas.
     pub fn iou(&self, other: &Detection) -> f32 {
-        let area = |d: &Detection| (d.x2 - d.x1 + 1.0) * (d.y2 - d.y1 + 1.0);
+        let inter = self.intersection(other);
+        inter / (self.area() + other.area() - inter)
+    }
+
+    /// The share of this box that lies inside `other` (0 to 1).
+    pub fn share_inside(&self, other: &Detection) -> f32 {
+        self.intersection(other) / self.area()
+    }
+
+    fn area(&self) -> f32 {
+        (self.x2 - self.x1 + 1.0) * (self.y2 - self.y1 + 1.0)
+    }
+
+    fn intersection(&self, other: &Detection) -> f32 {
         let w = (self.x2.min(other.x2) - self.x1.max(other.x1) + 1.0).max(0.0);
         let h = (self.y2.min(other.y2) - self.y1.max(other.y1) + 1.0).max(0.0);
-        let inter = w * h;
-        inter / (area(self) + area(other) - inter)
+        w * h
     }
 
     /// Moves the detection by (dx, dy), then scales it by (sx, sy).

@@ -69,6 +69,16 @@ impl Similarity {
     pub fn scale(&self) -> f64 {
         self.a.hypot(self.b)
     }
+
+    /// The source point that maps to the template point `p`.
+    pub fn inverse_apply(&self, [u, v]: [f64; 2]) -> [f64; 2] {
+        let det = self.a * self.a + self.b * self.b;
+        let (du, dv) = (u - self.tx, v - self.ty);
+        [
+            (self.a * du + self.b * dv) / det,
+            (-self.b * du + self.a * dv) / det,
+        ]
+    }
 }
 
 /// Warps `image` into a 112x112 aligned crop.
@@ -114,6 +124,20 @@ mod tests {
         for (s, d) in src.iter().zip(TEMPLATE) {
             let p = apply(&t, [f64::from(s[0]), f64::from(s[1])]);
             assert!((p[0] - d[0]).abs() < 1e-3 && (p[1] - d[1]).abs() < 1e-3);
+        }
+    }
+
+    #[test]
+    fn the_inverse_maps_template_points_back_to_the_source() {
+        let t = Similarity {
+            a: 0.3,
+            b: -0.1,
+            tx: 12.0,
+            ty: -40.0,
+        };
+        for p in [[0.0, 0.0], [112.0, 0.0], [56.0, 71.7], [-3.0, 250.0]] {
+            let [u, v] = apply(&t, t.inverse_apply(p));
+            assert!((u - p[0]).abs() < 1e-9 && (v - p[1]).abs() < 1e-9, "{p:?}");
         }
     }
 

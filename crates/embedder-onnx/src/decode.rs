@@ -198,6 +198,22 @@ mod libjpeg {
             message: *mut c_char,
             message_len: usize,
         ) -> c_int;
+        fn fp_jpeg_decode_region(
+            data: *const c_uchar,
+            len: c_ulong,
+            denom: c_int,
+            x: c_int,
+            y: c_int,
+            w: c_int,
+            h: c_int,
+            out: *mut c_uchar,
+            stride: usize,
+            max_width: c_int,
+            out_x: *mut c_int,
+            out_w: *mut c_int,
+            message: *mut c_char,
+            message_len: usize,
+        ) -> c_int;
         fn fp_jpeg_decode(
             data: *const c_uchar,
             len: c_ulong,
@@ -263,6 +279,83 @@ mod libjpeg {
         };
         (status == OK).then_some(mat)
     }
+
+    /// Columns libjpeg may add on either side of a region (whole iMCUs: at most 32 pixels).
+    const WIDENING: i32 = 64;
+
+    /// The rows `region.y..region.y + region.height` and at least its columns of `bytes`
+    /// decoded at 1/`reduction` scale, as a continuous BGR image, with the column it starts
+    /// at; `None` when libjpeg cannot decode it.
+    pub(super) fn decode_region_bgr(
+        bytes: &[u8],
+        reduction: u32,
+        region: core::Rect,
+    ) -> Option<(Mat, i32)> {
+        let denom = c_int::try_from(reduction).ok()?;
+        let len = c_ulong::try_from(bytes.len()).ok()?;
+        let max_width = region.width.checked_add(2 * WIDENING)?;
+        if region.width <= 0 || region.height <= 0 {
+            return None;
+        }
+        let mut message = [0 as c_char; MESSAGE_LEN];
+        // SAFETY: as in `decode_bgr`; the pixels are written before the Mat is handed out.
+        let mut mat =
+            unsafe { Mat::new_rows_cols(region.height, max_width, core::CV_8UC3) }.ok()?;
+        let stride = mat.step1(0).ok()?;
+        let rows = usize::try_from(region.height).ok()?;
+        if !mat.is_continuous() || mat.data_bytes().ok()?.len() < stride * rows {
+            return None;
+        }
+        let out = mat.data_bytes_mut().ok()?.as_mut_ptr();
+        let (mut out_x, mut out_w): (c_int, c_int) = (0, 0);
+        // SAFETY: `out` points at `region.height` rows of `stride` bytes with room for
+        // `max_width` BGR pixels each (checked above); the shim writes `region.height` rows of
+        // at most `max_width` pixels (it refuses a wider crop) and never unwinds into Rust.
+        let status = unsafe {
+            fp_jpeg_decode_region(
+                bytes.as_ptr(),
+                len,
+                denom,
+                region.x,
+                region.y,
+                region.width,
+                region.height,
+                out,
+                stride,
+                max_width,
+                &mut out_x,
+                &mut out_w,
+                message.as_mut_ptr(),
+                MESSAGE_LEN,
+            )
+        };
+        if status != OK || out_w <= 0 || out_w > max_width {
+            return None;
+        }
+        let decoded = Mat::roi(&mat, core::Rect::new(0, 0, out_w, region.height))
+            .ok()?
+            .try_clone()
+            .ok()?;
+        Some((decoded, out_x))
+    }
+}
+
+/// The part `region` (pixels of the image decoded at 1/`reduction` scale) of a JPEG, at least,
+/// and its top-left corner in that image: only those rows are decoded (the ones above are
+/// skipped, the ones below never read), for face crops that need finer pixels than the
+/// detector's decode. `None` where that does not apply (not a JPEG, an EXIF orientation, a
+/// region outside the image, a libjpeg failure): decode the whole image instead.
+pub(crate) fn decode_region(
+    bytes: &[u8],
+    probe: &Probe,
+    reduction: u32,
+    region: core::Rect,
+) -> Option<(Mat, core::Point)> {
+    if probe.format != Format::Jpeg || probe.orientation != 1 {
+        return None;
+    }
+    let (mat, x) = libjpeg::decode_region_bgr(bytes, reduction, region)?;
+    Some((mat, core::Point::new(x, region.y)))
 }
 
 fn orient(mat: Mat, orientation: u32) -> opencv::Result<Mat> {
@@ -441,6 +534,54 @@ mod tests {
         }
         // 17 of the DEV JPEGs are progressive; all of them are here.
         assert!(checked >= 4 * 40, "{checked} decodes compared");
+    }
+
+    #[test]
+    fn a_region_decodes_to_the_same_pixels_as_the_whole_image() {
+        let mut checked = 0;
+        for entry in std::fs::read_dir(facepass_test_support::fixtures::faces_dir()).unwrap() {
+            let path = entry.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            let Ok(p) = probe(&bytes, u64::MAX) else {
+                continue;
+            };
+            if p.format != Format::Jpeg || p.orientation != 1 || p.width < 200 || p.height < 200 {
+                continue;
+            }
+            for reduction in [1, 2] {
+                let whole = decode(&bytes, &p, reduction).unwrap();
+                let (w, h) = (whole.cols(), whole.rows());
+                // Odd offsets and sizes (not on 8- or 16-pixel blocks), inside and at edges.
+                let regions = [
+                    core::Rect::new(w / 3 + 3, h / 4 + 5, w / 3 + 1, h / 3 + 7),
+                    core::Rect::new(0, 0, w / 2 + 3, h / 5 + 1),
+                    core::Rect::new(w / 2 - 1, h - h / 4, w - (w / 2 - 1), h / 4),
+                ];
+                for region in regions {
+                    let (part, at) = decode_region(&bytes, &p, reduction, region)
+                        .unwrap_or_else(|| panic!("{} {region:?}", path.display()));
+                    assert!(at.x <= region.x && at.y == region.y, "{at:?} {region:?}");
+                    assert!(at.x + part.cols() >= region.x + region.width);
+                    // libjpeg upsamples the chroma of a cropped row's first and last column
+                    // without their outer neighbour: those two columns may differ (warps never
+                    // read them: `FOOTPRINT_MARGIN` in the pipeline); every other pixel may not.
+                    let inner = |m: &Mat, x: i32| {
+                        Mat::roi(m, core::Rect::new(x + 1, 0, part.cols() - 2, part.rows()))
+                            .unwrap()
+                            .try_clone()
+                            .unwrap()
+                    };
+                    let rows = Mat::roi(&whole, core::Rect::new(0, at.y, w, part.rows())).unwrap();
+                    assert!(
+                        identical(&inner(&part, 0), &inner(&rows.try_clone().unwrap(), at.x)),
+                        "{} at 1/{reduction}, {region:?}",
+                        path.display()
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked >= 60, "{checked} regions compared");
     }
 
     #[test]

@@ -132,3 +132,74 @@ int fp_jpeg_decode(const unsigned char *data, unsigned long len, int denom, unsi
   jpeg_destroy_decompress(&cinfo);
   return FP_OK;
 }
+
+/* Decodes rows [y, y + h) and at least the columns [x, x + w) of `data` at 1/denom scale into
+ * `out` (rows of `stride` bytes with room for `max_width` BGR pixels). libjpeg widens the
+ * columns to whole iMCUs: the first column decoded and the count are answered in `out_x` and
+ * `out_w`. Rows above `y` are skipped (entropy-decoded only), rows below are never read. */
+int fp_jpeg_decode_region(const unsigned char *data, unsigned long len, int denom, int x, int y,
+                          int w, int h, unsigned char *out, size_t stride, int max_width,
+                          int *out_x, int *out_w, char *message, size_t message_len) {
+  struct jpeg_decompress_struct cinfo;
+  struct fp_error err;
+  JDIMENSION xoffset, width, row;
+  int status;
+  cinfo.err = jpeg_std_error(&err.pub);
+  err.pub.error_exit = fp_error_exit;
+  err.pub.output_message = fp_output_message;
+  err.message = message;
+  err.message_len = message_len;
+  jpeg_create_decompress(&cinfo);
+  if (setjmp(err.jump)) {
+    jpeg_destroy_decompress(&cinfo);
+    return FP_ERROR;
+  }
+  status = fp_setup(&cinfo, data, len, denom);
+  if (status != FP_OK) {
+    jpeg_destroy_decompress(&cinfo);
+    return status;
+  }
+  if (x < 0 || y < 0 || w <= 0 || h <= 0 || (JDIMENSION)(x + w) > cinfo.output_width ||
+      (JDIMENSION)(y + h) > cinfo.output_height) {
+    snprintf(message, message_len, "region outside the image");
+    jpeg_destroy_decompress(&cinfo);
+    return FP_ERROR;
+  }
+  jpeg_start_decompress(&cinfo);
+  xoffset = (JDIMENSION)x;
+  width = (JDIMENSION)w;
+  jpeg_crop_scanline(&cinfo, &xoffset, &width);
+  if (width > (JDIMENSION)max_width || cinfo.output_width != width) {
+    snprintf(message, message_len, "cropped width %u exceeds the buffer", (unsigned)width);
+    jpeg_destroy_decompress(&cinfo);
+    return FP_ERROR;
+  }
+  if (y > 0 && jpeg_skip_scanlines(&cinfo, (JDIMENSION)y) != (JDIMENSION)y) {
+    snprintf(message, message_len, "could not skip to row %d", y);
+    jpeg_destroy_decompress(&cinfo);
+    return FP_ERROR;
+  }
+  for (row = 0; row < (JDIMENSION)h;) {
+    JSAMPROW rows[16];
+    JDIMENSION count = (JDIMENSION)h - row;
+    JDIMENSION i, read;
+    if (count > 16) {
+      count = 16;
+    }
+    for (i = 0; i < count; i++) {
+      rows[i] = out + (size_t)(row + i) * stride;
+    }
+    read = jpeg_read_scanlines(&cinfo, rows, count);
+    if (read == 0) {
+      snprintf(message, message_len, "the decoder stopped before the last row");
+      jpeg_destroy_decompress(&cinfo);
+      return FP_ERROR;
+    }
+    row += read;
+  }
+  *out_x = (int)xoffset;
+  *out_w = (int)width;
+  jpeg_abort_decompress(&cinfo);
+  jpeg_destroy_decompress(&cinfo);
+  return FP_OK;
+}

@@ -8,7 +8,8 @@
 //! 112x112 crop is warped from the decoded image only when the face still spans at least as
 //! many pixels there as in the crop (the warp only shrinks); otherwise the photo is decoded
 //! again at the finest scale those faces need (full resolution for small faces in big group
-//! photos). The detector sees an anti-aliased input instead of the reference's sub-sampled
+//! photos), for a JPEG only the rectangle their crops read (`decode::decode_region`: rows
+//! above it are skipped, rows below never decoded). The detector sees an anti-aliased input instead of the reference's sub-sampled
 //! one, which moves landmarks by a pixel or so: identification accuracy on DEV is unchanged
 //! (tests/models/accuracy.rs) while embeddings differ from the reference by a few percent.
 //! With `min_face_px`, a photo large enough for it is detected at two scales on one detector
@@ -38,7 +39,7 @@ use opencv::prelude::*;
 use ort::environment::Environment;
 
 use crate::InitError;
-use crate::align::{Similarity, warp};
+use crate::align::{CROP, Similarity, warp};
 use crate::config::EmbedderConfig;
 use crate::decode::{self, Probe, REDUCTIONS, cv_err};
 use crate::detector::{Detection, Detector, InputSize, nms, nms_in_order};
@@ -51,6 +52,25 @@ pub(crate) struct FloorWork {
     /// Every detector call (on the two-scale mode's detector?), with its input.
     pub passes: Vec<(bool, Canvas, Vec<f32>)>,
     pub faces: usize,
+}
+
+/// The pixels face crops are warped from: a decoded image or a part of one.
+struct CropSource {
+    image: Mat,
+    /// Original pixels per image pixel, per axis.
+    per_pixel: (f32, f32),
+    /// The image's top-left corner in the decoded photo (a part's offset; else 0).
+    origin: (f32, f32),
+}
+
+impl CropSource {
+    /// The 112x112 crop of `d` (original pixels).
+    fn warp(&self, d: &Detection) -> Result<Mat, EmbedError> {
+        let local = d
+            .transformed(0.0, 0.0, 1.0 / self.per_pixel.0, 1.0 / self.per_pixel.1)
+            .transformed(-self.origin.0, -self.origin.1, 1.0, 1.0);
+        warp(&self.image, &Similarity::to_template(&local.landmarks))
+    }
 }
 
 /// The two-scale mode of `models.min_face_px` (photos only): its detector runs the coarse
@@ -223,24 +243,21 @@ impl Pipeline {
             .min()
             .unwrap_or(reduction);
         let crop_reduction = needed.min(reduction);
-        let (source, factor) = if crop_reduction == reduction {
-            (image, (sx, sy))
+        let source = if crop_reduction == reduction {
+            CropSource {
+                image,
+                per_pixel: (sx, sy),
+                origin: (0.0, 0.0),
+            }
         } else {
             let again = Instant::now();
-            let finer = decode::decode(bytes, &probe, crop_reduction)?;
+            let finer = self.decode_for_crops(bytes, &probe, crop_reduction, &detections)?;
             timings.decode += again.elapsed();
-            let f = (
-                probe.width as f32 / finer.cols() as f32,
-                probe.height as f32 / finer.rows() as f32,
-            );
-            (finer, f)
+            finer
         };
         let mut crops = detections
             .iter()
-            .map(|d| {
-                let local = d.transformed(0.0, 0.0, 1.0 / factor.0, 1.0 / factor.1);
-                warp(&source, &Similarity::to_template(&local.landmarks))
-            })
+            .map(|d| source.warp(d))
             .collect::<Result<Vec<Mat>, _>>()?;
         let qualities = detections
             .iter()
@@ -279,6 +296,59 @@ impl Pipeline {
             height: probe.height,
             faces,
             timings,
+        })
+    }
+
+    /// The pixels the crops of `detections` (original pixels) are warped from, decoded at
+    /// 1/`reduction`: only the rows and columns their crops read where the format allows it
+    /// (a group photo's faces span a band of it), else the whole image.
+    fn decode_for_crops(
+        &self,
+        bytes: &[u8],
+        probe: &Probe,
+        reduction: u32,
+        detections: &[Detection],
+    ) -> Result<CropSource, EmbedError> {
+        // libjpeg rounds scaled sizes up.
+        let (w, h) = (
+            probe.width.div_ceil(reduction) as i32,
+            probe.height.div_ceil(reduction) as i32,
+        );
+        let factor = (
+            probe.width as f32 / w as f32,
+            probe.height as f32 / h as f32,
+        );
+        let region = detections
+            .iter()
+            .map(|d| {
+                let local = d.transformed(0.0, 0.0, 1.0 / factor.0, 1.0 / factor.1);
+                crop_footprint(&Similarity::to_template(&local.landmarks))
+            })
+            .reduce(|a, b| a | b)
+            .map(|r| r & core::Rect::new(0, 0, w, h));
+        // A region of most of the image saves too little to be worth a second libjpeg setup.
+        let worth = |r: &core::Rect| {
+            r.width > 0
+                && r.height > 0
+                && i64::from(r.width) * i64::from(r.height) < i64::from(w) * i64::from(h) * 3 / 4
+        };
+        if let Some(region) = region.filter(worth)
+            && let Some((part, at)) = decode::decode_region(bytes, probe, reduction, region)
+        {
+            return Ok(CropSource {
+                image: part,
+                per_pixel: factor,
+                origin: (at.x as f32, at.y as f32),
+            });
+        }
+        let whole = decode::decode(bytes, probe, reduction)?;
+        Ok(CropSource {
+            per_pixel: (
+                probe.width as f32 / whole.cols() as f32,
+                probe.height as f32 / whole.rows() as f32,
+            ),
+            image: whole,
+            origin: (0.0, 0.0),
         })
     }
 
@@ -541,6 +611,35 @@ fn drop_parts_of(fine: &mut Vec<Detection>, coarse: &[Detection]) {
             .iter()
             .any(|c| c.y2 - c.y1 > f.y2 - f.y1 && f.share_inside(c) > CONTAINED)
     });
+}
+
+/// Margin (pixels) around the source pixels a crop's warp reads: bilinear neighbours, and
+/// libjpeg's chroma upsampling, which reads a neighbouring row and column of chroma.
+const FOOTPRINT_MARGIN: f64 = 16.0;
+
+/// The rectangle of source pixels the warp of `t` to the 112x112 crop reads, with a margin.
+fn crop_footprint(t: &Similarity) -> core::Rect {
+    let corners = [
+        [0.0, 0.0],
+        [CROP as f64, 0.0],
+        [0.0, CROP as f64],
+        [CROP as f64; 2],
+    ]
+    .map(|p| t.inverse_apply(p));
+    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for [x, y] in corners {
+        (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+    }
+    let clamp = |v: f64| v.clamp(f64::from(i32::MIN / 2), f64::from(i32::MAX / 2)) as i32;
+    let (x0, y0) = (
+        clamp((x0 - FOOTPRINT_MARGIN).floor()),
+        clamp((y0 - FOOTPRINT_MARGIN).floor()),
+    );
+    let (x1, y1) = (
+        clamp((x1 + FOOTPRINT_MARGIN).ceil()),
+        clamp((y1 + FOOTPRINT_MARGIN).ceil()),
+    );
+    core::Rect::new(x0, y0, x1 - x0, y1 - y0)
 }
 
 /// The highest detector score among `found` (0 when empty).

@@ -214,17 +214,6 @@ mod libjpeg {
             message: *mut c_char,
             message_len: usize,
         ) -> c_int;
-        fn fp_jpeg_decode(
-            data: *const c_uchar,
-            len: c_ulong,
-            denom: c_int,
-            out: *mut c_uchar,
-            stride: usize,
-            width: c_int,
-            height: c_int,
-            message: *mut c_char,
-            message_len: usize,
-        ) -> c_int;
     }
 
     /// `bytes` decoded at 1/`reduction` scale (1, 2, 4 or 8) as a continuous 8-bit BGR
@@ -252,32 +241,13 @@ mod libjpeg {
         if status != OK || width <= 0 || height <= 0 {
             return None;
         }
-        // SAFETY: the pixels start uninitialised; the Mat is returned only once the shim has
-        // written every row (it answers an error for a decode that stops early).
-        let mut mat = unsafe { Mat::new_rows_cols(height, width, core::CV_8UC3) }.ok()?;
-        let stride = mat.step1(0).ok()?;
-        let rows = usize::try_from(height).ok()?;
-        if !mat.is_continuous() || mat.data_bytes().ok()?.len() < stride * rows {
-            return None;
-        }
-        let out = mat.data_bytes_mut().ok()?.as_mut_ptr();
-        // SAFETY: `out` points at the Mat's `height` rows of `stride` bytes, each holding
-        // `width` BGR pixels (checked above), which the shim fills and never writes past: it
-        // re-reads the header and refuses if the output size differs from `width` x `height`.
-        let status = unsafe {
-            fp_jpeg_decode(
-                bytes.as_ptr(),
-                len,
-                denom,
-                out,
-                stride,
-                width,
-                height,
-                message.as_mut_ptr(),
-                MESSAGE_LEN,
-            )
-        };
-        (status == OK).then_some(mat)
+        decode_into(
+            bytes,
+            reduction,
+            core::Rect::new(0, 0, width, height),
+            width,
+        )
+        .map(|(mat, _)| mat)
     }
 
     /// Columns libjpeg may add on either side of a region (whole iMCUs: at most 32 pixels).
@@ -291,14 +261,31 @@ mod libjpeg {
         reduction: u32,
         region: core::Rect,
     ) -> Option<(Mat, i32)> {
+        decode_into(
+            bytes,
+            reduction,
+            region,
+            region.width.checked_add(2 * WIDENING)?,
+        )
+    }
+
+    /// `region` of `bytes` at 1/`reduction` scale decoded into a new image of up to
+    /// `max_width` columns (libjpeg widens a region to whole iMCUs), with the column it
+    /// starts at.
+    fn decode_into(
+        bytes: &[u8],
+        reduction: u32,
+        region: core::Rect,
+        max_width: i32,
+    ) -> Option<(Mat, i32)> {
         let denom = c_int::try_from(reduction).ok()?;
         let len = c_ulong::try_from(bytes.len()).ok()?;
-        let max_width = region.width.checked_add(2 * WIDENING)?;
-        if region.width <= 0 || region.height <= 0 {
+        if region.width <= 0 || region.height <= 0 || max_width < region.width {
             return None;
         }
         let mut message = [0 as c_char; MESSAGE_LEN];
-        // SAFETY: as in `decode_bgr`; the pixels are written before the Mat is handed out.
+        // SAFETY: the pixels start uninitialised; the Mat is returned only once the shim has
+        // written every row (it answers an error for a decode that stops early).
         let mut mat =
             unsafe { Mat::new_rows_cols(region.height, max_width, core::CV_8UC3) }.ok()?;
         let stride = mat.step1(0).ok()?;
@@ -308,9 +295,12 @@ mod libjpeg {
         }
         let out = mat.data_bytes_mut().ok()?.as_mut_ptr();
         let (mut out_x, mut out_w): (c_int, c_int) = (0, 0);
-        // SAFETY: `out` points at `region.height` rows of `stride` bytes with room for
-        // `max_width` BGR pixels each (checked above); the shim writes `region.height` rows of
-        // at most `max_width` pixels (it refuses a wider crop) and never unwinds into Rust.
+        // SAFETY: `bytes` is a live slice of `len` bytes that the shim only reads; `out`
+        // points at `region.height` rows of `stride` bytes with room for `max_width` BGR
+        // pixels each (checked above), and the shim writes `region.height` rows of at most
+        // `max_width` pixels (it refuses a wider crop); `out_x`, `out_w` and `message` are
+        // valid for writes of their sizes; every libjpeg error is caught inside C (setjmp)
+        // and never unwinds into Rust.
         let status = unsafe {
             fp_jpeg_decode_region(
                 bytes.as_ptr(),
@@ -331,6 +321,9 @@ mod libjpeg {
         };
         if status != OK || out_w <= 0 || out_w > max_width {
             return None;
+        }
+        if out_w == max_width {
+            return Some((mat, out_x));
         }
         let decoded = Mat::roi(&mat, core::Rect::new(0, 0, out_w, region.height))
             .ok()?

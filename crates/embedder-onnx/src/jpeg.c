@@ -38,6 +38,18 @@ static void fp_error_exit(j_common_ptr cinfo) {
 /* Warnings (corrupt but decodable data) are not printed: as OpenCV, the image is decoded. */
 static void fp_output_message(j_common_ptr cinfo) { (void)cinfo; }
 
+/* Routes libjpeg's errors to `err` (message, then a longjmp to the caller's setjmp) and
+ * creates the decompressor. */
+static void fp_create(struct jpeg_decompress_struct *cinfo, struct fp_error *err, char *message,
+                      size_t message_len) {
+  cinfo->err = jpeg_std_error(&err->pub);
+  err->pub.error_exit = fp_error_exit;
+  err->pub.output_message = fp_output_message;
+  err->message = message;
+  err->message_len = message_len;
+  jpeg_create_decompress(cinfo);
+}
+
 /* Reads the header and sets the output: 1/denom scale, BGR. FP_UNSUPPORTED for colour spaces
  * libjpeg cannot turn into BGR (CMYK, YCCK). */
 static int fp_setup(struct jpeg_decompress_struct *cinfo, const unsigned char *data,
@@ -65,12 +77,7 @@ int fp_jpeg_size(const unsigned char *data, unsigned long len, int denom, int *w
   struct jpeg_decompress_struct cinfo;
   struct fp_error err;
   int status;
-  cinfo.err = jpeg_std_error(&err.pub);
-  err.pub.error_exit = fp_error_exit;
-  err.pub.output_message = fp_output_message;
-  err.message = message;
-  err.message_len = message_len;
-  jpeg_create_decompress(&cinfo);
+  fp_create(&cinfo, &err, message, message_len);
   if (setjmp(err.jump)) {
     jpeg_destroy_decompress(&cinfo);
     return FP_ERROR;
@@ -82,61 +89,11 @@ int fp_jpeg_size(const unsigned char *data, unsigned long len, int denom, int *w
   return status;
 }
 
-/* Decodes `data` at 1/denom scale into `out` (rows of `stride` bytes), which must hold
- * exactly `width` x `height` BGR pixels as fp_jpeg_size answered. */
-int fp_jpeg_decode(const unsigned char *data, unsigned long len, int denom, unsigned char *out,
-                   size_t stride, int width, int height, char *message, size_t message_len) {
-  struct jpeg_decompress_struct cinfo;
-  struct fp_error err;
-  int status;
-  cinfo.err = jpeg_std_error(&err.pub);
-  err.pub.error_exit = fp_error_exit;
-  err.pub.output_message = fp_output_message;
-  err.message = message;
-  err.message_len = message_len;
-  jpeg_create_decompress(&cinfo);
-  if (setjmp(err.jump)) {
-    jpeg_destroy_decompress(&cinfo);
-    return FP_ERROR;
-  }
-  status = fp_setup(&cinfo, data, len, denom);
-  if (status != FP_OK) {
-    jpeg_destroy_decompress(&cinfo);
-    return status;
-  }
-  if ((int)cinfo.output_width != width || (int)cinfo.output_height != height) {
-    snprintf(message, message_len, "output size changed between calls");
-    jpeg_destroy_decompress(&cinfo);
-    return FP_ERROR;
-  }
-  jpeg_start_decompress(&cinfo);
-  while (cinfo.output_scanline < cinfo.output_height) {
-    JSAMPROW rows[16];
-    JDIMENSION count = cinfo.output_height - cinfo.output_scanline;
-    JDIMENSION i;
-    if (count > 16) {
-      count = 16;
-    }
-    for (i = 0; i < count; i++) {
-      rows[i] = out + (size_t)(cinfo.output_scanline + i) * stride;
-    }
-    if (jpeg_read_scanlines(&cinfo, rows, count) == 0) {
-      /* Suspension: a memory source never suspends, but rows left unwritten must not be
-       * handed out as an image. */
-      snprintf(message, message_len, "the decoder stopped before the last row");
-      jpeg_destroy_decompress(&cinfo);
-      return FP_ERROR;
-    }
-  }
-  jpeg_abort_decompress(&cinfo);
-  jpeg_destroy_decompress(&cinfo);
-  return FP_OK;
-}
-
 /* Decodes rows [y, y + h) and at least the columns [x, x + w) of `data` at 1/denom scale into
- * `out` (rows of `stride` bytes with room for `max_width` BGR pixels). libjpeg widens the
- * columns to whole iMCUs: the first column decoded and the count are answered in `out_x` and
- * `out_w`. Rows above `y` are skipped (entropy-decoded only), rows below are never read. */
+ * `out` (rows of `stride` bytes with room for `max_width` BGR pixels); the whole image is the
+ * region (0, 0, width, height) of fp_jpeg_size. libjpeg widens a narrower region to whole
+ * iMCUs: the first column decoded and the count are answered in `out_x` and `out_w`. Rows
+ * above `y` are skipped (entropy-decoded only), rows below are never read. */
 int fp_jpeg_decode_region(const unsigned char *data, unsigned long len, int denom, int x, int y,
                           int w, int h, unsigned char *out, size_t stride, int max_width,
                           int *out_x, int *out_w, char *message, size_t message_len) {
@@ -144,12 +101,7 @@ int fp_jpeg_decode_region(const unsigned char *data, unsigned long len, int deno
   struct fp_error err;
   JDIMENSION xoffset, width, row;
   int status;
-  cinfo.err = jpeg_std_error(&err.pub);
-  err.pub.error_exit = fp_error_exit;
-  err.pub.output_message = fp_output_message;
-  err.message = message;
-  err.message_len = message_len;
-  jpeg_create_decompress(&cinfo);
+  fp_create(&cinfo, &err, message, message_len);
   if (setjmp(err.jump)) {
     jpeg_destroy_decompress(&cinfo);
     return FP_ERROR;

@@ -667,14 +667,33 @@ fn turned_back(d: Detection, turn: i32, w: f32, h: f32) -> Detection {
     }
 }
 
-/// `image` scaled by `scale` (< 1) with area averaging.
+/// `image` scaled by `scale` (< 1) with area averaging. Below half size it is halved first:
+/// OpenCV averages exact 2x2 blocks on a fast path and any other ratio on a general one,
+/// and the two steps together take half the time (a 3000x2000 photo to 640 px: 5.9 ms
+/// against 12.0); the odd last row or column is left out of the halving.
 fn resize_area(image: &Mat, scale: f32) -> Result<Mat, EmbedError> {
     let size = core::Size::new(
         ((image.cols() as f32 * scale).round() as i32).max(1),
         ((image.rows() as f32 * scale).round() as i32).max(1),
     );
     let mut out = Mat::default();
-    imgproc::resize(image, &mut out, size, 0.0, 0.0, imgproc::INTER_AREA).map_err(cv_err)?;
+    if scale <= 0.5 && image.cols() >= 4 && image.rows() >= 4 {
+        let (w, h) = (image.cols() & !1, image.rows() & !1);
+        let even = Mat::roi(image, core::Rect::new(0, 0, w, h)).map_err(cv_err)?;
+        let mut half = Mat::default();
+        imgproc::resize(
+            &even,
+            &mut half,
+            core::Size::new(w / 2, h / 2),
+            0.0,
+            0.0,
+            imgproc::INTER_AREA,
+        )
+        .map_err(cv_err)?;
+        imgproc::resize(&half, &mut out, size, 0.0, 0.0, imgproc::INTER_AREA).map_err(cv_err)?;
+    } else {
+        imgproc::resize(image, &mut out, size, 0.0, 0.0, imgproc::INTER_AREA).map_err(cv_err)?;
+    }
     Ok(out)
 }
 

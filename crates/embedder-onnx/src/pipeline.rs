@@ -79,7 +79,7 @@ struct FinePass {
     detector: Detector,
     /// Smallest face height (original pixels) it must find; > 0.
     min_face_px: u32,
-    /// Largest tile side (the detector input size, or `FLEXIBLE_TILE` where it takes any).
+    /// Largest tile side (the detector's input size).
     tile: usize,
     /// Tiles may be any multiple of the stride up to `tile` (the model takes dynamic shapes).
     flexible: bool,
@@ -98,14 +98,6 @@ struct Tiles {
 /// Detector pixels a face must span to be found reliably: `models.min_face_px` scales the
 /// photo so that its faces reach this height.
 const RELIABLE_FACE_PX: f32 = 24.0;
-
-/// Largest tile side where the detector takes any input size. YuNet's cost per pixel is flat
-/// up to about 700 px (18.6-19.7 ns at 224-704, 20.6 at 960, 25.5 on a whole 3008x2016
-/// input), and larger tiles share less overlap: a 6000x4000 photo at the default's half scale
-/// is cut in 20 tiles of 736x608 instead of 24 of 640x608 (4 % fewer pixels), with the same
-/// recall, false faces and recognisable share on the small-face scenes (768: 32-48 px recall
-/// 0.58 -> 0.54; 960: 0.50 and 0.17 false faces a photo, docs/benchmarks.md).
-const FLEXIBLE_TILE: usize = 736;
 
 /// A tile face with more than this share of its box inside a larger face of the coarse pass
 /// is a part of that face.
@@ -159,11 +151,7 @@ impl Pipeline {
                 Some(FinePass {
                     detector: Detector::load(env, config, det)?,
                     min_face_px,
-                    tile: if det.dynamic_input {
-                        FLEXIBLE_TILE.max(det.input_size as usize)
-                    } else {
-                        det.input_size as usize
-                    },
+                    tile: det.input_size as usize,
                     flexible: det.dynamic_input,
                 })
             }
@@ -574,9 +562,9 @@ impl FinePass {
         (one_pass_reliable.ceil() as usize).min(self.tile / 2)
     }
 
-    /// `image` scaled to a long side of `side` and cut in overlapping tiles of at most
-    /// `self.tile`. Tiles even where the model takes any size: ONNX Runtime runs
-    /// a 24 MP photo at half scale faster as ~700-px tiles than as one large input
+    /// `image` scaled to a long side of `side` and cut in overlapping tiles of at most the
+    /// detector's input size. Tiles even where the model takes any size: ONNX Runtime runs
+    /// a 24 MP photo at half scale faster as 640-px tiles than as one large input
     /// (cache-friendly feature maps), overlap included.
     fn tiles(&self, image: &Mat, side: usize, one_pass_side: usize) -> Result<Tiles, EmbedError> {
         let long = image.cols().max(image.rows()) as f32;

@@ -29,6 +29,20 @@ pub(crate) struct Probe {
     pub orientation: u32,
 }
 
+impl Probe {
+    /// The oriented size of the image decoded at 1/`reduction` scale (libjpeg rounds up; other
+    /// formats are decoded whole).
+    pub fn decoded_size(&self, reduction: u32) -> (i32, i32) {
+        let r = if self.format == Format::Jpeg {
+            reduction.max(1)
+        } else {
+            1
+        };
+        let side = |v: u32| i32::try_from(v.div_ceil(r)).unwrap_or(i32::MAX);
+        (side(self.width), side(self.height))
+    }
+}
+
 pub(crate) fn probe(bytes: &[u8], max_pixels: u64) -> Result<Probe, EmbedError> {
     let format = match imagesize::image_type(bytes) {
         Ok(imagesize::ImageType::Jpeg) => Format::Jpeg,
@@ -148,8 +162,15 @@ pub(crate) fn decode(bytes: &[u8], probe: &Probe, reduction: u32) -> Result<Mat,
     if probe.format == Format::Jpeg {
         // libjpeg straight to BGR; what it cannot decode (CMYK, corrupt data) goes through
         // OpenCV as before, which answers the same errors it always did.
-        if let Some(mat) = libjpeg::decode_bgr(bytes, reduction) {
-            return orient(mat, probe.orientation).map_err(cv_err);
+        let (w, h) = probe.decoded_size(reduction);
+        let (w, h) = if probe.orientation >= 5 {
+            (h, w)
+        } else {
+            (w, h)
+        };
+        match libjpeg::decode_bgr(bytes, reduction, w, h) {
+            Ok(mat) => return orient(mat, probe.orientation).map_err(cv_err),
+            Err(reason) => tracing::debug!(%reason, "libjpeg did not decode the JPEG; OpenCV will"),
         }
     }
     let mode = match reduction {
@@ -180,25 +201,18 @@ pub(crate) fn decode(bytes: &[u8], probe: &Probe, reduction: u32) -> Result<Mat,
 /// conversion written in the other order; a test compares them).
 #[allow(unsafe_code)]
 mod libjpeg {
-    use std::ffi::{c_char, c_int, c_uchar, c_ulong};
+    use std::ffi::{CStr, c_char, c_int, c_uchar, c_ulong};
 
     use opencv::core::{self, Mat};
     use opencv::prelude::*;
 
     const OK: c_int = 0;
     const MESSAGE_LEN: usize = 200;
+    /// Columns libjpeg may add on either side of a region (whole iMCUs: at most 32 pixels).
+    const WIDENING: i32 = 64;
 
     unsafe extern "C" {
-        fn fp_jpeg_size(
-            data: *const c_uchar,
-            len: c_ulong,
-            denom: c_int,
-            width: *mut c_int,
-            height: *mut c_int,
-            message: *mut c_char,
-            message_len: usize,
-        ) -> c_int;
-        fn fp_jpeg_decode_region(
+        fn fp_jpeg_decode(
             data: *const c_uchar,
             len: c_ulong,
             denom: c_int,
@@ -216,31 +230,15 @@ mod libjpeg {
         ) -> c_int;
     }
 
-    /// `bytes` decoded at 1/`reduction` scale (1, 2, 4 or 8) as a continuous 8-bit BGR
-    /// image; `None` when libjpeg cannot (a colour space without a BGR conversion, corrupt
-    /// data), for the caller to try OpenCV.
-    pub(super) fn decode_bgr(bytes: &[u8], reduction: u32) -> Option<Mat> {
-        let denom = c_int::try_from(reduction).ok()?;
-        let len = c_ulong::try_from(bytes.len()).ok()?;
-        let mut message = [0 as c_char; MESSAGE_LEN];
-        let (mut width, mut height): (c_int, c_int) = (0, 0);
-        // SAFETY: `bytes` is a live slice of `len` bytes that the shim only reads;
-        // `width`, `height` and `message` are valid for writes of their sizes; the shim
-        // catches every libjpeg error inside C (setjmp) and never unwinds into Rust.
-        let status = unsafe {
-            fp_jpeg_size(
-                bytes.as_ptr(),
-                len,
-                denom,
-                &mut width,
-                &mut height,
-                message.as_mut_ptr(),
-                MESSAGE_LEN,
-            )
-        };
-        if status != OK || width <= 0 || height <= 0 {
-            return None;
-        }
+    /// The whole of `bytes` (`width` x `height` at 1/`reduction` scale: 1, 2, 4 or 8) as a
+    /// continuous 8-bit BGR image; libjpeg's message when it cannot decode it (a colour space
+    /// without a BGR conversion, corrupt data).
+    pub(super) fn decode_bgr(
+        bytes: &[u8],
+        reduction: u32,
+        width: i32,
+        height: i32,
+    ) -> Result<Mat, String> {
         decode_into(
             bytes,
             reduction,
@@ -250,23 +248,19 @@ mod libjpeg {
         .map(|(mat, _)| mat)
     }
 
-    /// Columns libjpeg may add on either side of a region (whole iMCUs: at most 32 pixels).
-    const WIDENING: i32 = 64;
-
     /// The rows `region.y..region.y + region.height` and at least its columns of `bytes`
     /// decoded at 1/`reduction` scale, as a continuous BGR image, with the column it starts
-    /// at; `None` when libjpeg cannot decode it.
+    /// at.
     pub(super) fn decode_region_bgr(
         bytes: &[u8],
         reduction: u32,
         region: core::Rect,
-    ) -> Option<(Mat, i32)> {
-        decode_into(
-            bytes,
-            reduction,
-            region,
-            region.width.checked_add(2 * WIDENING)?,
-        )
+    ) -> Result<(Mat, i32), String> {
+        let max_width = region
+            .width
+            .checked_add(2 * WIDENING)
+            .ok_or("region too wide")?;
+        decode_into(bytes, reduction, region, max_width)
     }
 
     /// `region` of `bytes` at 1/`reduction` scale decoded into a new image of up to
@@ -277,32 +271,33 @@ mod libjpeg {
         reduction: u32,
         region: core::Rect,
         max_width: i32,
-    ) -> Option<(Mat, i32)> {
-        let denom = c_int::try_from(reduction).ok()?;
-        let len = c_ulong::try_from(bytes.len()).ok()?;
+    ) -> Result<(Mat, i32), String> {
+        let denom = c_int::try_from(reduction).map_err(|e| e.to_string())?;
+        let len = c_ulong::try_from(bytes.len()).map_err(|e| e.to_string())?;
         if region.width <= 0 || region.height <= 0 || max_width < region.width {
-            return None;
+            return Err(format!("empty region {region:?}"));
         }
-        let mut message = [0 as c_char; MESSAGE_LEN];
+        let cv = |e: opencv::Error| e.message;
         // SAFETY: the pixels start uninitialised; the Mat is returned only once the shim has
         // written every row (it answers an error for a decode that stops early).
         let mut mat =
-            unsafe { Mat::new_rows_cols(region.height, max_width, core::CV_8UC3) }.ok()?;
-        let stride = mat.step1(0).ok()?;
-        let rows = usize::try_from(region.height).ok()?;
-        if !mat.is_continuous() || mat.data_bytes().ok()?.len() < stride * rows {
-            return None;
+            unsafe { Mat::new_rows_cols(region.height, max_width, core::CV_8UC3) }.map_err(cv)?;
+        let stride = mat.step1(0).map_err(cv)?;
+        let rows = usize::try_from(region.height).map_err(|e| e.to_string())?;
+        if !mat.is_continuous() || mat.data_bytes().map_err(cv)?.len() < stride * rows {
+            return Err("the output image is not one continuous buffer".to_owned());
         }
-        let out = mat.data_bytes_mut().ok()?.as_mut_ptr();
+        let out = mat.data_bytes_mut().map_err(cv)?.as_mut_ptr();
         let (mut out_x, mut out_w): (c_int, c_int) = (0, 0);
+        let mut message = [0u8; MESSAGE_LEN];
         // SAFETY: `bytes` is a live slice of `len` bytes that the shim only reads; `out`
         // points at `region.height` rows of `stride` bytes with room for `max_width` BGR
         // pixels each (checked above), and the shim writes `region.height` rows of at most
         // `max_width` pixels (it refuses a wider crop); `out_x`, `out_w` and `message` are
-        // valid for writes of their sizes; every libjpeg error is caught inside C (setjmp)
-        // and never unwinds into Rust.
+        // valid for writes of their sizes (the message is NUL-terminated by snprintf); every
+        // libjpeg error is caught inside C (setjmp) and never unwinds into Rust.
         let status = unsafe {
-            fp_jpeg_decode_region(
+            fp_jpeg_decode(
                 bytes.as_ptr(),
                 len,
                 denom,
@@ -315,21 +310,28 @@ mod libjpeg {
                 max_width,
                 &mut out_x,
                 &mut out_w,
-                message.as_mut_ptr(),
+                message.as_mut_ptr().cast::<c_char>(),
                 MESSAGE_LEN,
             )
         };
-        if status != OK || out_w <= 0 || out_w > max_width {
-            return None;
+        if status != OK {
+            return Err(CStr::from_bytes_until_nul(&message).map_or_else(
+                |_| format!("status {status}"),
+                |m| m.to_string_lossy().into_owned(),
+            ));
+        }
+        if out_w <= 0 || out_w > max_width {
+            return Err(format!(
+                "{out_w} columns decoded for a buffer of {max_width}"
+            ));
         }
         if out_w == max_width {
-            return Some((mat, out_x));
+            return Ok((mat, out_x));
         }
         let decoded = Mat::roi(&mat, core::Rect::new(0, 0, out_w, region.height))
-            .ok()?
-            .try_clone()
-            .ok()?;
-        Some((decoded, out_x))
+            .and_then(|part| part.try_clone())
+            .map_err(cv)?;
+        Ok((decoded, out_x))
     }
 }
 
@@ -347,8 +349,13 @@ pub(crate) fn decode_region(
     if probe.format != Format::Jpeg || probe.orientation != 1 {
         return None;
     }
-    let (mat, x) = libjpeg::decode_region_bgr(bytes, reduction, region)?;
-    Some((mat, core::Point::new(x, region.y)))
+    match libjpeg::decode_region_bgr(bytes, reduction, region) {
+        Ok((mat, x)) => Some((mat, core::Point::new(x, region.y))),
+        Err(reason) => {
+            tracing::debug!(%reason, "libjpeg did not decode the region; decoding the whole JPEG");
+            None
+        }
+    }
 }
 
 fn orient(mat: Mat, orientation: u32) -> opencv::Result<Mat> {
@@ -496,6 +503,14 @@ mod tests {
         imgcodecs::imdecode(&bytes, mode | imgcodecs::IMREAD_IGNORE_ORIENTATION).unwrap()
     }
 
+    /// The whole JPEG through libjpeg alone (no OpenCV fallback), as stored (no orientation).
+    fn libjpeg_whole(bytes: &[u8], reduction: u32) -> Result<Mat, String> {
+        let p = probe(bytes, u64::MAX).map_err(|e| e.to_string())?;
+        let (w, h) = p.decoded_size(reduction);
+        let (w, h) = if p.orientation >= 5 { (h, w) } else { (w, h) };
+        libjpeg::decode_bgr(bytes, reduction, w, h)
+    }
+
     fn identical(a: &Mat, b: &Mat) -> bool {
         a.size().unwrap() == b.size().unwrap()
             && a.typ() == b.typ()
@@ -514,8 +529,8 @@ mod tests {
                 continue;
             }
             for reduction in REDUCTIONS {
-                let ours = libjpeg::decode_bgr(&bytes, reduction)
-                    .unwrap_or_else(|| panic!("{} not decoded by libjpeg", path.display()));
+                let ours = libjpeg_whole(&bytes, reduction)
+                    .unwrap_or_else(|e| panic!("{} not decoded by libjpeg: {e}", path.display()));
                 let theirs = opencv_decode(&bytes, reduction);
                 assert!(
                     identical(&ours, &theirs),
@@ -583,7 +598,7 @@ mod tests {
         imgproc_gray(&gradient(64, 48), &mut gray);
         let bytes = encode(&gray, ".jpg");
         for reduction in [1, 2] {
-            let ours = libjpeg::decode_bgr(&bytes, reduction).unwrap();
+            let ours = libjpeg_whole(&bytes, reduction).unwrap();
             assert!(identical(&ours, &opencv_decode(&bytes, reduction)));
         }
         // The fixtures' corrupt JPEG: a valid header, then noise. libjpeg refuses it, and
@@ -591,7 +606,8 @@ mod tests {
         let corrupt =
             std::fs::read(facepass_test_support::fixtures::faces_dir().join("corrupt.jpg"))
                 .unwrap();
-        assert!(libjpeg::decode_bgr(&corrupt, 1).is_none());
+        let refused = libjpeg::decode_bgr(&corrupt, 1, 1, 1).expect_err("corrupt data decoded");
+        assert!(!refused.is_empty(), "libjpeg's message is passed on");
         let p = Probe {
             format: Format::Jpeg,
             width: 1,

@@ -3,7 +3,8 @@
  * OpenCV 4.6 asks libjpeg for RGB rows and swaps every pixel to BGR in a scalar loop (about
  * a third of its decode time on a 24 MP photo at half scale); libjpeg-turbo writes BGR itself
  * (JCS_EXT_BGR), with the same arithmetic, so the pixels are identical. Errors never leave
- * this file as a longjmp: every entry point sets its own jump target and answers a status. */
+ * this file as a longjmp: the entry point sets its own jump target and answers a status with
+ * libjpeg's message. */
 
 #include <setjmp.h>
 #include <stddef.h>
@@ -62,6 +63,8 @@ static int fp_setup(struct jpeg_decompress_struct *cinfo, const unsigned char *d
   case JCS_RGB:
     break;
   default:
+    snprintf(((struct fp_error *)cinfo->err)->message, ((struct fp_error *)cinfo->err)->message_len,
+             "JPEG colour space %d has no BGR conversion", (int)cinfo->jpeg_color_space);
     return FP_UNSUPPORTED;
   }
   cinfo->out_color_space = JCS_EXT_BGR;
@@ -71,32 +74,14 @@ static int fp_setup(struct jpeg_decompress_struct *cinfo, const unsigned char *d
   return FP_OK;
 }
 
-/* The output size of `data` decoded at 1/denom scale. */
-int fp_jpeg_size(const unsigned char *data, unsigned long len, int denom, int *width,
-                 int *height, char *message, size_t message_len) {
-  struct jpeg_decompress_struct cinfo;
-  struct fp_error err;
-  int status;
-  fp_create(&cinfo, &err, message, message_len);
-  if (setjmp(err.jump)) {
-    jpeg_destroy_decompress(&cinfo);
-    return FP_ERROR;
-  }
-  status = fp_setup(&cinfo, data, len, denom);
-  *width = (int)cinfo.output_width;
-  *height = (int)cinfo.output_height;
-  jpeg_destroy_decompress(&cinfo);
-  return status;
-}
-
 /* Decodes rows [y, y + h) and at least the columns [x, x + w) of `data` at 1/denom scale into
  * `out` (rows of `stride` bytes with room for `max_width` BGR pixels); the whole image is the
- * region (0, 0, width, height) of fp_jpeg_size. libjpeg widens a narrower region to whole
+ * region (0, 0, width, height), its size at that scale rounded up. libjpeg widens a narrower region to whole
  * iMCUs: the first column decoded and the count are answered in `out_x` and `out_w`. Rows
  * above `y` are skipped (entropy-decoded only), rows below are never read. */
-int fp_jpeg_decode_region(const unsigned char *data, unsigned long len, int denom, int x, int y,
-                          int w, int h, unsigned char *out, size_t stride, int max_width,
-                          int *out_x, int *out_w, char *message, size_t message_len) {
+int fp_jpeg_decode(const unsigned char *data, unsigned long len, int denom, int x, int y, int w,
+                   int h, unsigned char *out, size_t stride, int max_width, int *out_x, int *out_w,
+                   char *message, size_t message_len) {
   struct jpeg_decompress_struct cinfo;
   struct fp_error err;
   JDIMENSION xoffset, width, row;

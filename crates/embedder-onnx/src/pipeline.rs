@@ -9,9 +9,10 @@
 //! many pixels there as in the crop (the warp only shrinks); otherwise the photo is decoded
 //! again at the finest scale those faces need (full resolution for small faces in big group
 //! photos), for a JPEG only the rectangle their crops read (`decode::decode_region`: rows
-//! above it are skipped, rows below never decoded). The detector sees an anti-aliased input instead of the reference's sub-sampled
-//! one, which moves landmarks by a pixel or so: identification accuracy on DEV is unchanged
-//! (tests/models/accuracy.rs) while embeddings differ from the reference by a few percent.
+//! above it are skipped, rows below never decoded). The detector sees an anti-aliased input
+//! instead of the reference's sub-sampled one, which moves landmarks by a pixel or so:
+//! identification accuracy on DEV is unchanged (tests/models/accuracy.rs) while embeddings
+//! differ from the reference by a few percent.
 //! With `min_face_px`, a photo large enough for it is detected at two scales on one detector
 //! (`FinePass`, YuNet by default): the whole photo at the one-pass size for large faces, and
 //! overlapping tiles at the scale where a face of `min_face_px` spans `RELIABLE_FACE_PX`.
@@ -309,11 +310,7 @@ impl Pipeline {
         reduction: u32,
         detections: &[Detection],
     ) -> Result<CropSource, EmbedError> {
-        // libjpeg rounds scaled sizes up.
-        let (w, h) = (
-            probe.width.div_ceil(reduction) as i32,
-            probe.height.div_ceil(reduction) as i32,
-        );
+        let (w, h) = probe.decoded_size(reduction);
         let factor = (
             probe.width as f32 / w as f32,
             probe.height as f32 / h as f32,
@@ -341,13 +338,9 @@ impl Pipeline {
                 origin: (at.x as f32, at.y as f32),
             });
         }
-        let whole = decode::decode(bytes, probe, reduction)?;
         Ok(CropSource {
-            per_pixel: (
-                probe.width as f32 / whole.cols() as f32,
-                probe.height as f32 / whole.rows() as f32,
-            ),
-            image: whole,
+            image: decode::decode(bytes, probe, reduction)?,
+            per_pixel: factor,
             origin: (0.0, 0.0),
         })
     }
@@ -690,6 +683,9 @@ fn resize_area(image: &Mat, scale: f32) -> Result<Mat, EmbedError> {
             imgproc::INTER_AREA,
         )
         .map_err(cv_err)?;
+        if half.size().map_err(cv_err)? == size {
+            return Ok(half);
+        }
         imgproc::resize(&half, &mut out, size, 0.0, 0.0, imgproc::INTER_AREA).map_err(cv_err)?;
     } else {
         imgproc::resize(image, &mut out, size, 0.0, 0.0, imgproc::INTER_AREA).map_err(cv_err)?;

@@ -511,6 +511,20 @@ mod tests {
         libjpeg::decode_bgr(bytes, reduction, w, h)
     }
 
+    /// Every decodable fixture JPEG (the corrupt one left out), with its probe.
+    fn fixture_jpegs() -> Vec<(std::path::PathBuf, Vec<u8>, Probe)> {
+        std::fs::read_dir(facepass_test_support::fixtures::faces_dir())
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.file_name().is_none_or(|n| n != "corrupt.jpg"))
+            .filter_map(|path| {
+                let bytes = std::fs::read(&path).unwrap();
+                let p = probe(&bytes, u64::MAX).ok()?;
+                (p.format == Format::Jpeg).then_some((path, bytes, p))
+            })
+            .collect()
+    }
+
     fn identical(a: &Mat, b: &Mat) -> bool {
         a.size().unwrap() == b.size().unwrap()
             && a.typ() == b.typ()
@@ -520,14 +534,7 @@ mod tests {
     #[test]
     fn libjpeg_decodes_every_fixture_jpeg_exactly_as_opencv_at_every_reduction() {
         let mut checked = 0;
-        for entry in std::fs::read_dir(facepass_test_support::fixtures::faces_dir()).unwrap() {
-            let path = entry.unwrap().path();
-            let bytes = std::fs::read(&path).unwrap();
-            if imagesize::image_type(&bytes).ok() != Some(imagesize::ImageType::Jpeg)
-                || path.file_name().is_some_and(|n| n == "corrupt.jpg")
-            {
-                continue;
-            }
+        for (path, bytes, _) in fixture_jpegs() {
             for reduction in REDUCTIONS {
                 let ours = libjpeg_whole(&bytes, reduction)
                     .unwrap_or_else(|e| panic!("{} not decoded by libjpeg: {e}", path.display()));
@@ -547,13 +554,8 @@ mod tests {
     #[test]
     fn a_region_decodes_to_the_same_pixels_as_the_whole_image() {
         let mut checked = 0;
-        for entry in std::fs::read_dir(facepass_test_support::fixtures::faces_dir()).unwrap() {
-            let path = entry.unwrap().path();
-            let bytes = std::fs::read(&path).unwrap();
-            let Ok(p) = probe(&bytes, u64::MAX) else {
-                continue;
-            };
-            if p.format != Format::Jpeg || p.orientation != 1 || p.width < 200 || p.height < 200 {
+        for (path, bytes, p) in fixture_jpegs() {
+            if p.orientation != 1 || p.width < 200 || p.height < 200 {
                 continue;
             }
             for reduction in [1, 2] {

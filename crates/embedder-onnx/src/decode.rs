@@ -335,10 +335,11 @@ mod libjpeg {
     }
 }
 
-/// The part `region` (pixels of the image decoded at 1/`reduction` scale) of a JPEG, at least,
-/// and its top-left corner in that image: only those rows are decoded (the ones above are
-/// skipped, the ones below never read), for face crops that need finer pixels than the
-/// detector's decode. `None` where that does not apply (not a JPEG, an EXIF orientation, a
+/// The part `region` (pixels of the oriented image decoded at 1/`reduction` scale) of a JPEG,
+/// at least, and its top-left corner in that image: only those rows of the stored image are
+/// decoded (the ones above are skipped, the ones below never read), for face crops that need
+/// finer pixels than the detector's decode. An EXIF orientation maps the region onto the
+/// stored image and turns the part decoded. `None` where that does not apply (not a JPEG, a
 /// region outside the image, a libjpeg failure): decode the whole image instead.
 pub(crate) fn decode_region(
     bytes: &[u8],
@@ -346,16 +347,65 @@ pub(crate) fn decode_region(
     reduction: u32,
     region: core::Rect,
 ) -> Option<(Mat, core::Point)> {
-    if probe.format != Format::Jpeg || probe.orientation != 1 {
+    if probe.format != Format::Jpeg {
         return None;
     }
-    match libjpeg::decode_region_bgr(bytes, reduction, region) {
-        Ok((mat, x)) => Some((mat, core::Point::new(x, region.y))),
+    let (w, h) = probe.decoded_size(reduction);
+    let stored_size = if probe.orientation >= 5 {
+        (h, w)
+    } else {
+        (w, h)
+    };
+    let stored = to_stored(region, probe.orientation, stored_size);
+    let decoded = libjpeg::decode_region_bgr(bytes, reduction, stored).and_then(|(mat, x)| {
+        let part = core::Rect::new(x, stored.y, mat.cols(), mat.rows());
+        let at = to_oriented(part, probe.orientation, stored_size);
+        let mat = orient(mat, probe.orientation).map_err(|e| e.message)?;
+        Ok((mat, core::Point::new(at.x, at.y)))
+    });
+    match decoded {
+        Ok(part) => Some(part),
         Err(reason) => {
             tracing::debug!(%reason, "libjpeg did not decode the region; decoding the whole JPEG");
             None
         }
     }
+}
+
+/// The rectangle of the stored image (`stored` = its width and height) that EXIF
+/// `orientation` shows as `r`.
+fn to_stored(r: core::Rect, orientation: u32, stored: (i32, i32)) -> core::Rect {
+    let (sw, sh) = stored;
+    let (x, y, w, h) = (r.x, r.y, r.width, r.height);
+    let (x, y, w, h) = match orientation {
+        2 => (sw - x - w, y, w, h),
+        3 => (sw - x - w, sh - y - h, w, h),
+        4 => (x, sh - y - h, w, h),
+        5 => (y, x, h, w),
+        6 => (y, sh - x - w, h, w),
+        7 => (sw - y - h, sh - x - w, h, w),
+        8 => (sw - y - h, x, h, w),
+        _ => (x, y, w, h),
+    };
+    core::Rect::new(x, y, w, h)
+}
+
+/// The rectangle EXIF `orientation` shows for the stored image's rectangle `r` (the inverse
+/// of [`to_stored`]).
+fn to_oriented(r: core::Rect, orientation: u32, stored: (i32, i32)) -> core::Rect {
+    let (sw, sh) = stored;
+    let (x, y, w, h) = (r.x, r.y, r.width, r.height);
+    let (x, y, w, h) = match orientation {
+        2 => (sw - x - w, y, w, h),
+        3 => (sw - x - w, sh - y - h, w, h),
+        4 => (x, sh - y - h, w, h),
+        5 => (y, x, h, w),
+        6 => (sh - y - h, x, h, w),
+        7 => (sh - y - h, sw - x - w, h, w),
+        8 => (y, sw - x - w, h, w),
+        _ => (x, y, w, h),
+    };
+    core::Rect::new(x, y, w, h)
 }
 
 fn orient(mat: Mat, orientation: u32) -> opencv::Result<Mat> {
@@ -405,6 +455,30 @@ mod tests {
             }
         }
         m
+    }
+
+    #[test]
+    fn a_region_of_an_oriented_image_is_the_same_region_of_the_stored_one_turned() {
+        let stored = gradient(37, 23);
+        let size = (stored.cols(), stored.rows());
+        let region = core::Rect::new(3, 5, 11, 7);
+        for orientation in 1..=8 {
+            let shown = orient(stored.clone(), orientation).unwrap();
+            let inside = to_stored(region, orientation, size);
+            assert_eq!(
+                to_oriented(inside, orientation, size),
+                region,
+                "{orientation}"
+            );
+            let part = Mat::roi(&stored, inside).unwrap().try_clone().unwrap();
+            let turned = orient(part, orientation).unwrap();
+            let expected = Mat::roi(&shown, region).unwrap().try_clone().unwrap();
+            assert_eq!(
+                turned.data_bytes().unwrap(),
+                expected.data_bytes().unwrap(),
+                "orientation {orientation}"
+            );
+        }
     }
 
     #[test]
@@ -592,6 +666,52 @@ mod tests {
             }
         }
         assert!(checked >= 60, "{checked} regions compared");
+    }
+
+    /// `jpeg` with an EXIF block declaring `orientation` (big-endian TIFF, one IFD entry).
+    fn with_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
+        let mut tiff = b"MM\0\x2a\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01".to_vec();
+        tiff.extend(orientation.to_be_bytes());
+        tiff.extend([0, 0, 0, 0, 0, 0]);
+        let mut app1 = b"Exif\0\0".to_vec();
+        app1.extend(tiff);
+        let mut out = jpeg[..2].to_vec();
+        out.extend([0xff, 0xe1]);
+        out.extend(u16::try_from(app1.len() + 2).unwrap().to_be_bytes());
+        out.extend(app1);
+        out.extend(&jpeg[2..]);
+        out
+    }
+
+    #[test]
+    fn a_region_of_an_exif_oriented_jpeg_decodes_to_the_whole_images_pixels() {
+        let (_, plain, _) = fixture_jpegs()
+            .into_iter()
+            .find(|(_, _, p)| p.orientation == 1 && p.width >= 400 && p.height >= 300)
+            .unwrap();
+        for orientation in 1..=8 {
+            let bytes = with_orientation(&plain, orientation);
+            let p = probe(&bytes, u64::MAX).unwrap();
+            assert_eq!(p.orientation, u32::from(orientation));
+            for reduction in [1, 2] {
+                let whole = decode(&bytes, &p, reduction).unwrap();
+                let (w, h) = (whole.cols(), whole.rows());
+                let region = core::Rect::new(w / 3 + 3, h / 4 + 5, w / 3 + 1, h / 3 + 7);
+                let (part, at) = decode_region(&bytes, &p, reduction, region).unwrap();
+                let got = core::Rect::new(at.x, at.y, part.cols(), part.rows());
+                assert_eq!(
+                    got & region,
+                    region,
+                    "{orientation} at 1/{reduction}: {got:?}"
+                );
+                // All but the part's outermost pixels (chroma at a cropped edge, which the
+                // orientation may turn into a row).
+                let inner = core::Rect::new(1, 1, part.cols() - 2, part.rows() - 2);
+                let ours = Mat::roi(&part, inner).unwrap().try_clone().unwrap();
+                let theirs = Mat::roi(&whole, inner + at).unwrap().try_clone().unwrap();
+                assert!(identical(&ours, &theirs), "{orientation} at 1/{reduction}");
+            }
+        }
     }
 
     #[test]

@@ -5,17 +5,20 @@
 //! DCT scaling) as long as its long side stays at or above the detector input, which cuts the
 //! decode of a 24 MP photo several-fold. The detector input follows the photo's aspect ratio
 //! where the model takes dynamic shapes (640x448 for 3:2 instead of 640x640). Each face's
-//! 112x112 crop is warped from the decoded image only when the face still spans at least as
-//! many pixels there as in the crop (the warp only shrinks); otherwise the photo is decoded
-//! again at the finest scale those faces need (full resolution for small faces in big group
-//! photos), for a JPEG only the rectangle their crops read (`decode::decode_region`: rows
-//! above it are skipped, rows below never decoded). The detector sees an anti-aliased input
+//! 112x112 crop is warped from the decoded image when the face still spans at least as
+//! many pixels there as in the crop (the warp only shrinks); the other faces' crops come from
+//! a second decode at the finest scale they need (full resolution for small faces in big
+//! group photos), for a JPEG only the rectangle their crops read (`decode::decode_region`:
+//! rows above it are skipped, rows below never decoded). The detector sees an anti-aliased input
 //! instead of the reference's sub-sampled one, which moves landmarks by a pixel or so:
 //! identification accuracy on DEV is unchanged (tests/models/accuracy.rs) while embeddings
 //! differ from the reference by a few percent.
 //! With `min_face_px`, a photo large enough for it is detected at two scales on one detector
 //! (`FinePass`, YuNet by default): the whole photo at the one-pass size for large faces, and
 //! overlapping tiles at the scale where a face of `min_face_px` spans `RELIABLE_FACE_PX`.
+//! What the tiles see of a face smaller than that with a low score (`CANDIDATE_SCORE`) is
+//! detected again on a window at full resolution and kept only when found there
+//! (`Pipeline::confirm`): faces below `min_face_px` for little more than their own pixels.
 //!
 //! A selfie is first searched at a coarse detector input (`SELFIE_SIDE`): a guest's face is
 //! large, and when the largest face found there is big enough for any competing face to be
@@ -103,6 +106,16 @@ const RELIABLE_FACE_PX: f32 = 24.0;
 /// A tile face with more than this share of its box inside a larger face of the coarse pass
 /// is a part of that face.
 const CONTAINED: f32 = 0.6;
+
+/// The tiles' candidates: detections from this score up to the detector's threshold, smaller
+/// than `RELIABLE_FACE_PX`, are looked at again at full resolution (`Pipeline::confirm`).
+/// Faces of 32-48 px in the labelled 24 MP scenes, found at 0.58 without: 0.79 from 0.3,
+/// 0.88 from 0.2, 0.90 from 0.15 (no false face at any); on the camera corpus, 5 of 68
+/// photos have candidates from 0.2 (31 in all), two of them confirmed, at no measurable cost
+/// (docs/benchmarks.md).
+const CANDIDATE_SCORE: f32 = 0.2;
+/// A candidate's window: this many times its size, around its centre.
+const CONFIRM_WINDOW: f32 = 3.0;
 
 /// Long side of the coarse detector pass on selfies.
 const SELFIE_SIDE: usize = 256;
@@ -193,8 +206,14 @@ impl Pipeline {
 
         let started = Instant::now();
         let mut redecode = std::time::Duration::ZERO;
+        let mut candidates = Vec::new();
         let mut found = match fine {
-            Some(side) => self.detect_two_scales(&image, side)?,
+            Some(side) => {
+                let floor = self.candidate_floor(&probe, side);
+                let (found, unsure) = self.detect_two_scales(&image, side, floor)?;
+                candidates = unsure;
+                found
+            }
             None => self.detect_with_padding(&image, first_input)?,
         };
         let mut used = first_input;
@@ -225,10 +244,18 @@ impl Pipeline {
         // Scale from the decoded image to the oriented original (per axis: libjpeg rounds up).
         let sx = probe.width as f32 / image.cols() as f32;
         let sy = probe.height as f32 / image.rows() as f32;
-        let detections: Vec<Detection> = found
+        let mut detections: Vec<Detection> = found
             .into_iter()
             .map(|d| d.transformed(0.0, 0.0, sx, sy))
             .collect();
+        if !candidates.is_empty() {
+            let candidates: Vec<Detection> = candidates
+                .into_iter()
+                .map(|d| d.transformed(0.0, 0.0, sx, sy))
+                .collect();
+            detections.extend(self.confirm(bytes, &probe, &image, reduction, &candidates)?);
+            detections = nms_in_order(detections, self.detector.nms_threshold());
+        }
         timings.decode += redecode;
         timings.detect = started.elapsed().saturating_sub(redecode);
 
@@ -237,28 +264,40 @@ impl Pipeline {
             .iter()
             .map(|d| Similarity::to_template(&d.landmarks))
             .collect();
-        // The coarsest decode at which every face's crop is still a pure downscale.
-        let needed = transforms
+        // Each face's crop is warped from the coarsest decode at which it is still a pure
+        // downscale: the detector's image where that is fine enough, else one finer decode
+        // of the region the other faces' crops read.
+        let needed: Vec<u32> = transforms
             .iter()
-            .map(|t| finest_needed(t.scale()))
-            .min()
-            .unwrap_or(reduction);
-        let crop_reduction = needed.min(reduction);
-        let source = if crop_reduction == reduction {
-            CropSource {
-                image,
-                per_pixel: (sx, sy),
-                origin: (0.0, 0.0),
-            }
-        } else {
+            .map(|t| finest_needed(t.scale()).min(reduction))
+            .collect();
+        let finest = needed.iter().copied().min().unwrap_or(reduction);
+        let finer = if finest < reduction {
             let again = Instant::now();
-            let finer = self.decode_for_crops(bytes, &probe, crop_reduction, &detections)?;
+            let small: Vec<Detection> = detections
+                .iter()
+                .zip(&needed)
+                .filter(|&(_, &n)| n < reduction)
+                .map(|(d, _)| *d)
+                .collect();
+            let finer = self.decode_for_crops(bytes, &probe, finest, &small)?;
             timings.decode += again.elapsed();
-            finer
+            Some(finer)
+        } else {
+            None
+        };
+        let source = CropSource {
+            image,
+            per_pixel: (sx, sy),
+            origin: (0.0, 0.0),
         };
         let mut crops = detections
             .iter()
-            .map(|d| source.warp(d))
+            .zip(&needed)
+            .map(|(d, &n)| match &finer {
+                Some(finer) if n < reduction => finer.warp(d),
+                _ => source.warp(d),
+            })
             .collect::<Result<Vec<Mat>, _>>()?;
         let qualities = detections
             .iter()
@@ -386,17 +425,24 @@ impl Pipeline {
     /// The two-scale mode on the fine pass's detector: a coarse pass over the whole photo at
     /// the one-pass size (large faces, with the padding retry) plus the high-resolution tiles
     /// (small faces), merged by NMS; boxes in `image` pixels.
+    ///
+    /// Tile detections scoring from `floor` up to the detector's threshold that are smaller
+    /// than the tiles find reliably come back apart: candidates for [`Pipeline::confirm`].
     fn detect_two_scales(
         &mut self,
         image: &Mat,
         side: usize,
-    ) -> Result<Vec<Detection>, EmbedError> {
+        floor: f32,
+    ) -> Result<(Vec<Detection>, Vec<Detection>), EmbedError> {
         let one_pass_side = self.photo_input.long_side;
         // Merging across scales and tiles keeps the photo detector's threshold (SCRFD's 0.4
         // by default, against YuNet's 0.3 within one call): neighbours in a crowd overlap.
         let iou = self.detector.nms_threshold();
         let Some(pass) = self.fine.as_mut() else {
-            return detect_padded(&mut self.detector, image, self.photo_input);
+            return Ok((
+                detect_padded(&mut self.detector, image, self.photo_input)?,
+                Vec::new(),
+            ));
         };
         // The coarse pass sees an area-averaged copy (a proper low-pass, as reduced JPEG
         // decoding gives it) rather than a subsampling of the large image.
@@ -422,25 +468,148 @@ impl Pipeline {
         let tiles = pass.tiles(image, side, one_pass_side)?;
         let scaled = tiles.scaled.as_ref().unwrap_or(image);
         let mut fine = Vec::new();
+        let mut unsure = Vec::new();
+        let threshold = pass.detector.score_threshold();
         for &(rect, input) in &tiles.tiles {
             let tile = Mat::roi(scaled, rect).map_err(cv_err)?;
             let (dx, dy) = (rect.x as f32, rect.y as f32);
             // The tiles answer for the faces that fit in a tile overlap; larger ones are the
             // coarse pass's (a tile may see only part of them).
-            fine.extend(
-                pass.detector
-                    .detect(&tile, input)?
-                    .into_iter()
-                    .filter(|d| d.y2 - d.y1 <= limit && d.x2 - d.x1 <= limit)
-                    .map(|d| d.transformed(dx, dy, 1.0, 1.0))
-                    .map(|d| d.transformed(0.0, 0.0, tiles.back.0, tiles.back.1)),
-            );
+            for d in pass.detector.detect_down_to(&tile, input, floor)? {
+                let size = (d.y2 - d.y1).max(d.x2 - d.x1);
+                let d = d.transformed(dx, dy, 1.0, 1.0).transformed(
+                    0.0,
+                    0.0,
+                    tiles.back.0,
+                    tiles.back.1,
+                );
+                if d.score >= threshold {
+                    if size <= limit {
+                        fine.push(d);
+                    }
+                } else if size < RELIABLE_FACE_PX {
+                    unsure.push(d);
+                }
+            }
         }
         drop_parts_of(&mut fine, &reliable);
         let mut found = nms(reliable, iou);
         found.extend(nms(fine, iou));
         found.extend(nms(small, iou));
-        Ok(nms_in_order(found, iou))
+        let found = nms_in_order(found, iou);
+        // A candidate where a face already is would only find that face again.
+        let unsure = nms(unsure, iou)
+            .into_iter()
+            .filter(|c| {
+                found
+                    .iter()
+                    .all(|f| c.iou(f) <= iou && c.share_inside(f) < CONTAINED)
+            })
+            .collect();
+        Ok((found, unsure))
+    }
+
+    /// The score from which the tiles keep candidates: `CANDIDATE_SCORE` where full
+    /// resolution shows a small face with clearly more pixels than the tiles (the tiles at
+    /// 3/4 of it or less) and the detector takes windows of any size; else its threshold (no
+    /// candidates).
+    fn candidate_floor(&self, probe: &Probe, side: usize) -> f32 {
+        let Some(pass) = &self.fine else {
+            return f32::INFINITY;
+        };
+        let threshold = pass.detector.score_threshold();
+        let long = probe.width.max(probe.height) as f32;
+        if pass.flexible && side as f32 <= long * 0.75 {
+            CANDIDATE_SCORE.min(threshold)
+        } else {
+            threshold
+        }
+    }
+
+    /// Looks again at the tiles' candidates (original pixels) at full resolution: each
+    /// candidate's window (`CONFIRM_WINDOW` times its size) is detected again, and the face
+    /// found there with the detector's own threshold, centred inside the candidate's box, is
+    /// kept. A 32-48 px face is 16-24 px in the tiles of `min_face_px = 48`, where YuNet
+    /// scores it anywhere from 0.2 up; at full resolution it scores like any face of its
+    /// size. Windows are read from one region decode per band of rows.
+    fn confirm(
+        &mut self,
+        bytes: &[u8],
+        probe: &Probe,
+        image: &Mat,
+        reduction: u32,
+        candidates: &[Detection],
+    ) -> Result<Vec<Detection>, EmbedError> {
+        let Some(pass) = self.fine.as_mut().filter(|p| p.flexible) else {
+            return Ok(Vec::new());
+        };
+        let bounds = core::Rect::new(0, 0, probe.width as i32, probe.height as i32);
+        let windows = candidates.iter().map(|c| {
+            let side = (c.y2 - c.y1).max(c.x2 - c.x1) * CONFIRM_WINDOW;
+            let (cx, cy) = ((c.x1 + c.x2) / 2.0, (c.y1 + c.y2) / 2.0);
+            core::Rect::new(
+                (cx - side / 2.0).floor() as i32,
+                (cy - side / 2.0).floor() as i32,
+                side.ceil() as i32,
+                side.ceil() as i32,
+            ) & bounds
+        });
+        let mut confirmed: Vec<Detection> = Vec::new();
+        for (band, windows) in bands(merge_windows(windows.collect())) {
+            let (pixels, origin) = if reduction == 1 {
+                (
+                    Mat::roi(image, band)
+                        .map_err(cv_err)?
+                        .try_clone()
+                        .map_err(cv_err)?,
+                    core::Point::new(band.x, band.y),
+                )
+            } else {
+                match decode::decode_region(bytes, probe, 1, band) {
+                    Some(part) => part,
+                    None => continue,
+                }
+            };
+            let inside = core::Rect::new(origin.x, origin.y, pixels.cols(), pixels.rows());
+            for window in windows {
+                let window = window & inside;
+                if window.width < 8 || window.height < 8 {
+                    continue;
+                }
+                let local = core::Rect::new(
+                    window.x - origin.x,
+                    window.y - origin.y,
+                    window.width,
+                    window.height,
+                );
+                let part = Mat::roi(&pixels, local).map_err(cv_err)?;
+                // At its own scale (rounded up to the detector's stride).
+                let long = window.width.max(window.height) as usize;
+                let input = InputSize {
+                    long_side: long.div_ceil(32) * 32,
+                    fit_aspect: true,
+                };
+                let found: Vec<Detection> = pass
+                    .detector
+                    .detect(&part, input)?
+                    .into_iter()
+                    .map(|d| d.transformed(window.x as f32, window.y as f32, 1.0, 1.0))
+                    .collect();
+                for c in candidates {
+                    let best = found
+                        .iter()
+                        .filter(|d| {
+                            let (x, y) = ((d.x1 + d.x2) / 2.0, (d.y1 + d.y2) / 2.0);
+                            x >= c.x1 && x <= c.x2 && y >= c.y1 && y <= c.y2
+                        })
+                        .max_by(|a, b| a.score.total_cmp(&b.score));
+                    confirmed.extend(best.copied());
+                }
+            }
+        }
+        let iou = pass.detector.nms_threshold();
+        let confirmed = nms(confirmed, iou);
+        Ok(confirmed)
     }
 
     /// The coarsest JPEG reduction that keeps the long side at or above the detector input.
@@ -594,6 +763,46 @@ impl FinePass {
     }
 }
 
+/// Rows of windows closer than this share one region decode.
+const BAND_GAP: i32 = 512;
+
+/// Groups windows into horizontal bands, each the rectangle one region decode reads.
+fn bands(mut windows: Vec<core::Rect>) -> Vec<(core::Rect, Vec<core::Rect>)> {
+    windows.sort_by_key(|w| w.y);
+    let mut bands: Vec<(core::Rect, Vec<core::Rect>)> = Vec::new();
+    for w in windows {
+        match bands.last_mut() {
+            Some((band, members)) if w.y <= band.y + band.height + BAND_GAP => {
+                *band |= w;
+                members.push(w);
+            }
+            _ => bands.push((w, vec![w])),
+        }
+    }
+    bands
+}
+
+/// Merges overlapping windows while one rectangle is no larger than the two it replaces.
+fn merge_windows(mut windows: Vec<core::Rect>) -> Vec<core::Rect> {
+    let area = |r: &core::Rect| i64::from(r.width) * i64::from(r.height);
+    let mut merged = true;
+    while merged {
+        merged = false;
+        'outer: for i in 0..windows.len() {
+            for j in i + 1..windows.len() {
+                let union = windows[i] | windows[j];
+                if area(&union) <= area(&windows[i]) + area(&windows[j]) {
+                    windows[i] = union;
+                    windows.swap_remove(j);
+                    merged = true;
+                    break 'outer;
+                }
+            }
+        }
+    }
+    windows
+}
+
 /// Drops the tile faces that are parts of a larger face the coarse pass found: a tile that
 /// cuts a large face can see a part of it (eyes and a nose, a chin) as a small face of its
 /// own, and no face lies inside another. On the camera-size corpus: 3 such false faces of
@@ -727,7 +936,10 @@ fn finest_needed(scale: f64) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use super::{Detection, drop_parts_of, finest_needed, tile_spans, turned_back};
+    use super::{
+        BAND_GAP, Detection, bands, drop_parts_of, finest_needed, merge_windows, tile_spans,
+        turned_back,
+    };
     use opencv::core;
 
     #[test]
@@ -782,6 +994,42 @@ mod tests {
         drop_parts_of(&mut fine, &coarse);
         let kept: Vec<f32> = fine.iter().map(|d| d.x1).collect();
         assert_eq!(kept, [1250.0, 1400.0, 1000.0]);
+    }
+
+    #[test]
+    fn overlapping_windows_merge_while_that_reads_no_more_pixels_and_rows_share_bands() {
+        let r = core::Rect::new;
+        // Two windows mostly on top of each other become one; one far away stays alone;
+        // two that only touch at a corner would cost more merged than apart.
+        let mut merged = merge_windows(vec![
+            r(100, 100, 60, 60),
+            r(110, 105, 60, 60),
+            r(2000, 100, 60, 60),
+            r(300, 300, 60, 60),
+            r(359, 359, 60, 60),
+        ]);
+        merged.sort_by_key(|w| (w.x, w.y));
+        assert_eq!(
+            merged,
+            vec![
+                r(100, 100, 70, 65),
+                r(300, 300, 60, 60),
+                r(359, 359, 60, 60),
+                r(2000, 100, 60, 60)
+            ]
+        );
+        // Windows whose rows are close share a band (one region decode); a window far
+        // below starts another.
+        let far = 450 + BAND_GAP + 1;
+        let grouped = bands(vec![
+            r(0, 400, 50, 50),
+            r(3000, 0, 50, 50),
+            r(0, far, 50, 50),
+        ]);
+        assert_eq!(grouped.len(), 2, "{grouped:?}");
+        assert_eq!(grouped[0].0, r(0, 0, 3050, 450));
+        assert_eq!(grouped[0].1.len(), 2);
+        assert_eq!(grouped[1], (r(0, far, 50, 50), vec![r(0, far, 50, 50)]));
     }
 
     #[test]

@@ -145,16 +145,36 @@ impl Detector {
         }
     }
 
+    /// Score from which a detection is a face.
+    pub fn score_threshold(&self) -> f32 {
+        match self {
+            Detector::Scrfd(d) => d.score_threshold,
+            Detector::Yunet(d) => d.score_threshold,
+        }
+    }
+
     /// Detects faces in a BGR image; coordinates are in that image's pixels.
     pub fn detect(
         &mut self,
         image: &impl Image,
         size: InputSize,
     ) -> Result<Vec<Detection>, EmbedError> {
+        let floor = self.score_threshold();
+        self.detect_down_to(image, size, floor)
+    }
+
+    /// [`Detector::detect`] keeping every detection that scores `floor` or more (candidates
+    /// below the threshold, for a closer look).
+    pub fn detect_down_to(
+        &mut self,
+        image: &impl Image,
+        size: InputSize,
+        floor: f32,
+    ) -> Result<Vec<Detection>, EmbedError> {
         let boxed = Letterbox::new(image, size)?;
         let mut found = match self {
-            Detector::Scrfd(d) => d.run(&boxed)?,
-            Detector::Yunet(d) => d.run(&boxed)?,
+            Detector::Scrfd(d) => d.run(&boxed, floor)?,
+            Detector::Yunet(d) => d.run(&boxed, floor)?,
         };
         let inv = 1.0 / boxed.scale;
         found

@@ -19,7 +19,7 @@ pub(super) const NORM: PixelNorm = PixelNorm {
 
 pub(crate) struct Scrfd {
     pub(super) session: Session,
-    score_threshold: f32,
+    pub(super) score_threshold: f32,
     pub(super) nms_threshold: f32,
     input: Vec<f32>,
 }
@@ -43,7 +43,7 @@ impl Scrfd {
         })
     }
 
-    pub fn run(&mut self, boxed: &Letterbox) -> Result<Vec<Detection>, EmbedError> {
+    pub fn run(&mut self, boxed: &Letterbox, floor: f32) -> Result<Vec<Detection>, EmbedError> {
         let canvas = boxed.canvas;
         let outputs = boxed.infer(&mut self.session, &mut self.input, NORM)?;
         let mut found = Vec::new();
@@ -67,7 +67,7 @@ impl Scrfd {
             }
             let s = stride as f32;
             for (i, &score) in scores.iter().enumerate() {
-                if score < self.score_threshold {
+                if score < floor {
                     continue;
                 }
                 let cell = i / ANCHORS;

@@ -18,7 +18,7 @@ pub(super) const NORM: PixelNorm = PixelNorm {
 
 pub(crate) struct Yunet {
     pub(super) session: Session,
-    score_threshold: f32,
+    pub(super) score_threshold: f32,
     pub(super) nms_threshold: f32,
     input: Vec<f32>,
     /// Output index of cls, obj, bbox, kps per stride.
@@ -52,7 +52,7 @@ impl Yunet {
         })
     }
 
-    pub fn run(&mut self, boxed: &Letterbox) -> Result<Vec<Detection>, EmbedError> {
+    pub fn run(&mut self, boxed: &Letterbox, floor: f32) -> Result<Vec<Detection>, EmbedError> {
         let canvas = boxed.canvas;
         let results = boxed.infer(&mut self.session, &mut self.input, NORM)?;
         let mut found = Vec::new();
@@ -72,7 +72,7 @@ impl Yunet {
             let s = stride as f32;
             for i in 0..n {
                 let score = (cls[i].clamp(0.0, 1.0) * obj[i].clamp(0.0, 1.0)).sqrt();
-                if score < self.score_threshold {
+                if score < floor {
                     continue;
                 }
                 let (col, row) = ((i % cols) as f32, (i / cols) as f32);

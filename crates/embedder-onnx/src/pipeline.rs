@@ -89,6 +89,28 @@ struct FinePass {
     flexible: bool,
 }
 
+/// The high-resolution pass of one photo.
+#[derive(Debug, Clone, Copy)]
+struct FineScale {
+    /// Long side of the scaled photo the tiles cut.
+    side: usize,
+    /// Score from which tile detections are kept: below the detector's threshold, they are
+    /// candidates to confirm.
+    floor: f32,
+}
+
+/// What the two-scale detection found, in pixels of the image it ran on.
+#[derive(Default)]
+struct TwoScales {
+    /// Final faces, in priority order: the coarse pass's faces of a reliable size, and every
+    /// face where the tiles' faces are not confirmed.
+    faces: Vec<Detection>,
+    /// The tiles' detections from the candidate floor, for `Pipeline::confirm`.
+    candidates: Vec<Detection>,
+    /// The coarse pass's faces below the reliable size, kept after the confirmed ones.
+    small: Vec<Detection>,
+}
+
 /// The photo scaled for the high-resolution pass and its tiles.
 struct Tiles {
     /// `None` when the decoded image is already at the pass's scale.
@@ -99,23 +121,32 @@ struct Tiles {
     tiles: Vec<(core::Rect, InputSize)>,
 }
 
-/// Detector pixels a face must span to be found reliably: `models.min_face_px` scales the
-/// photo so that its faces reach this height.
+/// Detector pixels a face must span to be found reliably (YuNet's and SCRFD's score 0.7/0.5
+/// on most faces from there): the coarse pass's faces below it are left to the tiles, and
+/// without confirmation `models.min_face_px` scales the photo so that its faces reach it.
 const RELIABLE_FACE_PX: f32 = 24.0;
 
 /// A tile face with more than this share of its box inside a larger face of the coarse pass
 /// is a part of that face.
 const CONTAINED: f32 = 0.6;
 
-/// The tiles' candidates: detections from this score up to the detector's threshold, smaller
-/// than `RELIABLE_FACE_PX`, are looked at again at full resolution (`Pipeline::confirm`).
-/// Faces of 32-48 px in the labelled 24 MP scenes, found at 0.58 without: 0.79 from 0.3,
-/// 0.88 from 0.2, 0.90 from 0.15 (no false face at any); on the camera corpus, 5 of 68
-/// photos have candidates from 0.2 (31 in all), two of them confirmed, at no measurable cost
-/// (docs/benchmarks.md).
-const CANDIDATE_SCORE: f32 = 0.2;
+/// Detector pixels a face of `models.min_face_px` spans in the tiles when their faces are
+/// confirmed (`Pipeline::confirm`): the detector still sees it, often below its threshold,
+/// and the confirmation decides. 18 instead of 24 px is 0.56x the tiles' pixels.
+const TILE_FACE_PX: f32 = 18.0;
+
+/// The tiles keep every detection from this score (far below the detector's threshold) as a
+/// candidate; only what the confirmation finds again is a face. Labelled 24 MP scenes at the
+/// defaults, 32-48 px recall from 0.05 / 0.04 / 0.02: 0.81 / 0.88 / 0.96, no false face; the
+/// camera corpus 9.8-10.0 / 9.4-9.6 / 8.4-8.5 photos/s (docs/benchmarks.md).
+const CANDIDATE_SCORE: f32 = 0.05;
 /// A candidate's window: this many times its size, around its centre.
 const CONFIRM_WINDOW: f32 = 3.0;
+/// A candidate at least this tall in the detector's image is confirmed there, its window
+/// scaled so that it spans this; smaller ones at full resolution.
+const CONFIRM_FACE_PX: f32 = 48.0;
+/// Windows narrower than this (clipped at the photo's edge) are not looked at.
+const MIN_WINDOW: i32 = 8;
 
 /// Long side of the coarse detector pass on selfies.
 const SELFIE_SIDE: usize = 256;
@@ -196,23 +227,24 @@ impl Pipeline {
             ImageKind::Photo => None,
         };
         let fine = match kind {
-            ImageKind::Photo => self.fine_side(&probe),
+            ImageKind::Photo => self.fine_scale(&probe),
             ImageKind::Selfie => None,
         };
         let first_input = coarse.unwrap_or(self.photo_input);
-        let mut reduction = self.detection_reduction(&probe, fine.unwrap_or(first_input.long_side));
+        let detector_side = fine.map_or(first_input.long_side, |f| f.side);
+        let mut reduction = self.detection_reduction(&probe, detector_side);
         let mut image = decode::decode(bytes, &probe, reduction)?;
         timings.decode = started.elapsed();
 
         let started = Instant::now();
         let mut redecode = std::time::Duration::ZERO;
-        let mut candidates = Vec::new();
+        let mut unsure = TwoScales::default();
         let mut found = match fine {
-            Some(side) => {
-                let floor = self.candidate_floor(&probe, side);
-                let (found, unsure) = self.detect_two_scales(&image, side, floor)?;
-                candidates = unsure;
-                found
+            Some(FineScale { side, floor }) => {
+                let mut two = self.detect_two_scales(&image, side, floor)?;
+                let faces = std::mem::take(&mut two.faces);
+                unsure = two;
+                faces
             }
             None => self.detect_with_padding(&image, first_input)?,
         };
@@ -248,12 +280,14 @@ impl Pipeline {
             .into_iter()
             .map(|d| d.transformed(0.0, 0.0, sx, sy))
             .collect();
-        if !candidates.is_empty() {
-            let candidates: Vec<Detection> = candidates
-                .into_iter()
-                .map(|d| d.transformed(0.0, 0.0, sx, sy))
-                .collect();
+        if !unsure.candidates.is_empty() || !unsure.small.is_empty() {
+            // Confirmed tile faces before the coarse pass's small ones: the tiles (or the
+            // confirmation's finer window) saw them with more pixels.
+            let to_original = |d: Detection| d.transformed(0.0, 0.0, sx, sy);
+            let candidates: Vec<Detection> =
+                unsure.candidates.into_iter().map(to_original).collect();
             detections.extend(self.confirm(bytes, &probe, &image, reduction, &candidates)?);
+            detections.extend(unsure.small.into_iter().map(to_original));
             detections = nms_in_order(detections, self.detector.nms_threshold());
         }
         timings.decode += redecode;
@@ -389,12 +423,12 @@ impl Pipeline {
     pub fn floor_work(&mut self, bytes: &[u8]) -> Result<FloorWork, EmbedError> {
         let faces = self.analyze(bytes, ImageKind::Photo)?.faces.len();
         let probe = decode::probe(bytes, self.max_pixels)?;
-        let fine = self.fine_side(&probe);
+        let fine = self.fine_scale(&probe);
         let reduction =
-            self.detection_reduction(&probe, fine.unwrap_or(self.photo_input.long_side));
+            self.detection_reduction(&probe, fine.map_or(self.photo_input.long_side, |f| f.side));
         let image = decode::decode(bytes, &probe, reduction)?;
         let mut passes = Vec::new();
-        if let (Some(side), Some(pass)) = (fine, &self.fine) {
+        if let (Some(FineScale { side, .. }), Some(pass)) = (fine, &self.fine) {
             let coarse_input = pass.coarse_input(self.photo_input.long_side);
             let (canvas, input) = pass.detector.prepare(&image, coarse_input)?;
             passes.push((true, canvas, input));
@@ -412,14 +446,30 @@ impl Pipeline {
         Ok(FloorWork { passes, faces })
     }
 
-    /// The long side of the high-resolution detector pass, where `min_face_px` asks for one:
-    /// the photo scaled so that a face of `min_face_px` spans `RELIABLE_FACE_PX` detector
-    /// pixels (never above the original size), when that exceeds the one-pass input.
-    fn fine_side(&self, probe: &Probe) -> Option<usize> {
-        let min_face_px = self.fine.as_ref()?.min_face_px;
+    /// The high-resolution pass of a photo, where `min_face_px` asks for one: the photo scaled
+    /// so that a face of `min_face_px` spans `TILE_FACE_PX` detector pixels, its tiles'
+    /// candidates confirmed at full resolution, where that scale is at most 3/4 of the
+    /// original and the detector takes windows of any size; else the scale where it spans
+    /// `RELIABLE_FACE_PX` (never above the original size), without candidates. None when
+    /// that does not exceed the one-pass input.
+    fn fine_scale(&self, probe: &Probe) -> Option<FineScale> {
+        let pass = self.fine.as_ref()?;
+        let min_face_px = pass.min_face_px as f32;
+        let one_pass = self.photo_input.long_side;
         let long = probe.width.max(probe.height) as f32;
-        let side = (long * (RELIABLE_FACE_PX / min_face_px as f32).min(1.0)).ceil() as usize;
-        (side > self.photo_input.long_side).then_some(side)
+        let threshold = pass.detector.score_threshold();
+        let side = (long * TILE_FACE_PX / min_face_px).ceil() as usize;
+        if pass.flexible && side > one_pass && side as f32 <= long * 0.75 {
+            return Some(FineScale {
+                side,
+                floor: CANDIDATE_SCORE.min(threshold),
+            });
+        }
+        let side = (long * (RELIABLE_FACE_PX / min_face_px).min(1.0)).ceil() as usize;
+        (side > one_pass).then_some(FineScale {
+            side,
+            floor: threshold,
+        })
     }
 
     /// The two-scale mode on the fine pass's detector: a coarse pass over the whole photo at
@@ -433,16 +483,17 @@ impl Pipeline {
         image: &Mat,
         side: usize,
         floor: f32,
-    ) -> Result<(Vec<Detection>, Vec<Detection>), EmbedError> {
+    ) -> Result<TwoScales, EmbedError> {
         let one_pass_side = self.photo_input.long_side;
         // Merging across scales and tiles keeps the photo detector's threshold (SCRFD's 0.4
         // by default, against YuNet's 0.3 within one call): neighbours in a crowd overlap.
         let iou = self.detector.nms_threshold();
         let Some(pass) = self.fine.as_mut() else {
-            return Ok((
-                detect_padded(&mut self.detector, image, self.photo_input)?,
-                Vec::new(),
-            ));
+            return Ok(TwoScales {
+                faces: detect_padded(&mut self.detector, image, self.photo_input)?,
+                candidates: Vec::new(),
+                small: Vec::new(),
+            });
         };
         // The coarse pass sees an area-averaged copy (a proper low-pass, as reduced JPEG
         // decoding gives it) rather than a subsampling of the large image.
@@ -467,63 +518,45 @@ impl Pipeline {
         let limit = pass.overlap(side, one_pass_side) as f32;
         let tiles = pass.tiles(image, side, one_pass_side)?;
         let scaled = tiles.scaled.as_ref().unwrap_or(image);
-        let mut fine = Vec::new();
-        let mut unsure = Vec::new();
         let threshold = pass.detector.score_threshold();
+        let confirming = floor < threshold;
+        let mut fine = Vec::new();
         for &(rect, input) in &tiles.tiles {
             let tile = Mat::roi(scaled, rect).map_err(cv_err)?;
             let (dx, dy) = (rect.x as f32, rect.y as f32);
             // The tiles answer for the faces that fit in a tile overlap; larger ones are the
             // coarse pass's (a tile may see only part of them).
-            for d in pass.detector.detect_down_to(&tile, input, floor)? {
-                let size = (d.y2 - d.y1).max(d.x2 - d.x1);
-                let d = d.transformed(dx, dy, 1.0, 1.0).transformed(
-                    0.0,
-                    0.0,
-                    tiles.back.0,
-                    tiles.back.1,
-                );
-                if d.score >= threshold {
-                    if size <= limit {
-                        fine.push(d);
-                    }
-                } else if size < RELIABLE_FACE_PX {
-                    unsure.push(d);
-                }
-            }
+            fine.extend(
+                pass.detector
+                    .detect_down_to(&tile, input, floor)?
+                    .into_iter()
+                    .filter(|d| d.y2 - d.y1 <= limit && d.x2 - d.x1 <= limit)
+                    .map(|d| d.transformed(dx, dy, 1.0, 1.0))
+                    .map(|d| d.transformed(0.0, 0.0, tiles.back.0, tiles.back.1)),
+            );
         }
         drop_parts_of(&mut fine, &reliable);
-        let mut found = nms(reliable, iou);
-        found.extend(nms(fine, iou));
-        found.extend(nms(small, iou));
-        let found = nms_in_order(found, iou);
-        // A candidate where a face already is would only find that face again.
-        let unsure = nms(unsure, iou)
-            .into_iter()
-            .filter(|c| {
-                found
-                    .iter()
-                    .all(|f| c.iou(f) <= iou && c.share_inside(f) < CONTAINED)
-            })
-            .collect();
-        Ok((found, unsure))
-    }
-
-    /// The score from which the tiles keep candidates: `CANDIDATE_SCORE` where full
-    /// resolution shows a small face with clearly more pixels than the tiles (the tiles at
-    /// 3/4 of it or less) and the detector takes windows of any size; else its threshold (no
-    /// candidates).
-    fn candidate_floor(&self, probe: &Probe, side: usize) -> f32 {
-        let Some(pass) = &self.fine else {
-            return f32::INFINITY;
-        };
-        let threshold = pass.detector.score_threshold();
-        let long = probe.width.max(probe.height) as f32;
-        if pass.flexible && side as f32 <= long * 0.75 {
-            CANDIDATE_SCORE.min(threshold)
-        } else {
-            threshold
+        let reliable = nms(reliable, iou);
+        if !confirming {
+            let mut found = reliable;
+            found.extend(nms(fine, iou));
+            found.extend(nms(small, iou));
+            return Ok(TwoScales {
+                faces: nms_in_order(found, iou),
+                candidates: Vec::new(),
+                small: Vec::new(),
+            });
         }
+        // A candidate where the coarse pass already found a face would find it again.
+        let candidates = nms(fine, iou)
+            .into_iter()
+            .filter(|c| reliable.iter().all(|f| c.iou(f) <= iou))
+            .collect();
+        Ok(TwoScales {
+            faces: reliable,
+            candidates,
+            small: nms(small, iou),
+        })
     }
 
     /// Looks again at the tiles' candidates (original pixels) at full resolution: each
@@ -540,30 +573,48 @@ impl Pipeline {
         reduction: u32,
         candidates: &[Detection],
     ) -> Result<Vec<Detection>, EmbedError> {
-        let Some(pass) = self.fine.as_mut().filter(|p| p.flexible) else {
+        let Some(pass) = self.fine.as_mut() else {
             return Ok(Vec::new());
         };
+        let threshold = pass.detector.score_threshold();
+        let per_pixel = (
+            probe.width as f32 / image.cols() as f32,
+            probe.height as f32 / image.rows() as f32,
+        );
+        let (coarse, fine): (Vec<&Detection>, Vec<&Detection>) = candidates
+            .iter()
+            .partition(|c| (c.y2 - c.y1) / per_pixel.1 >= CONFIRM_FACE_PX);
+        let mut confirmed = Vec::new();
+        // Faces the detector's image shows at CONFIRM_FACE_PX or more: a window of it, scaled
+        // so that the face spans CONFIRM_FACE_PX. A face the tiles were sure of keeps the
+        // tiles' landmarks (more pixels than the window's).
+        let bounds = core::Rect::new(0, 0, image.cols(), image.rows());
+        for c in coarse {
+            let local = c.transformed(0.0, 0.0, 1.0 / per_pixel.0, 1.0 / per_pixel.1);
+            let window = window_around(&local, bounds);
+            if window.width < MIN_WINDOW || window.height < MIN_WINDOW {
+                continue;
+            }
+            let part = Mat::roi(image, window).map_err(cv_err)?;
+            let scale = CONFIRM_FACE_PX / (local.y2 - local.y1).max(local.x2 - local.x1);
+            let found = detect_window(&mut pass.detector, &part, scale.min(1.0))?;
+            let origin = (window.x as f32, window.y as f32);
+            let best = best_inside(
+                found
+                    .into_iter()
+                    .map(|d| d.transformed(origin.0, origin.1, per_pixel.0, per_pixel.1)),
+                c,
+            );
+            confirmed.extend(best.map(|d| if c.score >= threshold { *c } else { d }));
+        }
+        // Smaller faces: windows at full resolution, read from one region decode per band
+        // of rows; the face found there replaces the candidate (finer landmarks).
         let bounds = core::Rect::new(0, 0, probe.width as i32, probe.height as i32);
-        let windows = candidates.iter().map(|c| {
-            let side = (c.y2 - c.y1).max(c.x2 - c.x1) * CONFIRM_WINDOW;
-            let (cx, cy) = ((c.x1 + c.x2) / 2.0, (c.y1 + c.y2) / 2.0);
-            core::Rect::new(
-                (cx - side / 2.0).floor() as i32,
-                (cy - side / 2.0).floor() as i32,
-                side.ceil() as i32,
-                side.ceil() as i32,
-            ) & bounds
-        });
-        let mut confirmed: Vec<Detection> = Vec::new();
-        for (band, windows) in bands(merge_windows(windows.collect())) {
+        let windows = fine.iter().map(|c| window_around(c, bounds)).collect();
+        for (band, windows) in bands(merge_windows(windows)) {
             let (pixels, origin) = if reduction == 1 {
-                (
-                    Mat::roi(image, band)
-                        .map_err(cv_err)?
-                        .try_clone()
-                        .map_err(cv_err)?,
-                    core::Point::new(band.x, band.y),
-                )
+                let part = Mat::roi(image, band).map_err(cv_err)?;
+                (part.try_clone().map_err(cv_err)?, band.tl())
             } else {
                 match decode::decode_region(bytes, probe, 1, band) {
                     Some(part) => part,
@@ -573,43 +624,24 @@ impl Pipeline {
             let inside = core::Rect::new(origin.x, origin.y, pixels.cols(), pixels.rows());
             for window in windows {
                 let window = window & inside;
-                if window.width < 8 || window.height < 8 {
+                if window.width < MIN_WINDOW || window.height < MIN_WINDOW {
                     continue;
                 }
-                let local = core::Rect::new(
-                    window.x - origin.x,
-                    window.y - origin.y,
-                    window.width,
-                    window.height,
-                );
-                let part = Mat::roi(&pixels, local).map_err(cv_err)?;
-                // At its own scale (rounded up to the detector's stride).
-                let long = window.width.max(window.height) as usize;
-                let input = InputSize {
-                    long_side: long.div_ceil(32) * 32,
-                    fit_aspect: true,
-                };
-                let found: Vec<Detection> = pass
-                    .detector
-                    .detect(&part, input)?
+                let part = Mat::roi(&pixels, window - origin).map_err(cv_err)?;
+                let found: Vec<Detection> = detect_window(&mut pass.detector, &part, 1.0)?
                     .into_iter()
                     .map(|d| d.transformed(window.x as f32, window.y as f32, 1.0, 1.0))
                     .collect();
-                for c in candidates {
-                    let best = found
-                        .iter()
-                        .filter(|d| {
-                            let (x, y) = ((d.x1 + d.x2) / 2.0, (d.y1 + d.y2) / 2.0);
-                            x >= c.x1 && x <= c.x2 && y >= c.y1 && y <= c.y2
-                        })
-                        .max_by(|a, b| a.score.total_cmp(&b.score));
-                    confirmed.extend(best.copied());
+                let inside_window = |c: &&&Detection| {
+                    let (x, y) = ((c.x1 + c.x2) / 2.0, (c.y1 + c.y2) / 2.0);
+                    window.contains(core::Point::new(x as i32, y as i32))
+                };
+                for c in fine.iter().filter(inside_window) {
+                    confirmed.extend(best_inside(found.iter().copied(), c));
                 }
             }
         }
-        let iou = pass.detector.nms_threshold();
-        let confirmed = nms(confirmed, iou);
-        Ok(confirmed)
+        Ok(nms(confirmed, pass.detector.nms_threshold()))
     }
 
     /// The coarsest JPEG reduction that keeps the long side at or above the detector input.
@@ -761,6 +793,43 @@ impl FinePass {
             tiles,
         })
     }
+}
+
+/// A candidate's window (`CONFIRM_WINDOW` times its size around its centre) within `bounds`.
+fn window_around(c: &Detection, bounds: core::Rect) -> core::Rect {
+    let side = (c.y2 - c.y1).max(c.x2 - c.x1) * CONFIRM_WINDOW;
+    let (cx, cy) = ((c.x1 + c.x2) / 2.0, (c.y1 + c.y2) / 2.0);
+    core::Rect::new(
+        (cx - side / 2.0).floor() as i32,
+        (cy - side / 2.0).floor() as i32,
+        side.ceil() as i32,
+        side.ceil() as i32,
+    ) & bounds
+}
+
+/// The detector on a window scaled by `scale` (its input rounded up to the detector's
+/// stride); boxes in the window's pixels.
+fn detect_window(
+    detector: &mut Detector,
+    window: &impl crate::detector::Image,
+    scale: f32,
+) -> Result<Vec<Detection>, EmbedError> {
+    let long = window.cols().max(window.rows()) as f32 * scale;
+    let input = InputSize {
+        long_side: (long.ceil() as usize).div_ceil(32) * 32,
+        fit_aspect: true,
+    };
+    detector.detect(window, input)
+}
+
+/// The most confident of `found` whose centre lies in `c`'s box.
+fn best_inside(found: impl Iterator<Item = Detection>, c: &Detection) -> Option<Detection> {
+    found
+        .filter(|d| {
+            let (x, y) = ((d.x1 + d.x2) / 2.0, (d.y1 + d.y2) / 2.0);
+            x >= c.x1 && x <= c.x2 && y >= c.y1 && y <= c.y2
+        })
+        .max_by(|a, b| a.score.total_cmp(&b.score))
 }
 
 /// Rows of windows closer than this share one region decode.

@@ -138,8 +138,9 @@ const TILE_FACE_PX: f32 = 18.0;
 /// The tiles keep every detection from this score (far below the detector's threshold) as a
 /// candidate; only what the confirmation finds again is a face. Labelled 24 MP scenes at the
 /// defaults, 32-48 px recall from 0.05 / 0.04 / 0.02: 0.81 / 0.88 / 0.96, no false face; the
-/// camera corpus 9.8-10.0 / 9.4-9.6 / 8.4-8.5 photos/s (docs/benchmarks.md).
-const CANDIDATE_SCORE: f32 = 0.05;
+/// camera corpus 1.5 % slower from 0.04 than from 0.05 (alternating runs), 14 % from 0.02
+/// (docs/benchmarks.md).
+const CANDIDATE_SCORE: f32 = 0.04;
 /// A candidate's window: this many times its size, around its centre.
 const CONFIRM_WINDOW: f32 = 3.0;
 /// A candidate at least this tall in the detector's image is confirmed there, its window

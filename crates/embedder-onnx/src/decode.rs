@@ -390,22 +390,21 @@ fn to_stored(r: core::Rect, orientation: u32, stored: (i32, i32)) -> core::Rect 
     core::Rect::new(x, y, w, h)
 }
 
-/// The rectangle EXIF `orientation` shows for the stored image's rectangle `r` (the inverse
-/// of [`to_stored`]).
+/// The rectangle EXIF `orientation` shows for the stored image's rectangle `r`: the stored
+/// image is the shown one under the inverse orientation (a quarter turn the other way; flips
+/// and the half turn are their own inverses).
 fn to_oriented(r: core::Rect, orientation: u32, stored: (i32, i32)) -> core::Rect {
-    let (sw, sh) = stored;
-    let (x, y, w, h) = (r.x, r.y, r.width, r.height);
-    let (x, y, w, h) = match orientation {
-        2 => (sw - x - w, y, w, h),
-        3 => (sw - x - w, sh - y - h, w, h),
-        4 => (x, sh - y - h, w, h),
-        5 => (y, x, h, w),
-        6 => (sh - y - h, x, h, w),
-        7 => (sh - y - h, sw - x - w, h, w),
-        8 => (y, sw - x - w, h, w),
-        _ => (x, y, w, h),
+    let inverse = match orientation {
+        6 => 8,
+        8 => 6,
+        o => o,
     };
-    core::Rect::new(x, y, w, h)
+    let shown = if orientation >= 5 {
+        (stored.1, stored.0)
+    } else {
+        stored
+    };
+    to_stored(r, inverse, shown)
 }
 
 fn orient(mat: Mat, orientation: u32) -> opencv::Result<Mat> {

@@ -833,8 +833,9 @@ fn best_inside(found: impl Iterator<Item = Detection>, c: &Detection) -> Option<
         .max_by(|a, b| a.score.total_cmp(&b.score))
 }
 
-/// Rows of windows closer than this share one region decode.
-const BAND_GAP: i32 = 512;
+/// Rows of windows closer than this share one region decode. 512 gave the same speed on the
+/// corpus with a peak RSS of 463 MB instead of 359 (taller full-resolution bands).
+const BAND_GAP: i32 = 128;
 
 /// Groups windows into horizontal bands, each the rectangle one region decode reads.
 fn bands(mut windows: Vec<core::Rect>) -> Vec<(core::Rect, Vec<core::Rect>)> {

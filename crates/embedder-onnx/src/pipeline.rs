@@ -1092,14 +1092,15 @@ mod tests {
         assert_eq!(merge_windows(row), vec![r(0, 0, 10_030, 40)]);
         // Windows whose rows are close share a band (one region decode); a window far
         // below starts another.
-        let far = 450 + BAND_GAP + 1;
+        let near = 50 + BAND_GAP;
+        let far = near + 50 + BAND_GAP + 1;
         let grouped = bands(vec![
-            r(0, 400, 50, 50),
+            r(0, near, 50, 50),
             r(3000, 0, 50, 50),
             r(0, far, 50, 50),
         ]);
         assert_eq!(grouped.len(), 2, "{grouped:?}");
-        assert_eq!(grouped[0].0, r(0, 0, 3050, 450));
+        assert_eq!(grouped[0].0, r(0, 0, 3050, near + 50));
         assert_eq!(grouped[0].1.len(), 2);
         assert_eq!(grouped[1], (r(0, far, 50, 50), vec![r(0, far, 50, 50)]));
     }

@@ -41,6 +41,16 @@ impl Probe {
         let side = |v: u32| i32::try_from(v.div_ceil(r)).unwrap_or(i32::MAX);
         (side(self.width), side(self.height))
     }
+
+    /// [`Probe::decoded_size`] as stored in the file, before the EXIF orientation turns it.
+    pub fn stored_size(&self, reduction: u32) -> (i32, i32) {
+        let (w, h) = self.decoded_size(reduction);
+        if self.orientation >= 5 {
+            (h, w)
+        } else {
+            (w, h)
+        }
+    }
 }
 
 pub(crate) fn probe(bytes: &[u8], max_pixels: u64) -> Result<Probe, EmbedError> {
@@ -162,12 +172,7 @@ pub(crate) fn decode(bytes: &[u8], probe: &Probe, reduction: u32) -> Result<Mat,
     if probe.format == Format::Jpeg {
         // libjpeg straight to BGR; what it cannot decode (CMYK, corrupt data) goes through
         // OpenCV as before, which answers the same errors it always did.
-        let (w, h) = probe.decoded_size(reduction);
-        let (w, h) = if probe.orientation >= 5 {
-            (h, w)
-        } else {
-            (w, h)
-        };
+        let (w, h) = probe.stored_size(reduction);
         match libjpeg::decode_bgr(bytes, reduction, w, h) {
             Ok(mat) => return orient(mat, probe.orientation).map_err(cv_err),
             Err(reason) => tracing::debug!(%reason, "libjpeg did not decode the JPEG; OpenCV will"),
@@ -350,12 +355,7 @@ pub(crate) fn decode_region(
     if probe.format != Format::Jpeg {
         return None;
     }
-    let (w, h) = probe.decoded_size(reduction);
-    let stored_size = if probe.orientation >= 5 {
-        (h, w)
-    } else {
-        (w, h)
-    };
+    let stored_size = probe.stored_size(reduction);
     let stored = to_stored(region, probe.orientation, stored_size);
     let decoded = libjpeg::decode_region_bgr(bytes, reduction, stored).and_then(|(mat, x)| {
         let part = core::Rect::new(x, stored.y, mat.cols(), mat.rows());
@@ -579,8 +579,7 @@ mod tests {
     /// The whole JPEG through libjpeg alone (no OpenCV fallback), as stored (no orientation).
     fn libjpeg_whole(bytes: &[u8], reduction: u32) -> Result<Mat, String> {
         let p = probe(bytes, u64::MAX).map_err(|e| e.to_string())?;
-        let (w, h) = p.decoded_size(reduction);
-        let (w, h) = if p.orientation >= 5 { (h, w) } else { (w, h) };
+        let (w, h) = p.stored_size(reduction);
         libjpeg::decode_bgr(bytes, reduction, w, h)
     }
 

@@ -15,10 +15,9 @@
 //! differ from the reference by a few percent.
 //! With `min_face_px`, a photo large enough for it is detected at two scales on one detector
 //! (`FinePass`, YuNet by default): the whole photo at the one-pass size for large faces, and
-//! overlapping tiles at the scale where a face of `min_face_px` spans `RELIABLE_FACE_PX`.
-//! What the tiles see of a face smaller than that with a low score (`CANDIDATE_SCORE`) is
-//! detected again on a window at full resolution and kept only when found there
-//! (`Pipeline::confirm`): faces below `min_face_px` for little more than their own pixels.
+//! overlapping tiles at the scale where a face of `min_face_px` spans `TILE_FACE_PX`. Every
+//! tile detection from `CANDIDATE_SCORE` up is only a candidate: it becomes a face when the
+//! detector finds it again on a finer window around it (`Pipeline::confirm`).
 //!
 //! A selfie is first searched at a coarse detector input (`SELFIE_SIDE`): a guest's face is
 //! large, and when the largest face found there is big enough for any competing face to be
@@ -287,7 +286,10 @@ impl Pipeline {
             let to_original = |d: Detection| d.transformed(0.0, 0.0, sx, sy);
             let candidates: Vec<Detection> =
                 unsure.candidates.into_iter().map(to_original).collect();
-            detections.extend(self.confirm(bytes, &probe, &image, reduction, &candidates)?);
+            let (confirmed, decoding) =
+                self.confirm(bytes, &probe, &image, reduction, &candidates)?;
+            redecode += decoding;
+            detections.extend(confirmed);
             detections.extend(unsure.small.into_iter().map(to_original));
             detections = nms_in_order(detections, self.detector.nms_threshold());
         }
@@ -477,8 +479,9 @@ impl Pipeline {
     /// the one-pass size (large faces, with the padding retry) plus the high-resolution tiles
     /// (small faces), merged by NMS; boxes in `image` pixels.
     ///
-    /// Tile detections scoring from `floor` up to the detector's threshold that are smaller
-    /// than the tiles find reliably come back apart: candidates for [`Pipeline::confirm`].
+    /// With a `floor` below the detector's threshold, every tile detection from `floor` up
+    /// comes back as a candidate for [`Pipeline::confirm`], and the coarse pass's faces below
+    /// `RELIABLE_FACE_PX` apart (they rank after the confirmed ones).
     fn detect_two_scales(
         &mut self,
         image: &Mat,
@@ -560,12 +563,12 @@ impl Pipeline {
         })
     }
 
-    /// Looks again at the tiles' candidates (original pixels) at full resolution: each
-    /// candidate's window (`CONFIRM_WINDOW` times its size) is detected again, and the face
-    /// found there with the detector's own threshold, centred inside the candidate's box, is
-    /// kept. A 32-48 px face is 16-24 px in the tiles of `min_face_px = 48`, where YuNet
-    /// scores it anywhere from 0.2 up; at full resolution it scores like any face of its
-    /// size. Windows are read from one region decode per band of rows.
+    /// Looks again at the tiles' candidates (original pixels): each candidate's window
+    /// (`CONFIRM_WINDOW` times its size) is detected again with the detector's own threshold,
+    /// and a face found there centred inside the candidate's box confirms it. A 32-48 px face
+    /// is 12-18 px in the tiles of `min_face_px = 48`, where YuNet often scores it far below
+    /// its threshold; on a window with more pixels it scores like any face of its size.
+    /// Returns the confirmed faces and the time spent decoding full-resolution bands.
     fn confirm(
         &mut self,
         bytes: &[u8],
@@ -573,9 +576,10 @@ impl Pipeline {
         image: &Mat,
         reduction: u32,
         candidates: &[Detection],
-    ) -> Result<Vec<Detection>, EmbedError> {
+    ) -> Result<(Vec<Detection>, std::time::Duration), EmbedError> {
+        let mut decoding = std::time::Duration::ZERO;
         let Some(pass) = self.fine.as_mut() else {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), decoding));
         };
         let threshold = pass.detector.score_threshold();
         let per_pixel = (
@@ -608,17 +612,24 @@ impl Pipeline {
             );
             confirmed.extend(best.map(|d| if c.score >= threshold { *c } else { d }));
         }
-        // Smaller faces: windows at full resolution, read from one region decode per band
-        // of rows; the face found there replaces the candidate (finer landmarks).
+        // Smaller faces: windows at full resolution (the detector's image itself when it is
+        // at full resolution), read from one region decode per band of rows; the face found
+        // there replaces the candidate (finer landmarks).
         let bounds = core::Rect::new(0, 0, probe.width as i32, probe.height as i32);
         let windows = fine.iter().map(|c| window_around(c, bounds)).collect();
         for (band, windows) in bands(merge_windows(windows)) {
+            let decoded;
             let (pixels, origin) = if reduction == 1 {
-                let part = Mat::roi(image, band).map_err(cv_err)?;
-                (part.try_clone().map_err(cv_err)?, band.tl())
+                (image, core::Point::new(0, 0))
             } else {
-                match decode::decode_region(bytes, probe, 1, band) {
-                    Some(part) => part,
+                let started = Instant::now();
+                let part = decode::decode_region(bytes, probe, 1, band);
+                decoding += started.elapsed();
+                match part {
+                    Some((part, at)) => {
+                        decoded = part;
+                        (&decoded, at)
+                    }
                     None => continue,
                 }
             };
@@ -628,13 +639,13 @@ impl Pipeline {
                 if window.width < MIN_WINDOW || window.height < MIN_WINDOW {
                     continue;
                 }
-                let part = Mat::roi(&pixels, window - origin).map_err(cv_err)?;
+                let part = Mat::roi(pixels, window - origin).map_err(cv_err)?;
                 let found: Vec<Detection> = detect_window(&mut pass.detector, &part, 1.0)?
                     .into_iter()
                     .map(|d| d.transformed(window.x as f32, window.y as f32, 1.0, 1.0))
                     .collect();
                 let inside_window = |c: &&&Detection| {
-                    let (x, y) = ((c.x1 + c.x2) / 2.0, (c.y1 + c.y2) / 2.0);
+                    let (x, y) = c.centre();
                     window.contains(core::Point::new(x as i32, y as i32))
                 };
                 for c in fine.iter().filter(inside_window) {
@@ -642,7 +653,7 @@ impl Pipeline {
                 }
             }
         }
-        Ok(nms(confirmed, pass.detector.nms_threshold()))
+        Ok((nms(confirmed, pass.detector.nms_threshold()), decoding))
     }
 
     /// The coarsest JPEG reduction that keeps the long side at or above the detector input.
@@ -799,7 +810,7 @@ impl FinePass {
 /// A candidate's window (`CONFIRM_WINDOW` times its size around its centre) within `bounds`.
 fn window_around(c: &Detection, bounds: core::Rect) -> core::Rect {
     let side = (c.y2 - c.y1).max(c.x2 - c.x1) * CONFIRM_WINDOW;
-    let (cx, cy) = ((c.x1 + c.x2) / 2.0, (c.y1 + c.y2) / 2.0);
+    let (cx, cy) = c.centre();
     core::Rect::new(
         (cx - side / 2.0).floor() as i32,
         (cy - side / 2.0).floor() as i32,
@@ -827,7 +838,7 @@ fn detect_window(
 fn best_inside(found: impl Iterator<Item = Detection>, c: &Detection) -> Option<Detection> {
     found
         .filter(|d| {
-            let (x, y) = ((d.x1 + d.x2) / 2.0, (d.y1 + d.y2) / 2.0);
+            let (x, y) = d.centre();
             x >= c.x1 && x <= c.x2 && y >= c.y1 && y <= c.y2
         })
         .max_by(|a, b| a.score.total_cmp(&b.score))

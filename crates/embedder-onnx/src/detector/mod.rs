@@ -46,6 +46,11 @@ impl Detection {
         inter / (self.area() + other.area() - inter)
     }
 
+    /// The box's centre.
+    pub fn centre(&self) -> (f32, f32) {
+        ((self.x1 + self.x2) / 2.0, (self.y1 + self.y2) / 2.0)
+    }
+
     /// The share of this box that lies inside `other` (0 to 1).
     pub fn share_inside(&self, other: &Detection) -> f32 {
         self.intersection(other) / self.area()

@@ -37,6 +37,8 @@ pub enum Degradation {
     Thumbnail { face_px: f32 },
     /// Gaussian blur of `share` x the face height (defocus, shake).
     Blurred { share: f32 },
+    /// Blurred as `Blurred`, then sensor noise as `Noisy` (a shaken shot in dim light).
+    BlurredNoisy { share: f32, sigma: f32 },
     /// Underexposed: `255 * gain * (v / 255)^gamma`.
     Dark { gain: f32, gamma: f32 },
     /// The phone held at an angle: turned by `degrees` about the centre, same frame.
@@ -76,11 +78,46 @@ impl Degradation {
         ]
     }
 
+    /// The kinds a selfie is restored for (small, blurred, dark, night), each at a milder and
+    /// a harsher strength around the report's, and blur with sensor noise: a restoration
+    /// fitted to the report's one strength shows here.
+    pub fn sweep() -> Vec<Degradation> {
+        let night = |face_px, gain| Degradation::Night {
+            face_px,
+            gain,
+            sigma: 6.0,
+            quality: 35,
+        };
+        vec![
+            Degradation::Thumbnail { face_px: 22.0 },
+            Degradation::Thumbnail { face_px: 34.0 },
+            Degradation::Blurred { share: 0.015 },
+            Degradation::Blurred { share: 0.04 },
+            Degradation::Dark {
+                gain: 0.3,
+                gamma: 1.2,
+            },
+            Degradation::Dark {
+                gain: 0.1,
+                gamma: 1.8,
+            },
+            Degradation::BlurredNoisy {
+                share: 0.025,
+                sigma: 8.0,
+            },
+            night(48.0, 0.35),
+            night(96.0, 0.25),
+        ]
+    }
+
     pub fn name(&self) -> String {
         match *self {
             Degradation::Clean => "clean".to_owned(),
             Degradation::Thumbnail { face_px } => format!("thumbnail {face_px} px"),
             Degradation::Blurred { share } => format!("blurred {:.1}%", share * 100.0),
+            Degradation::BlurredNoisy { share, sigma } => {
+                format!("blurred {:.1}% σ{sigma}", share * 100.0)
+            }
             Degradation::Dark { gain, gamma } => format!("dark x{gain} ^{gamma}"),
             Degradation::Tilted { degrees } => format!("tilted {degrees}°"),
             Degradation::Jpeg { quality } => format!("jpeg q{quality}"),
@@ -105,11 +142,9 @@ impl Degradation {
         let out = match *self {
             Degradation::Clean => image.try_clone()?,
             Degradation::Thumbnail { face_px } => shrink(image, face_px / face_height)?,
-            Degradation::Blurred { share } => {
-                let mut out = Mat::default();
-                let sigma = f64::from(share * face_height).max(0.5);
-                imgproc::gaussian_blur_def(image, &mut out, Size::new(0, 0), sigma)?;
-                out
+            Degradation::Blurred { share } => blur(image, share * face_height)?,
+            Degradation::BlurredNoisy { share, sigma } => {
+                noisy(&blur(image, share * face_height)?, sigma, seed)?
             }
             Degradation::Dark { gain, gamma } => darken(image, gain, gamma)?,
             Degradation::Tilted { degrees } => tilt(image, degrees)?,
@@ -140,6 +175,13 @@ impl Degradation {
         };
         jpeg(&out, quality)
     }
+}
+
+fn blur(image: &Mat, sigma: f32) -> anyhow::Result<Mat> {
+    let mut out = Mat::default();
+    let sigma = f64::from(sigma).max(0.5);
+    imgproc::gaussian_blur_def(image, &mut out, Size::new(0, 0), sigma)?;
+    Ok(out)
 }
 
 fn shrink(image: &Mat, scale: f32) -> anyhow::Result<Mat> {
@@ -571,7 +613,9 @@ pub fn report(kinds: &[Degradation], outcomes: &[Outcome]) -> String {
         .filter(|k| k.is_rotation())
         .map(Degradation::name)
         .collect();
-    lines.push(Tally::of(outcomes.iter().filter(|o| rotated.contains(&o.kind))).row("rotated"));
+    if !rotated.is_empty() {
+        lines.push(Tally::of(outcomes.iter().filter(|o| rotated.contains(&o.kind))).row("rotated"));
+    }
     lines.push(Tally::of(outcomes.iter().filter(|o| o.kind != "clean")).row("all degraded"));
     lines.join("\n")
 }

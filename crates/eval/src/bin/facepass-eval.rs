@@ -73,6 +73,10 @@ enum Command {
         /// `--threshold`, to fit thresholds on).
         #[arg(long)]
         cosines: bool,
+        /// Run the restorable kinds at milder and harsher strengths instead of the report's
+        /// (a restoration fitted to one strength shows here).
+        #[arg(long)]
+        sweep: bool,
     },
 }
 
@@ -100,8 +104,9 @@ fn main() -> anyhow::Result<()> {
             verbose,
             threshold,
             cosines,
+            sweep,
         } => tokio::runtime::Runtime::new()?
-            .block_on(selfies(&defaults, verbose, threshold, cosines)),
+            .block_on(selfies(&defaults, verbose, threshold, cosines, sweep)),
     }
 }
 
@@ -110,12 +115,17 @@ async fn selfies(
     verbose: bool,
     threshold: Option<f32>,
     cosines: bool,
+    sweep: bool,
 ) -> anyhow::Result<()> {
     let mut session = DevSession::index(defaults).await?;
     if let Some(t) = threshold {
         session.threshold = Threshold::new(t)?;
     }
-    let kinds = Degradation::standard();
+    let kinds = if sweep {
+        Degradation::sweep()
+    } else {
+        Degradation::standard()
+    };
     let outcomes = session.degraded(&kinds).await?;
     if verbose {
         for o in &outcomes {

@@ -92,7 +92,8 @@ impl BoundingBox {
 pub struct FaceQuality {
     /// Face height in pixels of the original image (the detector box).
     pub face_px: f32,
-    /// Variance of the Laplacian of the aligned grey crop: low when blurred (or upscaled
+    /// Variance of the Laplacian of the aligned grey crop smoothed by σ 1 px (the face's
+    /// detail, not pixel noise), as if exposed to mid-grey: low when blurred (or upscaled
     /// from a few pixels).
     pub sharpness: f32,
     /// Mean grey level of the aligned crop, 0..255.

@@ -81,8 +81,8 @@ impl Similarity {
     }
 }
 
-/// Warps `image` into a 112x112 aligned crop.
-pub(crate) fn warp(image: &Mat, t: &Similarity) -> Result<Mat, EmbedError> {
+/// Warps `image` into a 112x112 aligned crop with `interpolation` (an OpenCV `INTER_*`).
+pub(crate) fn warp(image: &Mat, t: &Similarity, interpolation: i32) -> Result<Mat, EmbedError> {
     let m = Mat::from_slice_2d(&[[t.a, -t.b, t.tx], [t.b, t.a, t.ty]]).map_err(cv_err)?;
     let mut crop = Mat::default();
     imgproc::warp_affine(
@@ -90,7 +90,7 @@ pub(crate) fn warp(image: &Mat, t: &Similarity) -> Result<Mat, EmbedError> {
         &mut crop,
         &m,
         Size::new(CROP as i32, CROP as i32),
-        imgproc::INTER_LINEAR,
+        interpolation,
         core::BORDER_CONSTANT,
         Scalar::all(0.0),
     )

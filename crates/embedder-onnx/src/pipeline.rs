@@ -22,10 +22,11 @@
 //! A selfie is first searched at a coarse detector input (`SELFIE_SIDE`): a guest's face is
 //! large, and when the largest face found there is big enough for any competing face to be
 //! found too, that pass is the only one. Otherwise the photo path runs. A selfie whose best
-//! face scores below `UPRIGHT_SCORE` (or has none) is detected again turned 180°, 90° and
-//! 270° (uploads without EXIF orientation), and blurred selfie crops are sharpened before
-//! recognition (`quality::needs_sharpening`), small dark ones smoothed
-//! (`quality::needs_smoothing`). Every face's quality is measured on its crop.
+//! face scores below `UPRIGHT_SCORE` (or has none), or whose face lies on its side by its
+//! own landmarks (`LYING_ROLL`), is detected again turned 180°, 90° and 270° (uploads
+//! without EXIF orientation). Every face's quality is measured on its crop; selfie crops are
+//! restored by it before recognition (`quality::restore`: blurred ones deconvolved, dark
+//! ones brightened, small dark ones smoothed), and small selfie faces warped bicubic.
 //!
 //! `reference_mode` reproduces the Python reference pipeline (InsightFace-style: full
 //! resolution, square letterbox) to cosine >= 0.9999 (tests/models/golden.rs).
@@ -68,11 +69,15 @@ struct CropSource {
 
 impl CropSource {
     /// The 112x112 crop of `d` (original pixels).
-    fn warp(&self, d: &Detection) -> Result<Mat, EmbedError> {
+    fn warp(&self, d: &Detection, interpolation: i32) -> Result<Mat, EmbedError> {
         let local = d
             .transformed(0.0, 0.0, 1.0 / self.per_pixel.0, 1.0 / self.per_pixel.1)
             .transformed(-self.origin.0, -self.origin.1, 1.0, 1.0);
-        warp(&self.image, &Similarity::to_template(&local.landmarks))
+        warp(
+            &self.image,
+            &Similarity::to_template(&local.landmarks),
+            interpolation,
+        )
     }
 }
 
@@ -165,6 +170,9 @@ const TURN_MARGIN: f32 = 0.05;
 /// A turned face must also score like an upright one: turning a selfie without a face gives
 /// the detector three more chances at a false face (a coffee cup scored 0.65).
 const TURNED_MIN_SCORE: f32 = 0.7;
+/// A face whose eyes' line is turned more than this (degrees) lies on its side or upside
+/// down: DEV selfies tilted by 45° stay under it, turned by 90° and 180° are over it.
+const LYING_ROLL: f32 = 60.0;
 
 pub(crate) struct Pipeline {
     detector: Detector,
@@ -264,13 +272,30 @@ impl Pipeline {
                 used = self.photo_input;
             }
         }
-        if kind == ImageKind::Selfie && best_score(&found) < UPRIGHT_SCORE {
+        if kind == ImageKind::Selfie {
             // A selfie is known to show a face. None found, or only with the low score a
             // detector gives a face lying on its side or upside down: maybe it was uploaded
             // turned without an EXIF orientation. A turn with a clearly more confident face
-            // wins (alignment then turns the face upright from its landmarks).
-            if let Some(turned) = self.detect_rotated(&image, used, best_score(&found))? {
-                found = turned;
+            // wins (alignment then turns the face upright from its landmarks). A face whose
+            // own landmarks say it lies on its side is turned upright as well, first the way
+            // that undoes it: the detector's landmarks of a sideways face are poorer even
+            // when it is sure of the face, and an upright one about as sure wins.
+            let score = best_score(&found);
+            let roll = found
+                .iter()
+                .max_by(|a, b| a.score.total_cmp(&b.score))
+                .map_or(0.0, |d| quality::roll_degrees(&d.landmarks));
+            let lying = roll.abs() > LYING_ROLL;
+            if score < UPRIGHT_SCORE || lying {
+                let to_beat = if lying {
+                    score - TURN_MARGIN
+                } else {
+                    score + TURN_MARGIN
+                };
+                let first = lying.then(|| undoing_turn(roll));
+                if let Some(turned) = self.detect_rotated(&image, used, to_beat, first)? {
+                    found = turned;
+                }
             }
         }
         // Scale from the decoded image to the oriented original (per axis: libjpeg rounds up).
@@ -331,9 +356,18 @@ impl Pipeline {
         let mut crops = detections
             .iter()
             .zip(&needed)
-            .map(|(d, &n)| match &finer {
-                Some(finer) if n < reduction => finer.warp(d),
-                _ => source.warp(d),
+            .map(|(d, &n)| {
+                // A small selfie face is upscaled 3x and more: bicubic keeps more of it.
+                let interpolation =
+                    if kind == ImageKind::Selfie && d.y2 - d.y1 < quality::SMALL_FACE_PX {
+                        imgproc::INTER_CUBIC
+                    } else {
+                        imgproc::INTER_LINEAR
+                    };
+                match &finer {
+                    Some(finer) if n < reduction => finer.warp(d, interpolation),
+                    _ => source.warp(d, interpolation),
+                }
             })
             .collect::<Result<Vec<Mat>, _>>()?;
         let qualities = detections
@@ -344,14 +378,12 @@ impl Pipeline {
         if kind == ImageKind::Selfie {
             // A selfie is the one query worth restoring (one guest, one face, and a photo's
             // faces are compared with it, never with each other): a blurred one is
-            // sharpened, a small dark (noisy) one smoothed.
-            for (crop, q) in crops.iter_mut().zip(&qualities) {
-                if quality::needs_sharpening(q) {
-                    *crop = quality::sharpen(crop)?;
-                } else if quality::needs_smoothing(q) {
-                    *crop = quality::smooth(crop)?;
-                }
-            }
+            // deblurred, a dark one brightened, a small dark (noisy) one smoothed.
+            crops = crops
+                .into_iter()
+                .zip(&qualities)
+                .map(|(crop, q)| quality::restore(crop, q))
+                .collect::<Result<_, _>>()?;
         }
         let embeddings = self.recognizer.embed(&crops)?;
         timings.embed = started.elapsed();
@@ -670,28 +702,34 @@ impl Pipeline {
             .unwrap_or(1)
     }
 
-    /// Detects on `image` upside down, then turned by a quarter either way, until a turn's
-    /// best face scores `UPRIGHT_SCORE`; the detections of the turn whose best face beats
-    /// `score` by `TURN_MARGIN` (and reaches `TURNED_MIN_SCORE`) the most, mapped back to
-    /// `image`.
+    /// Detects on `image` turned by `first` (an OpenCV rotate code), then by the other
+    /// turns (upside down, then a quarter either way), until a turn's best face scores
+    /// `UPRIGHT_SCORE`; the detections of the turn whose best face scores most above
+    /// `to_beat` (and reaches `TURNED_MIN_SCORE`), mapped back to `image`.
     fn detect_rotated(
         &mut self,
         image: &Mat,
         input: InputSize,
-        score: f32,
+        to_beat: f32,
+        first: Option<i32>,
     ) -> Result<Option<Vec<Detection>>, EmbedError> {
         let (w, h) = (image.cols() as f32, image.rows() as f32);
-        let mut best: Option<(f32, i32, Vec<Detection>)> = None;
-        for turn in [
+        let mut turns = vec![
             core::ROTATE_180,
             core::ROTATE_90_CLOCKWISE,
             core::ROTATE_90_COUNTERCLOCKWISE,
-        ] {
+        ];
+        if let Some(first) = first {
+            turns.retain(|&t| t != first);
+            turns.insert(0, first);
+        }
+        let to_beat = to_beat.max(TURNED_MIN_SCORE);
+        let mut best: Option<(f32, i32, Vec<Detection>)> = None;
+        for turn in turns {
             let mut turned = Mat::default();
             core::rotate(image, &mut turned, turn).map_err(cv_err)?;
             let found = self.detect_with_padding(&turned, input)?;
             let turned_score = best_score(&found);
-            let to_beat = (score + TURN_MARGIN).max(TURNED_MIN_SCORE);
             if turned_score > best.as_ref().map_or(to_beat, |b| b.0) {
                 best = Some((turned_score, turn, found));
                 if turned_score >= UPRIGHT_SCORE {
@@ -929,6 +967,18 @@ fn best_score(found: &[Detection]) -> f32 {
     found.iter().map(|d| d.score).fold(0.0, f32::max)
 }
 
+/// The turn (an OpenCV rotate code) that sets upright a face whose eyes' line is at `roll`
+/// degrees ([`quality::roll_degrees`]).
+fn undoing_turn(roll: f32) -> i32 {
+    if roll.abs() > 135.0 {
+        core::ROTATE_180
+    } else if roll > 0.0 {
+        core::ROTATE_90_COUNTERCLOCKWISE
+    } else {
+        core::ROTATE_90_CLOCKWISE
+    }
+}
+
 /// A detection in an image turned by `turn` (an OpenCV rotate code) mapped back to the
 /// `w` x `h` image it was turned from. Landmarks keep their order, so alignment turns the
 /// face upright again.
@@ -1017,9 +1067,10 @@ fn finest_needed(scale: f64) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::{
-        BAND_GAP, Detection, bands, drop_parts_of, finest_needed, merge_windows, tile_spans,
-        turned_back,
+        BAND_GAP, Detection, LYING_ROLL, bands, drop_parts_of, finest_needed, merge_windows,
+        tile_spans, turned_back, undoing_turn,
     };
+    use crate::quality;
     use opencv::core;
 
     #[test]
@@ -1048,6 +1099,49 @@ mod tests {
                 "turn {turn}"
             );
         }
+    }
+
+    #[test]
+    fn a_face_lying_on_its_side_is_turned_upright_first() {
+        // An upright face's eyes, in an image turned each way: the turn that undoes it
+        // brings them back level, left eye first.
+        let (w, h) = (40, 30);
+        let (le, re) = ([12.0f32, 10.0f32], [24.0f32, 10.0f32]);
+        let turned = |turn: i32, [x, y]: [f32; 2]| match turn {
+            core::ROTATE_90_CLOCKWISE => [h as f32 - y, x],
+            core::ROTATE_180 => [w as f32 - x, h as f32 - y],
+            _ => [y, w as f32 - x],
+        };
+        for turn in [
+            core::ROTATE_90_CLOCKWISE,
+            core::ROTATE_180,
+            core::ROTATE_90_COUNTERCLOCKWISE,
+        ] {
+            let mut landmarks = [[0.0; 2]; 5];
+            (landmarks[0], landmarks[1]) = (turned(turn, le), turned(turn, re));
+            let roll = quality::roll_degrees(&landmarks);
+            assert!(roll.abs() > LYING_ROLL, "turn {turn}: roll {roll}");
+            let undo = undoing_turn(roll);
+            let (w2, h2) = if turn == core::ROTATE_180 {
+                (w, h)
+            } else {
+                (h, w)
+            };
+            let back = |p: [f32; 2]| {
+                let [x, y] = p;
+                match undo {
+                    core::ROTATE_90_CLOCKWISE => [h2 as f32 - y, x],
+                    core::ROTATE_180 => [w2 as f32 - x, h2 as f32 - y],
+                    _ => [y, w2 as f32 - x],
+                }
+            };
+            let (l, r) = (back(landmarks[0]), back(landmarks[1]));
+            assert_eq!(l[1], r[1], "turn {turn} undone by {undo}");
+            assert!(l[0] < r[0], "turn {turn} undone by {undo}");
+        }
+        // Upright and tilted by 45° is not lying.
+        let tilted = [[10.0, 10.0], [20.0, 20.0], [0.0; 2], [0.0; 2], [0.0; 2]];
+        assert!(quality::roll_degrees(&tilted).abs() < LYING_ROLL);
     }
 
     fn boxed(x1: f32, y1: f32, side: f32) -> Detection {

@@ -46,12 +46,12 @@ async fn degraded_selfies_are_found_or_explained_and_never_match_strangers() {
         .map(Degradation::name)
         .collect();
     let rotated = tally(&|o| rotated_names.contains(&o.kind));
-    // Measured: clean 0.974; degraded 0.845 at precision 0.999, 1 silent miss of 510
-    // searches; rotated 0.959; night 0.494 (0.396 before small dark faces were smoothed).
-    // The target for all degraded kinds is 0.85: not reached yet.
+    // Measured: clean 0.979; degraded 0.860 at precision 0.999, no silent miss of 510
+    // searches; rotated 0.973; night 0.489 (0.396 before small dark faces were smoothed);
+    // blurred 0.834 (0.783 sharpened, 0.311 as they were); dark 0.962 (0.923 unlit).
     assert!(clean.recall() >= 0.95, "clean recall {:.3}", clean.recall());
     assert!(
-        degraded.recall() >= 0.83,
+        degraded.recall() >= 0.85,
         "degraded recall {:.3}",
         degraded.recall()
     );
@@ -75,6 +75,12 @@ async fn degraded_selfies_are_found_or_explained_and_never_match_strangers() {
     // Night shots: 0.396 before small dark selfie faces were smoothed.
     let night = tally(&|o| o.kind.starts_with("night"));
     assert!(night.recall() >= 0.45, "{}", night.row("night"));
+    // Blurred selfies: 0.783 with unsharp masking before they were deconvolved; dark ones
+    // 0.923 before they were brightened.
+    let blurred = tally(&|o| o.kind.starts_with("blurred"));
+    assert!(blurred.recall() >= 0.80, "{}", blurred.row("blurred"));
+    let dark = tally(&|o| o.kind.starts_with("dark"));
+    assert!(dark.recall() >= 0.95, "{}", dark.row("dark"));
     // Upside down without EXIF was found 0 % of the time before the turned retries.
     let upside_down = tally(&|o| o.kind == "upside down");
     assert!(
@@ -82,6 +88,23 @@ async fn degraded_selfies_are_found_or_explained_and_never_match_strangers() {
         "{}",
         upside_down.row("upside down")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blurred_selfies_with_sensor_noise_are_never_a_silent_empty_answer() {
+    let session = dev_session().await;
+    let kind = Degradation::BlurredNoisy {
+        share: 0.025,
+        sigma: 8.0,
+    };
+    let outcomes = session.degraded(&[kind]).await.expect("searches");
+    let tally = Tally::of(&outcomes);
+    println!("{}\n{}", Tally::header(), tally.row(&kind.name()));
+    // Measured: recall 0.745, no silent answer (9 of 51 while noise read as sharpness,
+    // recall 0.58 then).
+    assert_eq!(tally.silent, 0, "{}", tally.row(&kind.name()));
+    assert!(tally.recall() >= 0.65, "{}", tally.row(&kind.name()));
+    assert!(tally.precision() >= 0.98, "{}", tally.row(&kind.name()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -117,6 +140,14 @@ async fn each_poor_selfie_reason_is_given_for_real_degraded_photos() {
                 gamma: 1.5,
             },
             "too_dark",
+        ),
+        // Sensor noise on a blurred face is not detail (measured raw it read as sharp).
+        (
+            Degradation::BlurredNoisy {
+                share: 0.025,
+                sigma: 8.0,
+            },
+            "too_blurry",
         ),
     ];
     for (kind, reason) in cases {

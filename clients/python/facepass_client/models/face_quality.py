@@ -15,7 +15,8 @@ class FaceQuality:
 
     Attributes:
         face_px (float): Face height in pixels of the selfie.
-        sharpness (float): Variance of the Laplacian of the aligned 112x112 grey face crop (low: blurred).
+        sharpness (float): Variance of the Laplacian of the aligned 112x112 grey face crop smoothed by σ 1 px
+            (detail, not noise), as if exposed to mid-grey (low: blurred; sharp faces 20 and up).
         brightness (float): Mean grey level of the aligned face crop, 0..255.
         pose (float): Head yaw estimated from the landmarks, degrees (0 frontal, 90 profile).
     """

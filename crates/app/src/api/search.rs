@@ -81,7 +81,8 @@ pub struct QueryFaceBody {
 pub struct QualityBody {
     /// Face height in pixels of the selfie.
     pub face_px: f64,
-    /// Variance of the Laplacian of the aligned 112x112 grey face crop (low: blurred).
+    /// Variance of the Laplacian of the aligned 112x112 grey face crop smoothed by σ 1 px
+    /// (detail, not noise), as if exposed to mid-grey (low: blurred; sharp faces 20 and up).
     pub sharpness: f64,
     /// Mean grey level of the aligned face crop, 0..255.
     pub brightness: f64,

@@ -1103,45 +1103,52 @@ mod tests {
 
     #[test]
     fn a_face_lying_on_its_side_is_turned_upright_first() {
-        // An upright face's eyes, in an image turned each way: the turn that undoes it
-        // brings them back level, left eye first.
-        let (w, h) = (40, 30);
-        let (le, re) = ([12.0f32, 10.0f32], [24.0f32, 10.0f32]);
-        let turned = |turn: i32, [x, y]: [f32; 2]| match turn {
-            core::ROTATE_90_CLOCKWISE => [h as f32 - y, x],
-            core::ROTATE_180 => [w as f32 - x, h as f32 - y],
-            _ => [y, w as f32 - x],
-        };
-        for turn in [
-            core::ROTATE_90_CLOCKWISE,
-            core::ROTATE_180,
-            core::ROTATE_90_COUNTERCLOCKWISE,
-        ] {
+        // An upright face's eyes in a 40x30 image turned each way: its roll says it lies,
+        // and the turn it picks first is the one that undoes the image's turn.
+        let (w, h) = (40.0, 30.0);
+        let (le, re) = ([12.0, 10.0], [24.0, 10.0]);
+        let cases = [
+            (core::ROTATE_90_CLOCKWISE, core::ROTATE_90_COUNTERCLOCKWISE),
+            (core::ROTATE_180, core::ROTATE_180),
+            (core::ROTATE_90_COUNTERCLOCKWISE, core::ROTATE_90_CLOCKWISE),
+        ];
+        for (turn, undo) in cases {
+            let forward = |[x, y]: [f32; 2]| match turn {
+                core::ROTATE_90_CLOCKWISE => [h - y, x],
+                core::ROTATE_180 => [w - x, h - y],
+                _ => [y, w - x],
+            };
             let mut landmarks = [[0.0; 2]; 5];
-            (landmarks[0], landmarks[1]) = (turned(turn, le), turned(turn, re));
+            (landmarks[0], landmarks[1]) = (forward(le), forward(re));
+            // The mapping above is the turn's own: `turned_back` undoes it.
+            let back = turned_back(
+                Detection {
+                    x1: 0.0,
+                    y1: 0.0,
+                    x2: 1.0,
+                    y2: 1.0,
+                    score: 0.9,
+                    landmarks,
+                },
+                turn,
+                w,
+                h,
+            );
+            assert_eq!(
+                [back.landmarks[0], back.landmarks[1]],
+                [le, re],
+                "turn {turn}"
+            );
             let roll = quality::roll_degrees(&landmarks);
             assert!(roll.abs() > LYING_ROLL, "turn {turn}: roll {roll}");
-            let undo = undoing_turn(roll);
-            let (w2, h2) = if turn == core::ROTATE_180 {
-                (w, h)
-            } else {
-                (h, w)
-            };
-            let back = |p: [f32; 2]| {
-                let [x, y] = p;
-                match undo {
-                    core::ROTATE_90_CLOCKWISE => [h2 as f32 - y, x],
-                    core::ROTATE_180 => [w2 as f32 - x, h2 as f32 - y],
-                    _ => [y, w2 as f32 - x],
-                }
-            };
-            let (l, r) = (back(landmarks[0]), back(landmarks[1]));
-            assert_eq!(l[1], r[1], "turn {turn} undone by {undo}");
-            assert!(l[0] < r[0], "turn {turn} undone by {undo}");
+            assert_eq!(undoing_turn(roll), undo, "turn {turn}: roll {roll}");
         }
-        // Upright and tilted by 45° is not lying.
-        let tilted = [[10.0, 10.0], [20.0, 20.0], [0.0; 2], [0.0; 2], [0.0; 2]];
+        // Upright, and tilted by 45°, is not lying.
+        let mut tilted = [[0.0; 2]; 5];
+        (tilted[0], tilted[1]) = ([10.0, 10.0], [20.0, 20.0]);
         assert!(quality::roll_degrees(&tilted).abs() < LYING_ROLL);
+        (tilted[0], tilted[1]) = (le, re);
+        assert_eq!(quality::roll_degrees(&tilted), 0.0);
     }
 
     fn boxed(x1: f32, y1: f32, side: f32) -> Detection {

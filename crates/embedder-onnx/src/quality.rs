@@ -323,12 +323,8 @@ mod tests {
             pose: 0.0,
         };
         let crop = face_crop();
-        let restored = |quality: FaceQuality| {
-            let out = restore(crop.clone(), &quality).unwrap();
-            let mut diff = Mat::default();
-            core::absdiff(&out, &crop, &mut diff).unwrap();
-            core::norm_def(&diff).unwrap() > 0.0
-        };
+        let restored =
+            |quality: FaceQuality| distance(&restore(crop.clone(), &quality).unwrap(), &crop) > 0.0;
         // A good selfie, a small well-exposed one (thumbnail), a large dark sharp one, a
         // blurred one, a small dark one (night shot): only the good and the small ones as
         // they are.

@@ -101,10 +101,7 @@ impl Degradation {
                 gain: 0.1,
                 gamma: 1.8,
             },
-            Degradation::BlurredNoisy {
-                share: 0.025,
-                sigma: 8.0,
-            },
+            BLURRED_NOISY,
             night(48.0, 0.35),
             night(96.0, 0.25),
         ]
@@ -592,6 +589,13 @@ impl DevSession {
 
 /// The two poor selfies of the multi-selfie comparison: one blurred, one small and dark.
 pub const PAIR: [Degradation; 2] = [Degradation::Blurred { share: 0.025 }, NIGHT];
+
+/// A blurred selfie with sensor noise (not in the report: `--sweep`, and the tests of the
+/// sharpness that noise must not fake).
+pub const BLURRED_NOISY: Degradation = Degradation::BlurredNoisy {
+    share: 0.025,
+    sigma: 8.0,
+};
 
 /// The night shot of the report.
 pub const NIGHT: Degradation = Degradation::Night {

@@ -10,13 +10,14 @@ use facepass::api::errors::ErrorCode;
 use facepass::api::health::HealthResponse;
 use facepass::api::state::AppState;
 use facepass::api::{SpecRoutes, routes, spec_json};
+use facepass_domain::people::SessionScores;
 use facepass_domain::ports::{
-    EmbedError, MockEmbedder, MockPhotoSource, MockVectorStore, PhotoSourceError, SearchHits,
-    SessionStats, StoreError, StoreTotals, StoredFace,
+    EmbedError, MockEmbedder, MockPhotoSource, MockVectorStore, PersonFace, PersonSummary,
+    PhotoSourceError, SessionStats, StoreError, StoreTotals, StoredFace,
 };
 use facepass_domain::{
     BoundingBox, DetectedFace, Embedding, EmbeddingSpace, FaceAnalysis, FaceId, FaceQuality,
-    ModelId, Point, StageTimings,
+    ModelId, PersonId, PhotoId, Point, StageTimings,
 };
 use poem::http::StatusCode;
 use poem::test::{TestClient, TestForm, TestRequestBuilder};
@@ -25,6 +26,11 @@ use poem_openapi::payload::Json;
 use serde_json::{Value, json};
 
 use crate::support::{API_KEY, settings};
+
+/// The one person the mocked store knows, in session "indexed".
+fn known_person() -> PersonId {
+    PersonId::parse("0190c0c8-0000-7000-8000-000000000001").unwrap()
+}
 
 fn space() -> EmbeddingSpace {
     EmbeddingSpace {
@@ -129,9 +135,45 @@ fn ports() -> (MockEmbedder, MockVectorStore, MockPhotoSource, Ports) {
             faces: 2,
         })
     });
+    store.expect_scores().returning(|session, _, _| {
+        Ok(SessionScores {
+            faces: if session.as_str() == "indexed" { 2 } else { 0 },
+            ..SessionScores::default()
+        })
+    });
+    let person = PersonFace {
+        photo_id: PhotoId::parse("p7").unwrap(),
+        face: StoredFace {
+            face_id: FaceId::new(),
+            bbox: BoundingBox {
+                x: 1.0,
+                y: 2.0,
+                width: 30.0,
+                height: 40.0,
+            },
+            det_score: 0.9,
+        },
+    };
+    let cover = person.clone();
+    store.expect_people().returning(move |session, _| {
+        Ok(match session.as_str() {
+            "indexed" => vec![PersonSummary {
+                person: known_person(),
+                photos: 2,
+                faces: 2,
+                cover: cover.clone(),
+            }],
+            _ => Vec::new(),
+        })
+    });
     store
-        .expect_search()
-        .returning(|_, _, _, _| Ok(SearchHits::default()));
+        .expect_person_faces()
+        .returning(move |session, person_id, _| {
+            Ok(
+                (session.as_str() == "indexed" && *person_id == known_person())
+                    .then(|| vec![person.clone()]),
+            )
+        });
     let down = database_down.clone();
     store.expect_health().returning(move || {
         if down.load(Ordering::SeqCst) {
@@ -421,6 +463,56 @@ fn the_readme_lists_every_error_code() {
         .filter(|code| !readme.contains(&format!("`{code}`")))
         .collect();
     assert!(missing.is_empty(), "README.md does not list {missing:?}");
+}
+
+#[tokio::test]
+async fn people_are_listed_with_a_key_and_an_unknown_person_is_404() {
+    let (state, _) = state(&[]);
+    let cli = client(&state);
+    let (s, b, _) = body(cli.get("/api/v2/index/indexed/people")).await;
+    assert_eq!(
+        (s, code_of(s, &b).as_str()),
+        (StatusCode::UNAUTHORIZED, "unauthorized")
+    );
+
+    let get = |path: String| cli.get(path).header("X-API-Key", API_KEY);
+    let (s, b, _) = body(get("/api/v2/index/indexed/people".into())).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["people"][0]["person_id"], known_person().to_string());
+    assert_eq!(b["people"][0]["photo_count"], 2);
+    assert_eq!(b["people"][0]["cover"]["photo_id"], "p7");
+    assert!(b.get("next_cursor").is_none(), "{b}");
+
+    let (s, b, _) = body(get(format!(
+        "/api/v2/index/indexed/people/{}",
+        known_person()
+    )))
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["photos"][0]["photo_id"], "p7");
+    let (s, b, _) = body(get(format!(
+        "/api/v2/index/other/people/{}",
+        known_person()
+    )))
+    .await;
+    assert_eq!(
+        (s, code_of(s, &b).as_str()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+
+    for path in [
+        "/api/v2/index/indexed/people/not-a-uuid",
+        "/api/v2/index/indexed/people?cursor=junk",
+        "/api/v2/index/indexed/people?limit=0",
+        "/api/v2/index/indexed/people?min_photos=0",
+    ] {
+        let (s, b, _) = body(get(path.into())).await;
+        assert_eq!(
+            (s, code_of(s, &b).as_str()),
+            (StatusCode::BAD_REQUEST, "invalid_request"),
+            "{path}: {b}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -721,7 +813,9 @@ async fn the_v1_alias_serves_the_same_routes_and_the_spec_lists_v2_only() {
             "health",
             "index_batch",
             "index_photo",
+            "list_people",
             "metrics",
+            "person_photos",
             "search",
             "search_session_legacy",
             "session_status",

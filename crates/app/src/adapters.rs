@@ -4,14 +4,12 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use facepass_domain::ports::{PhotoSource, PhotoSourceError, SearchHits, StoreError, StoredFace};
-use facepass_domain::{
-    DetectedFace, Embedding, EmbeddingSpace, ImageBytes, PhotoId, PhotoKey, SessionId,
-};
+use facepass_domain::ports::{PhotoSource, PhotoSourceError, StoreError};
+use facepass_domain::{EmbeddingSpace, ImageBytes, PhotoId, PhotoKey, SessionId};
 use facepass_photo_source_fs::FsPhotoSource;
 use facepass_photo_source_s3::{S3Config, S3PhotoSource};
 use facepass_vector_store_pgvector::{PgDialect, PgOptions};
-use facepass_vector_store_sql::{DatabaseConnection, DatabaseTransaction, Dialect, SqlStore};
+use facepass_vector_store_sql::{DatabaseTransaction, Dialect, FaceRow, QueryResult, SqlStore};
 use facepass_vector_store_sqlite::SqliteDialect;
 
 use crate::cli::migrate::sqlite_path;
@@ -42,18 +40,18 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
             let options = PgOptions {
                 max_connections: storage.max_connections,
                 migrate: storage.migrate,
-                search_cache_bytes: storage.search_cache_mb << 20,
                 ..PgOptions::default()
             };
             (
                 facepass_vector_store_pgvector::connect(url, &options).await?,
                 facepass_vector_store_pgvector::MIGRATIONS,
-                StoreDialect::Postgres(PgDialect::new(&options)),
+                StoreDialect::Postgres(PgDialect),
             )
         }
     };
     let migrations = storage.migrate.then_some(migrations);
-    Ok(SqlStore::open(db, space, migrations, dialect).await?)
+    let options = settings.store_options()?;
+    Ok(SqlStore::open(db, space, migrations, dialect, options).await?)
 }
 
 /// Forwards a dialect method to the chosen backend's.
@@ -74,45 +72,17 @@ impl Dialect for StoreDialect {
         space: &EmbeddingSpace,
         session: &SessionId,
         photo: &PhotoId,
-        faces: &[DetectedFace],
-        stored: &[StoredFace],
+        rows: &[FaceRow<'_>],
     ) -> Result<(), StoreError> {
-        delegate!(
-            self,
-            insert_faces(txn, space, session, photo, faces, stored).await
-        )
+        delegate!(self, insert_faces(txn, space, session, photo, rows).await)
     }
 
-    async fn search(
-        &self,
-        db: &DatabaseConnection,
-        space: &EmbeddingSpace,
-        session: &SessionId,
-        query: &Embedding,
-        min_cosine: f32,
-        limit: usize,
-    ) -> Result<SearchHits, StoreError> {
-        delegate!(
-            self,
-            search(db, space, session, query, min_cosine, limit).await
-        )
+    fn load_sql(&self) -> &'static str {
+        delegate!(self, load_sql())
     }
 
-    async fn matching_faces(
-        &self,
-        txn: &DatabaseTransaction,
-        session: &SessionId,
-        queries: &[Embedding],
-        min_cosine: f32,
-    ) -> Result<Vec<(String, String)>, StoreError> {
-        delegate!(
-            self,
-            matching_faces(txn, session, queries, min_cosine).await
-        )
-    }
-
-    fn sessions_removed(&self, sessions: &[&SessionId]) {
-        delegate!(self, sessions_removed(sessions))
+    fn embedding(&self, row: &QueryResult, index: usize) -> Result<Option<Vec<f32>>, StoreError> {
+        delegate!(self, embedding(row, index))
     }
 }
 

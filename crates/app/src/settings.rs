@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use facepass_domain::SimilarityCalibration;
+use facepass_domain::people::{ImpostorTail, PeoplePolicy};
 use facepass_domain::use_cases::{QualityThresholds, SelfiePolicy};
 use facepass_embedder_onnx::config as config_defaults;
 use facepass_embedder_onnx::{DetectorConfig, EmbedderConfig, RecognizerConfig};
@@ -124,8 +125,10 @@ pub struct StorageSettings {
     pub migrate: bool,
     /// Postgres connection pool size.
     pub max_connections: u32,
-    /// Postgres: memory (MiB) for the search cache across sessions, about 0.7 MiB per 1,000
-    /// faces at 512-d; 0 turns it off (every search scans the session in SQL).
+    /// Memory (MiB) for the sessions held in process, which search scans and the grouping of
+    /// people plans against: about 2.1 MiB per 1,000 faces at 512-d. A session larger than
+    /// this is read from the database at each search and its new faces are not grouped; 0
+    /// holds none.
     pub search_cache_mb: usize,
 }
 
@@ -192,16 +195,36 @@ pub struct ModelSettings {
 
 /// `calibration.<recognizer>.*`: `similarity = 1 / (1 + exp(-slope * (cosine - midpoint)))`,
 /// given by the model's recommended operating cosine (which maps to similarity 0.7, the
-/// API's default threshold) and a slope. How the defaults were fitted: README, "Similarity".
+/// API's default threshold) and a slope; the model's impostor tail, which raises the face
+/// threshold with the session's size; and the cosines of the people rules. How the defaults
+/// were measured: README, "Similarity" and "Precision at event scale".
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CalibrationSettings {
     pub operating_cosine: f32,
     pub slope: f32,
+    /// Share of different-person pairs at or above `operating_cosine`.
+    pub false_match_rate: f64,
+    /// Cosine added for each tenfold fewer different-person pairs.
+    pub cosine_per_decade: f32,
+    /// The mean cosine a face (or a guest's selfies) needs to join a large person.
+    pub join_cosine: f32,
+    /// The mean cosine two large persons need to merge.
+    pub merge_cosine: f32,
+    /// A face returned on its person's evidence needs at least this cosine itself.
+    pub floor_cosine: f32,
 }
 
 /// The similarity the operating cosine maps to: the API's default threshold.
 pub const OPERATING_SIMILARITY: f32 = 0.7;
+
+// The 192-d MobileFaceNet's tail and people cosines, measured as fr_feature's were
+// (`facepass-eval scale --tail` with models.recognizer = "mobilefacenet").
+const MFN_FMR: f64 = 9.6e-5;
+const MFN_CPD: f64 = 0.066;
+const MFN_JOIN: f64 = 0.48;
+const MFN_MERGE: f64 = 0.53;
+const MFN_FLOOR: f64 = 0.38;
 
 /// `indexing.*`
 #[derive(Debug, Clone, Deserialize)]
@@ -241,9 +264,16 @@ impl RetentionSettings {
 pub struct SearchSettings {
     /// Largest selfie upload, in bytes.
     pub max_selfie_bytes: u64,
-    /// A second face at least this fraction of the largest face's area makes the selfie
-    /// ambiguous (`multiple_faces`).
+    /// A second face at least this fraction of the largest face's area competes with it.
     pub competing_face_ratio: f32,
+    /// Of competing faces, the one nearest the frame's centre is searched for when it is at
+    /// most this fraction of the next one's distance from the centre; otherwise the selfie is
+    /// ambiguous (`multiple_faces`).
+    pub central_face_ratio: f32,
+    /// Strangers per search the face threshold allows at the session's size: the threshold
+    /// rises with the session so that a guest of a session of any size sees about this many
+    /// strangers' photos.
+    pub stranger_budget: f64,
     pub quality: SelfieQualitySettings,
 }
 
@@ -330,7 +360,7 @@ impl Settings {
             .set_default("storage.url", "var/facepass.db")?
             .set_default("storage.migrate", true)?
             .set_default("storage.max_connections", 10)?
-            .set_default("storage.search_cache_mb", 256)?
+            .set_default("storage.search_cache_mb", 1024)?
             .set_default("photos.backend", "fs")?
             .set_default("photos.root", "var/photos")?
             .set_default("photos.bucket", "")?
@@ -353,12 +383,24 @@ impl Settings {
             )?
             .set_default("calibration.fr_feature.operating_cosine", 0.42)?
             .set_default("calibration.fr_feature.slope", 6.49)?
+            .set_default("calibration.fr_feature.false_match_rate", 9.6e-5)?
+            .set_default("calibration.fr_feature.cosine_per_decade", 0.066)?
+            .set_default("calibration.fr_feature.join_cosine", 0.40)?
+            .set_default("calibration.fr_feature.merge_cosine", 0.45)?
+            .set_default("calibration.fr_feature.floor_cosine", 0.30)?
             .set_default("calibration.mobilefacenet.operating_cosine", 0.50)?
             .set_default("calibration.mobilefacenet.slope", 6.53)?
+            .set_default("calibration.mobilefacenet.false_match_rate", MFN_FMR)?
+            .set_default("calibration.mobilefacenet.cosine_per_decade", MFN_CPD)?
+            .set_default("calibration.mobilefacenet.join_cosine", MFN_JOIN)?
+            .set_default("calibration.mobilefacenet.merge_cosine", MFN_MERGE)?
+            .set_default("calibration.mobilefacenet.floor_cosine", MFN_FLOOR)?
             .set_default("indexing.batch_concurrency", 8)?
             .set_default("indexing.max_in_flight", 16)?
             .set_default("search.max_selfie_bytes", 15 * 1024 * 1024)?
             .set_default("search.competing_face_ratio", 0.6)?
+            .set_default("search.central_face_ratio", 0.5)?
+            .set_default("search.stranger_budget", 0.05)?
             .set_default("search.quality.min_face_px", f64::from(quality.min_face_px))?
             .set_default(
                 "search.quality.min_sharpness",
@@ -388,9 +430,14 @@ impl Settings {
         if self.photos.backend == PhotoBackend::S3 && self.photos.bucket.is_empty() {
             anyhow::bail!("photos.backend = \"s3\" needs photos.bucket");
         }
-        let ratio = self.search.competing_face_ratio;
-        if !(ratio > 0.0 && ratio <= 1.0) {
-            anyhow::bail!("search.competing_face_ratio must be in (0, 1], got {ratio}");
+        self.people()?;
+        for (key, ratio) in [
+            ("competing_face_ratio", self.search.competing_face_ratio),
+            ("central_face_ratio", self.search.central_face_ratio),
+        ] {
+            if !(ratio > 0.0 && ratio <= 1.0) {
+                anyhow::bail!("search.{key} must be in (0, 1], got {ratio}");
+            }
         }
         let q = &self.search.quality;
         if [q.min_face_px, q.min_sharpness, q.min_brightness, q.max_pose]
@@ -422,6 +469,7 @@ impl Settings {
         let q = self.search.quality;
         SelfiePolicy {
             competing_area_ratio: self.search.competing_face_ratio,
+            central_distance_ratio: self.search.central_face_ratio,
             quality: QualityThresholds {
                 min_face_px: q.min_face_px,
                 min_sharpness: q.min_sharpness,
@@ -431,17 +479,61 @@ impl Settings {
         }
     }
 
-    /// The similarity calibration of the configured recognizer.
-    pub fn similarity(&self) -> anyhow::Result<SimilarityCalibration> {
-        let c = self
-            .calibration
+    fn calibration(&self) -> anyhow::Result<&CalibrationSettings> {
+        self.calibration
             .get(&self.models.recognizer)
             .ok_or_else(|| {
                 anyhow::anyhow!(
                     "no calibration.{} section for models.recognizer",
                     self.models.recognizer
                 )
-            })?;
+            })
+    }
+
+    /// How the configured recognizer's faces are grouped into persons and matched at the
+    /// session's size.
+    pub fn people(&self) -> anyhow::Result<PeoplePolicy> {
+        let c = self.calibration()?;
+        let name = &self.models.recognizer;
+        let cosines = [c.join_cosine, c.merge_cosine, c.floor_cosine];
+        let tail_ok = c.false_match_rate > 0.0
+            && c.false_match_rate < 1.0
+            && c.cosine_per_decade > 0.0
+            && c.cosine_per_decade.is_finite();
+        if !tail_ok || cosines.iter().any(|v| !(-1.0..=1.0).contains(v)) {
+            anyhow::bail!(
+                "calibration.{name}: false_match_rate must be in (0, 1), cosine_per_decade > 0 and \
+                 join/merge/floor_cosine in [-1, 1], got {c:?}"
+            );
+        }
+        let budget = self.search.stranger_budget;
+        if !(budget > 0.0 && budget.is_finite()) {
+            anyhow::bail!("search.stranger_budget must be > 0, got {budget}");
+        }
+        Ok(PeoplePolicy {
+            tail: ImpostorTail {
+                operating_cosine: c.operating_cosine,
+                false_match_rate: c.false_match_rate,
+                cosine_per_decade: c.cosine_per_decade,
+            },
+            stranger_budget: budget,
+            join_cosine: c.join_cosine,
+            merge_cosine: c.merge_cosine,
+            floor_cosine: c.floor_cosine,
+        })
+    }
+
+    /// What the SQL store holds in memory and how it groups faces.
+    pub fn store_options(&self) -> anyhow::Result<facepass_vector_store_sql::StoreOptions> {
+        Ok(facepass_vector_store_sql::StoreOptions {
+            cache_bytes: self.storage.search_cache_mb << 20,
+            people: self.people()?,
+        })
+    }
+
+    /// The similarity calibration of the configured recognizer.
+    pub fn similarity(&self) -> anyhow::Result<SimilarityCalibration> {
+        let c = self.calibration()?;
         Ok(SimilarityCalibration::through(
             c.operating_cosine,
             OPERATING_SIMILARITY,

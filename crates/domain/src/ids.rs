@@ -166,9 +166,60 @@ impl fmt::Display for FaceId {
     }
 }
 
+/// A person of a session: faces grouped as one individual. Time-ordered (UUIDv7): when two
+/// persons merge, the older id (the smaller) stays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PersonId(uuid::Uuid);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a person id is a UUID, got {0:?}")]
+pub struct PersonIdError(pub String);
+
+impl PersonId {
+    pub fn new() -> Self {
+        Self(uuid::Uuid::now_v7())
+    }
+
+    pub fn from_uuid(id: uuid::Uuid) -> Self {
+        Self(id)
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, PersonIdError> {
+        uuid::Uuid::parse_str(raw)
+            .map(Self)
+            .map_err(|_| PersonIdError(raw.chars().take(64).collect()))
+    }
+
+    pub fn as_uuid(&self) -> uuid::Uuid {
+        self.0
+    }
+}
+
+impl Default for PersonId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for PersonId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn person_ids_are_uuids_and_later_ones_sort_after() {
+        let first = PersonId::new();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let second = PersonId::new();
+        assert!(first < second);
+        assert_eq!(PersonId::parse(&first.to_string()), Ok(first));
+        assert!(PersonId::parse("not-a-uuid").is_err());
+    }
 
     #[test]
     fn ids_accept_uuids_and_the_documented_alphabet() {

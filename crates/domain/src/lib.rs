@@ -7,6 +7,7 @@ pub mod embedding;
 pub mod face;
 pub mod ids;
 pub mod lifecycle;
+pub mod people;
 pub mod ports;
 pub mod secret;
 pub mod use_cases;
@@ -17,7 +18,9 @@ pub use face::{
     BoundingBox, DetectedFace, FaceAnalysis, FaceQuality, ImageBytes, ImageKind, Landmarks, Point,
     StageTimings,
 };
-pub use ids::{FaceId, IdError, PhotoId, PhotoKey, PhotoKeyError, SessionId};
+pub use ids::{
+    FaceId, IdError, PersonId, PersonIdError, PhotoId, PhotoKey, PhotoKeyError, SessionId,
+};
 pub use lifecycle::{
     Actor, AuditAction, AuditEvent, AuditQuery, ExpiryUpdate, ForgetCounts, SessionDiff,
 };

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use facepass::settings::Settings;
 use facepass_domain::SimilarityCalibration;
+use facepass_domain::people::PeoplePolicy;
 use facepass_domain::ports::{Embedder, VectorStore};
 use facepass_domain::use_cases::{
     SearchBySelfie, SearchLimit, SearchSelfieError, SelfiePolicy, SelfieSearch, SelfieSearchRequest,
@@ -388,6 +389,8 @@ pub struct DevSession {
     calibration: SimilarityCalibration,
     /// How selfie faces are judged (the service's defaults unless changed).
     pub policy: SelfiePolicy,
+    /// How the session's people are grouped and matched (the service's defaults).
+    pub people: PeoplePolicy,
     /// The search threshold (the API's default unless changed).
     pub threshold: Threshold,
     session: SessionId,
@@ -410,8 +413,13 @@ impl DevSession {
         let embedder = Arc::new(OnnxEmbedder::start(config)?);
         let dir = tempfile::tempdir()?;
         let store = Arc::new(
-            facepass_vector_store_sqlite::open(&dir.path().join("dev.db"), embedder.space(), true)
-                .await?,
+            facepass_vector_store_sqlite::open(
+                &dir.path().join("dev.db"),
+                embedder.space(),
+                true,
+                settings.store_options()?,
+            )
+            .await?,
         );
         let session = SessionId::parse("dev")?;
         let mut shows: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -445,6 +453,7 @@ impl DevSession {
             store,
             calibration: settings.similarity()?,
             policy: settings.selfie_policy(),
+            people: settings.people()?,
             threshold: Threshold::default(),
             session,
             shows,
@@ -469,6 +478,7 @@ impl DevSession {
             self.store.clone(),
             self.calibration,
             self.policy,
+            self.people,
         );
         let result = search
             .execute(SelfieSearchRequest {

@@ -5,13 +5,19 @@
 // Test code: a failed unwrap is a failed contract case.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use facepass_domain::ports::{DeletedCounts, StoreError, VectorStore};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime};
 
+use facepass_domain::people::{ImpostorTail, PeoplePolicy};
+use facepass_domain::ports::{
+    DeletedCounts, PeopleQuery, PersonFacesQuery, StoreError, StoredFace, VectorStore,
+};
 use facepass_domain::{
     Actor, AuditAction, AuditQuery, BoundingBox, DetectedFace, Embedding, EmbeddingSpace,
-    ExpiryUpdate, FaceQuality, ForgetCounts, ModelId, PhotoId, Point, SessionId,
+    ExpiryUpdate, FaceId, FaceQuality, ForgetCounts, ModelId, PersonId, PhotoId, Point, SessionId,
 };
+
+use crate::StoreOptions;
 
 /// A fresh store for one test with what keeps its backend (a database guard that drops the
 /// database, a temporary folder).
@@ -25,6 +31,25 @@ pub fn space() -> EmbeddingSpace {
     }
 }
 
+/// The people rules of the fixtures' recognizer (`fr_feature`, as measured on LFW) and room
+/// for every session a test makes: what the contract stores are opened with.
+pub fn options() -> StoreOptions {
+    StoreOptions {
+        cache_bytes: 64 << 20,
+        people: PeoplePolicy {
+            tail: ImpostorTail {
+                operating_cosine: 0.42,
+                false_match_rate: 9.6e-5,
+                cosine_per_decade: 0.066,
+            },
+            stranger_budget: 0.05,
+            join_cosine: 0.40,
+            merge_cosine: 0.45,
+            floor_cosine: 0.30,
+        },
+    }
+}
+
 /// Expands to one test per contract case for a backend. `$fresh` is an async function
 /// `fn(EmbeddingSpace) -> Guarded<impl VectorStore>`.
 #[macro_export]
@@ -33,9 +58,8 @@ macro_rules! vector_store_contract {
         $crate::vector_store_contract!(@cases $fresh;
             an_indexed_photo_is_reported_with_its_face_count,
             replacing_a_photo_replaces_all_its_faces,
-            search_keeps_the_best_face_per_photo_sorted_and_counts_beyond_the_limit,
-            search_ties_are_ordered_by_photo_id,
-            search_equals_brute_force_on_random_data,
+            scores_report_every_face_at_or_above_the_floor_with_its_exact_cosine,
+            scores_equal_brute_force_on_random_data,
             an_unknown_session_is_empty_everywhere,
             deletes_report_counts_and_are_idempotent,
             vectors_of_another_model_are_refused_and_nothing_is_written,
@@ -47,7 +71,11 @@ macro_rules! vector_store_contract {
             a_purge_while_another_session_is_indexed_leaves_that_session_whole,
             forget_deletes_the_guests_faces_and_keeps_everyone_else,
             every_deletion_is_audited_and_the_audit_survives_it,
-            search_never_returns_a_face_of_another_session,
+            faces_of_one_person_are_grouped_listed_and_linked,
+            removing_faces_groups_the_rest_again_and_a_lone_face_has_no_person,
+            faces_of_one_photo_are_never_one_person,
+            re_indexing_a_photo_keeps_its_person,
+            scores_never_report_a_face_of_another_session,
             concurrent_re_indexing_of_one_photo_leaves_one_version
         );
     };
@@ -113,6 +141,112 @@ fn face(embedding: Embedding, x: f32) -> DetectedFace {
     }
 }
 
+fn face_scored(embedding: Embedding, x: f32, det_score: f32) -> DetectedFace {
+    DetectedFace {
+        det_score,
+        ..face(embedding, x)
+    }
+}
+
+/// One photo's best face for a query.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub photo_id: PhotoId,
+    pub face: StoredFace,
+    pub cosine: f32,
+}
+
+/// What a search on faces alone answers, from the store's scores.
+#[derive(Debug, Clone)]
+pub struct Hits {
+    pub matches: Vec<Hit>,
+    pub total_matches: u64,
+}
+
+/// The best face per photo at or above `min_cosine` for `query`, best first (ties by photo
+/// id), cut at `limit`, and how many photos qualified: a search on faces alone, from
+/// [`VectorStore::scores`] (which must report every face at or above the floor).
+pub async fn search(
+    store: &impl VectorStore,
+    s: &SessionId,
+    query: &Embedding,
+    min_cosine: f32,
+    limit: usize,
+) -> Result<Hits, StoreError> {
+    let scores = store
+        .scores(s, std::slice::from_ref(query), min_cosine)
+        .await?;
+    let mut best: BTreeMap<PhotoId, Hit> = BTreeMap::new();
+    for c in scores.candidates {
+        assert_eq!(c.cosines.len(), 1);
+        let cosine = c.cosines[0];
+        assert!(
+            cosine >= min_cosine,
+            "{cosine} under the floor {min_cosine}"
+        );
+        let better = best.get(&c.photo_id).is_none_or(|kept| {
+            cosine > kept.cosine || (cosine == kept.cosine && c.face.face_id < kept.face.face_id)
+        });
+        if better {
+            best.insert(
+                c.photo_id.clone(),
+                Hit {
+                    photo_id: c.photo_id,
+                    face: c.face,
+                    cosine,
+                },
+            );
+        }
+    }
+    let mut matches: Vec<Hit> = best.into_values().collect();
+    matches.sort_by(|a, b| {
+        b.cosine
+            .total_cmp(&a.cosine)
+            .then_with(|| a.photo_id.cmp(&b.photo_id))
+    });
+    let total_matches = matches.len() as u64;
+    matches.truncate(limit);
+    Ok(Hits {
+        matches,
+        total_matches,
+    })
+}
+
+/// Every face with cosine >= `min_cosine` to some of `queries`.
+async fn faces_matching(
+    store: &impl VectorStore,
+    s: &SessionId,
+    queries: &[Embedding],
+    min_cosine: f32,
+) -> Vec<FaceId> {
+    let scores = store.scores(s, queries, min_cosine).await.unwrap();
+    scores.candidates.iter().map(|c| c.face.face_id).collect()
+}
+
+/// Every face of the session with its photo and person (from scores at the lowest floor).
+async fn grouping(
+    store: &impl VectorStore,
+    s: &SessionId,
+) -> Vec<(PhotoId, FaceId, Option<PersonId>)> {
+    let scores = store.scores(s, &[axis(0)], -2.0).await.unwrap();
+    let mut out: Vec<_> = scores
+        .candidates
+        .into_iter()
+        .map(|c| (c.photo_id, c.face.face_id, c.person))
+        .collect();
+    out.sort();
+    out
+}
+
+fn person_of(grouping: &[(PhotoId, FaceId, Option<PersonId>)], photo: &str) -> Option<PersonId> {
+    let found: Vec<_> = grouping
+        .iter()
+        .filter(|(p, _, _)| p.as_str() == photo)
+        .collect();
+    assert_eq!(found.len(), 1, "one face in {photo}");
+    found[0].2
+}
+
 pub async fn an_indexed_photo_is_reported_with_its_face_count(store: &impl VectorStore) {
     let s = sid("s1");
     store
@@ -170,7 +304,7 @@ pub async fn replacing_a_photo_replaces_all_its_faces(store: &impl VectorStore) 
 
     assert_eq!(first.len(), 3);
     assert_eq!(store.indexed_faces(&s, &pid("p1")).await.unwrap(), Some(1));
-    let hits = store.search(&s, &axis(0), -1.0, 10).await.unwrap();
+    let hits = search(store, &s, &axis(0), -1.0, 10).await.unwrap();
     assert_eq!(hits.total_matches, 1);
     assert_eq!(hits.matches[0].face.face_id, second[0].face_id);
     assert_eq!(hits.matches[0].face.bbox.x, 9.0);
@@ -180,7 +314,7 @@ pub async fn replacing_a_photo_replaces_all_its_faces(store: &impl VectorStore) 
     );
 }
 
-pub async fn search_keeps_the_best_face_per_photo_sorted_and_counts_beyond_the_limit(
+pub async fn scores_report_every_face_at_or_above_the_floor_with_its_exact_cosine(
     store: &impl VectorStore,
 ) {
     let s = sid("s1");
@@ -205,8 +339,8 @@ pub async fn search_keeps_the_best_face_per_photo_sorted_and_counts_beyond_the_l
         .await
         .unwrap();
 
-    let all = store.search(&s, &axis(0), 0.4, 10).await.unwrap();
-    let cut = store.search(&s, &axis(0), 0.4, 1).await.unwrap();
+    let all = search(store, &s, &axis(0), 0.4, 10).await.unwrap();
+    let cut = search(store, &s, &axis(0), 0.4, 1).await.unwrap();
 
     let ids: Vec<&str> = all.matches.iter().map(|m| m.photo_id.as_str()).collect();
     assert_eq!(ids, ["a", "b"]);
@@ -216,20 +350,6 @@ pub async fn search_keeps_the_best_face_per_photo_sorted_and_counts_beyond_the_l
     assert_eq!(all.matches[0].face.det_score, 0.875);
     assert_eq!(cut.matches.len(), 1);
     assert_eq!(cut.total_matches, 2, "total counts photos beyond the limit");
-}
-
-pub async fn search_ties_are_ordered_by_photo_id(store: &impl VectorStore) {
-    let s = sid("s1");
-    for p in ["p-c", "p-a", "P-b", "p-b"] {
-        store
-            .replace_photo(&s, &pid(p), vec![face(at_cosine(0.8, 1), 0.0)])
-            .await
-            .unwrap();
-    }
-    let hits = store.search(&s, &axis(0), 0.5, 10).await.unwrap();
-    let ids: Vec<&str> = hits.matches.iter().map(|m| m.photo_id.as_str()).collect();
-    // Bytewise order: uppercase before lowercase.
-    assert_eq!(ids, ["P-b", "p-a", "p-b", "p-c"]);
 }
 
 /// xorshift64*: deterministic test data without a dependency.
@@ -299,7 +419,7 @@ async fn assert_brute_force(
         expected.retain(|(_, c)| *c >= threshold);
         expected.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
 
-        let hits = store.search(s, &query, threshold, limit).await.unwrap();
+        let hits = search(store, s, &query, threshold, limit).await.unwrap();
 
         assert_eq!(hits.total_matches, expected.len() as u64);
         let got: Vec<&str> = hits.matches.iter().map(|m| m.photo_id.as_str()).collect();
@@ -312,8 +432,50 @@ async fn assert_brute_force(
         for (m, (_, c)) in hits.matches.iter().zip(&expected) {
             assert!((m.cosine - c).abs() < 1e-5);
         }
+        assert_people_consistent(store, s, &query).await;
         checked += 1;
     }
+}
+
+/// The persons `scores` reports agree with its faces: each has two faces or more, in as
+/// many photos, and its links are the mean cosines over them; every face is reported at the
+/// lowest floor.
+async fn assert_people_consistent(store: &impl VectorStore, s: &SessionId, query: &Embedding) {
+    let scores = store
+        .scores(s, std::slice::from_ref(query), -2.0)
+        .await
+        .unwrap();
+    assert_eq!(scores.faces, scores.candidates.len() as u64);
+    let mut members: BTreeMap<PersonId, Vec<(&PhotoId, f32)>> = BTreeMap::new();
+    for c in &scores.candidates {
+        if let Some(p) = c.person {
+            members
+                .entry(p)
+                .or_default()
+                .push((&c.photo_id, c.cosines[0]));
+        }
+    }
+    for (person, faces) in &members {
+        assert!(faces.len() >= 2, "person {person} has one face");
+        let photos: BTreeSet<&PhotoId> = faces.iter().map(|(p, _)| *p).collect();
+        assert_eq!(
+            photos.len(),
+            faces.len(),
+            "person {person}: one face per photo"
+        );
+        let reported = scores
+            .persons
+            .iter()
+            .find(|x| x.person == *person)
+            .expect("every person of a candidate is reported");
+        assert_eq!(reported.faces, faces.len() as u64);
+        let mean = faces.iter().map(|(_, c)| c).sum::<f32>() / faces.len() as f32;
+        assert!(
+            (reported.links[0] - mean).abs() < 1e-4,
+            "{person}: {reported:?} vs {mean}"
+        );
+    }
+    assert_eq!(scores.persons.len(), members.len());
 }
 
 /// Indexes `photo` with `faces` and records them in the brute-force model.
@@ -337,7 +499,7 @@ async fn index_into(
 
 /// Search equals a brute-force scan, on a fresh session and after every kind of write
 /// between searches (so that any search cache must follow the writes exactly).
-pub async fn search_equals_brute_force_on_random_data(store: &impl VectorStore) {
+pub async fn scores_equal_brute_force_on_random_data(store: &impl VectorStore) {
     let mut rng = Rng(0x5EED_F00D_1234_5678);
     let s = sid("rand");
     let mut gallery = std::collections::BTreeMap::new();
@@ -396,7 +558,7 @@ pub async fn search_equals_brute_force_on_random_data(store: &impl VectorStore) 
 
 pub async fn an_unknown_session_is_empty_everywhere(store: &impl VectorStore) {
     let s = sid("never-indexed");
-    let hits = store.search(&s, &axis(0), -1.0, 10).await.unwrap();
+    let hits = search(store, &s, &axis(0), -1.0, 10).await.unwrap();
     assert!(hits.matches.is_empty());
     assert_eq!(hits.total_matches, 0);
     let stats = store.session_status(&s, 48.0).await.unwrap();
@@ -457,8 +619,7 @@ pub async fn deletes_report_counts_and_are_idempotent(store: &impl VectorStore) 
         Some(1)
     );
     assert_eq!(
-        store
-            .search(&sid("s2"), &axis(0), 0.5, 10)
+        search(store, &sid("s2"), &axis(0), 0.5, 10)
             .await
             .unwrap()
             .total_matches,
@@ -491,7 +652,7 @@ pub async fn vectors_of_another_model_are_refused_and_nothing_is_written(store: 
             matches!(err, Err(StoreError::ModelMismatch { .. })),
             "{err:?}"
         );
-        let err = store.search(&s, &bad, 0.0, 10).await;
+        let err = search(store, &s, &bad, 0.0, 10).await;
         assert!(
             matches!(err, Err(StoreError::ModelMismatch { .. })),
             "{err:?}"
@@ -640,8 +801,7 @@ pub async fn expired_sessions_are_purged_audited_and_start_clean_when_indexed_ag
     let status = store.session_status(&old, 48.0).await.unwrap();
     assert_eq!((status.photos_indexed, status.expires_at), (0, None));
     assert_eq!(
-        store
-            .search(&old, &axis(1), 0.5, 10)
+        search(store, &old, &axis(1), 0.5, 10)
             .await
             .unwrap()
             .total_matches,
@@ -815,10 +975,8 @@ pub async fn forget_deletes_the_guests_faces_and_keeps_everyone_else(store: &imp
         .unwrap();
     // The query is the guest's direction: cosine 0.95 and 0.99 to the stored faces.
     let query = at_cosine(1.0, 1);
-    let counts = store
-        .forget(&s, &[query.clone(), guest], 0.9, &admin())
-        .await
-        .unwrap();
+    let faces = faces_matching(store, &s, &[query.clone(), guest], 0.9).await;
+    let counts = store.forget(&s, &faces, &admin()).await.unwrap();
     assert_eq!(
         counts,
         ForgetCounts {
@@ -827,14 +985,13 @@ pub async fn forget_deletes_the_guests_faces_and_keeps_everyone_else(store: &imp
         }
     );
     assert_eq!(
-        store
-            .search(&s, &query, 0.5, 10)
+        search(store, &s, &query, 0.5, 10)
             .await
             .unwrap()
             .total_matches,
         0
     );
-    let others = store.search(&s, &other, 0.9, 10).await.unwrap();
+    let others = search(store, &s, &other, 0.9, 10).await.unwrap();
     let found: Vec<&str> = others.matches.iter().map(|m| m.photo_id.as_str()).collect();
     assert_eq!(found, ["p1", "p3"]);
     assert_eq!(store.indexed_faces(&s, &pid("p1")).await.unwrap(), Some(1));
@@ -842,8 +999,7 @@ pub async fn forget_deletes_the_guests_faces_and_keeps_everyone_else(store: &imp
     let status = store.session_status(&s, 48.0).await.unwrap();
     assert_eq!((status.photos_indexed, status.faces_indexed), (3, 2));
     assert_eq!(
-        store
-            .search(&sid("s2"), &query, 0.9, 10)
+        search(store, &sid("s2"), &query, 0.9, 10)
             .await
             .unwrap()
             .total_matches,
@@ -860,11 +1016,18 @@ pub async fn forget_deletes_the_guests_faces_and_keeps_everyone_else(store: &imp
     );
     assert_eq!(events[0].key_id.as_deref(), Some("k-contract"));
     // Nothing left of the guest: forgetting again deletes nothing, and is still recorded.
+    let faces = faces_matching(store, &s, &[query], 0.9).await;
+    assert!(faces.is_empty());
     assert_eq!(
-        store.forget(&s, &[query], 0.9, &admin()).await.unwrap(),
+        store.forget(&s, &faces, &admin()).await.unwrap(),
         ForgetCounts::default()
     );
-    assert_eq!(store.audit(&all_events()).await.unwrap().len(), 2);
+    // Ids no longer stored are ignored.
+    assert_eq!(
+        store.forget(&s, &[FaceId::new()], &admin()).await.unwrap(),
+        ForgetCounts::default()
+    );
+    assert_eq!(store.audit(&all_events()).await.unwrap().len(), 3);
 }
 
 pub async fn every_deletion_is_audited_and_the_audit_survives_it(store: &impl VectorStore) {
@@ -986,7 +1149,7 @@ pub async fn every_deletion_is_audited_and_the_audit_survives_it(store: &impl Ve
     assert!(later.is_empty());
 }
 
-pub async fn search_never_returns_a_face_of_another_session(store: &impl VectorStore) {
+pub async fn scores_never_report_a_face_of_another_session(store: &impl VectorStore) {
     let mut rng = Rng(0x1507_A7ED_5E55_1025);
     // Five sessions with the same photo ids; session k+1 reuses session k's vectors for half
     // of its faces, so every query has exact twins elsewhere.
@@ -1021,7 +1184,7 @@ pub async fn search_never_returns_a_face_of_another_session(store: &impl VectorS
     }
     for (i, s) in sessions.iter().enumerate() {
         for query in queries.iter().flatten().step_by(3) {
-            let hits = store.search(s, query, -1.0, 1000).await.unwrap();
+            let hits = search(store, s, query, -1.0, 1000).await.unwrap();
             assert_eq!(hits.total_matches, 8, "every photo of {s} and no other");
             for hit in &hits.matches {
                 assert!(
@@ -1055,4 +1218,291 @@ pub async fn concurrent_re_indexing_of_one_photo_leaves_one_version(store: &impl
         "one version of the photo, its faces only"
     );
     assert_eq!(store.totals().await.unwrap().faces, kept);
+}
+
+/// A unit vector mostly along `main` with a little of `side` (`weight`): faces of one person.
+fn near_axis(main: usize, side: usize, weight: f32) -> Embedding {
+    let mut v = vec![0.0; space().dim];
+    v[main] = 1.0;
+    v[side] = weight;
+    Embedding::normalise(&space(), v).expect("non-zero")
+}
+
+pub async fn faces_of_one_person_are_grouped_listed_and_linked(store: &impl VectorStore) {
+    let s = sid("people");
+    // The guest in four photos, a pair along another axis, and a stranger.
+    for (i, w) in [0.1f32, -0.1, 0.2, 0.05].into_iter().enumerate() {
+        let det = 0.80 + i as f32 / 100.0;
+        store
+            .replace_photo(
+                &s,
+                &pid(&format!("g{i}")),
+                vec![face_scored(near_axis(1, 2, w), 0.0, det)],
+            )
+            .await
+            .unwrap();
+    }
+    for (i, w) in [0.1f32, -0.1].into_iter().enumerate() {
+        store
+            .replace_photo(
+                &s,
+                &pid(&format!("o{i}")),
+                vec![face(near_axis(5, 6, w), 0.0)],
+            )
+            .await
+            .unwrap();
+    }
+    store
+        .replace_photo(&s, &pid("x"), vec![face(axis(7), 0.0)])
+        .await
+        .unwrap();
+    // Another session with the same guest is other people.
+    store
+        .replace_photo(
+            &sid("elsewhere"),
+            &pid("g0"),
+            vec![face(near_axis(1, 2, 0.1), 0.0)],
+        )
+        .await
+        .unwrap();
+
+    let grouping = grouping(store, &s).await;
+    let guest = person_of(&grouping, "g0").expect("the guest is a person");
+    for g in ["g1", "g2", "g3"] {
+        assert_eq!(person_of(&grouping, g), Some(guest), "{g}");
+    }
+    let pair = person_of(&grouping, "o0").expect("the pair is a person");
+    assert_eq!(person_of(&grouping, "o1"), Some(pair));
+    assert_ne!(pair, guest);
+    assert_eq!(person_of(&grouping, "x"), None, "a lone face has no person");
+
+    let all = PeopleQuery {
+        min_photos: 2,
+        limit: 10,
+        after: None,
+    };
+    let people = store.people(&s, &all).await.unwrap();
+    let listed: Vec<(PersonId, u64, u64)> = people
+        .iter()
+        .map(|p| (p.person, p.photos, p.faces))
+        .collect();
+    assert_eq!(listed, [(guest, 4, 4), (pair, 2, 2)]);
+    assert_eq!(
+        people[0].cover.photo_id.as_str(),
+        "g3",
+        "the most confident face"
+    );
+    let more = PeopleQuery {
+        min_photos: 3,
+        ..all
+    };
+    assert_eq!(store.people(&s, &more).await.unwrap().len(), 1);
+    let first = PeopleQuery { limit: 1, ..all };
+    let page = store.people(&s, &first).await.unwrap();
+    let next = PeopleQuery {
+        after: Some(facepass_domain::ports::PeopleCursor {
+            photos: page[0].photos,
+            person: page[0].person,
+        }),
+        ..all
+    };
+    let rest: Vec<PersonId> = store
+        .people(&s, &next)
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| p.person)
+        .collect();
+    assert_eq!(rest, [pair]);
+    assert!(store.people(&sid("never"), &all).await.unwrap().is_empty());
+
+    // One person's faces, best first, in pages.
+    let query = PersonFacesQuery {
+        limit: 3,
+        after: None,
+    };
+    let faces = store
+        .person_faces(&s, &guest, &query)
+        .await
+        .unwrap()
+        .unwrap();
+    let photos: Vec<&str> = faces.iter().map(|f| f.photo_id.as_str()).collect();
+    assert_eq!(photos, ["g3", "g2", "g1"]);
+    let after = facepass_domain::ports::FaceCursor {
+        det_score: faces[2].face.det_score,
+        face: faces[2].face.face_id,
+    };
+    let tail = store
+        .person_faces(
+            &s,
+            &guest,
+            &PersonFacesQuery {
+                limit: 3,
+                after: Some(after),
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        tail.iter().map(|f| f.photo_id.as_str()).collect::<Vec<_>>(),
+        ["g0"]
+    );
+    assert_eq!(
+        store
+            .person_faces(&s, &PersonId::new(), &query)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .person_faces(&sid("elsewhere"), &guest, &query)
+            .await
+            .unwrap(),
+        None
+    );
+
+    // Scores report the guest's person with its mean cosine over all four faces.
+    let q = axis(1);
+    let scores = store
+        .scores(&s, std::slice::from_ref(&q), 0.9)
+        .await
+        .unwrap();
+    assert_eq!(scores.faces, 7);
+    assert_eq!(scores.candidates.len(), 4);
+    assert!(scores.candidates.iter().all(|c| c.person == Some(guest)));
+    let linked = &scores.persons[0];
+    assert_eq!((linked.person, linked.faces), (guest, 4));
+    let mean: f32 = [0.1f32, -0.1, 0.2, 0.05]
+        .iter()
+        .map(|w| 1.0 / (1.0 + w * w).sqrt())
+        .sum::<f32>()
+        / 4.0;
+    assert!((linked.links[0] - mean).abs() < 1e-5);
+}
+
+pub async fn removing_faces_groups_the_rest_again_and_a_lone_face_has_no_person(
+    store: &impl VectorStore,
+) {
+    let s = sid("people");
+    for i in 0..3 {
+        store
+            .replace_photo(
+                &s,
+                &pid(&format!("g{i}")),
+                vec![face(near_axis(1, 2, 0.1 * i as f32), 0.0)],
+            )
+            .await
+            .unwrap();
+    }
+    for i in 0..2 {
+        store
+            .replace_photo(
+                &s,
+                &pid(&format!("o{i}")),
+                vec![face(near_axis(5, 6, 0.1 * i as f32), 0.0)],
+            )
+            .await
+            .unwrap();
+    }
+    let before = grouping(store, &s).await;
+    let guest = person_of(&before, "g0").unwrap();
+
+    // The pair loses a photo: the face left is alone, and the person is gone.
+    store.delete_photo(&s, &pid("o1"), &admin()).await.unwrap();
+    let after = grouping(store, &s).await;
+    assert_eq!(person_of(&after, "o0"), None);
+    let people = store
+        .people(
+            &s,
+            &PeopleQuery {
+                min_photos: 1,
+                limit: 10,
+                after: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(people.iter().map(|p| p.person).collect::<Vec<_>>(), [guest]);
+
+    // The guest's erasure of one face keeps the rest as the same person.
+    let g2 = after.iter().find(|(p, _, _)| p.as_str() == "g2").unwrap().1;
+    let counts = store.forget(&s, &[g2], &admin()).await.unwrap();
+    assert_eq!(
+        counts,
+        ForgetCounts {
+            faces: 1,
+            photos: 1
+        }
+    );
+    let after = grouping(store, &s).await;
+    assert_eq!(person_of(&after, "g0"), Some(guest));
+    assert_eq!(person_of(&after, "g1"), Some(guest));
+    assert!(after.iter().all(|(p, _, _)| p.as_str() != "g2"));
+    assert_people_consistent(store, &s, &axis(1)).await;
+}
+
+pub async fn faces_of_one_photo_are_never_one_person(store: &impl VectorStore) {
+    let s = sid("people");
+    // The same face twice in one photo (a mirror, a poster): two people.
+    store
+        .replace_photo(
+            &s,
+            &pid("p1"),
+            vec![face(axis(1), 0.0), face(axis(1), 50.0)],
+        )
+        .await
+        .unwrap();
+    let scores = store.scores(&s, &[axis(1)], 0.5).await.unwrap();
+    assert_eq!(scores.candidates.len(), 2);
+    assert!(scores.candidates.iter().all(|c| c.person.is_none()));
+    // A third face of them in another photo joins one of the two, not both.
+    store
+        .replace_photo(&s, &pid("p2"), vec![face(axis(1), 0.0)])
+        .await
+        .unwrap();
+    assert_people_consistent(store, &s, &axis(1)).await;
+    let people = store
+        .people(
+            &s,
+            &PeopleQuery {
+                min_photos: 1,
+                limit: 10,
+                after: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(people.len(), 1);
+    assert_eq!(people[0].faces, 2);
+}
+
+pub async fn re_indexing_a_photo_keeps_its_person(store: &impl VectorStore) {
+    let s = sid("people");
+    for i in 0..3 {
+        store
+            .replace_photo(
+                &s,
+                &pid(&format!("g{i}")),
+                vec![face(near_axis(1, 2, 0.1 * i as f32), 0.0)],
+            )
+            .await
+            .unwrap();
+    }
+    let guest = person_of(&grouping(store, &s).await, "g0").unwrap();
+    for photo in ["g0", "g1", "g2"] {
+        store
+            .replace_photo(&s, &pid(photo), vec![face(near_axis(1, 2, 0.05), 0.0)])
+            .await
+            .unwrap();
+        let now = grouping(store, &s).await;
+        for g in ["g0", "g1", "g2"] {
+            assert_eq!(
+                person_of(&now, g),
+                Some(guest),
+                "{g} after re-indexing {photo}"
+            );
+        }
+    }
 }

@@ -19,13 +19,36 @@ pub enum Write {
     Remove,
 }
 
-/// Takes the session's next generation inside `txn` and returns it; `None` when a removal
-/// finds no session (then there is nothing to remove either).
+/// The session's row as committed before a write took its lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Previous {
+    pub generation: i64,
+    /// The generation of the latest write that removed photos or faces.
+    pub removed_generation: i64,
+    /// Whether every face of the session has been grouped into persons (false for sessions
+    /// indexed before persons existed, until they are grouped).
+    pub grouped: bool,
+}
+
+/// A write's generation, and the session as it was before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bumped {
+    pub generation: i64,
+    /// `None`: the session had no row (a new session).
+    pub previous: Option<Previous>,
+}
+
+const PREVIOUS_SQL: &str =
+    "SELECT generation, removed_generation, grouped FROM sessions WHERE session_id = $1";
+
+/// Takes the session's next generation inside `txn` and returns it with the session's row as
+/// it was committed before; `None` when a removal finds no session (then there is nothing to
+/// remove either).
 pub async fn bump(
     txn: &DatabaseTransaction,
     session: &SessionId,
     write: Write,
-) -> Result<Option<i64>, StoreError> {
+) -> Result<Option<Bumped>, StoreError> {
     let backend = txn.get_database_backend();
     let one = |sql: &str| {
         Statement::from_sql_and_values(
@@ -34,33 +57,37 @@ pub async fn bump(
             [session.as_str().into()],
         )
     };
-    let generation = match (backend, write) {
-        // ON CONFLICT DO UPDATE locks the row before it evaluates `nextval`, so generations
-        // grow in the order the session's writers commit. A new session starts with
-        // removed_generation = generation: a reader holding a deleted namesake rebuilds.
-        (DbBackend::Postgres, Write::Index) => {
-            let sql = "WITH g AS (SELECT nextval('facepass_generation') AS v) \
-                 INSERT INTO sessions (session_id, generation, removed_generation) SELECT $1, v, v FROM g \
-                 ON CONFLICT (session_id) DO UPDATE SET generation = nextval('facepass_generation') \
-                 RETURNING generation";
-            query_i64(txn, one(sql)).await?
-        }
-        (DbBackend::Postgres, Write::Remove) => {
-            let lock = "SELECT generation FROM sessions WHERE session_id = $1 FOR UPDATE";
-            if query_i64(txn, one(lock)).await?.is_none() {
+    let (previous, generation) = match backend {
+        DbBackend::Postgres => {
+            // The row's lock first (when there is a row): its committed values are read under
+            // it, so no writer of the session comes between them and this write.
+            let lock = format!("{PREVIOUS_SQL} FOR UPDATE");
+            let previous = query_previous(txn, one(&lock)).await?;
+            if write == Write::Remove && previous.is_none() {
                 return Ok(None);
             }
-            let sql = "UPDATE sessions SET generation = g.v, removed_generation = g.v \
-                 FROM (SELECT nextval('facepass_generation') AS v) g \
-                 WHERE session_id = $1 RETURNING generation";
-            query_i64(txn, one(sql)).await?
+            let sql = match write {
+                // ON CONFLICT DO UPDATE locks the row before it evaluates `nextval`, so
+                // generations grow in the order the session's writers commit. A new session
+                // starts with removed_generation = generation: a reader holding a deleted
+                // namesake rebuilds.
+                Write::Index => {
+                    "WITH g AS (SELECT nextval('facepass_generation') AS v) \
+                     INSERT INTO sessions (session_id, generation, removed_generation) SELECT $1, v, v FROM g \
+                     ON CONFLICT (session_id) DO UPDATE SET generation = nextval('facepass_generation') \
+                     RETURNING generation"
+                }
+                Write::Remove => {
+                    "UPDATE sessions SET generation = g.v, removed_generation = g.v \
+                     FROM (SELECT nextval('facepass_generation') AS v) g \
+                     WHERE session_id = $1 RETURNING generation"
+                }
+            };
+            (previous, query_i64(txn, one(sql)).await?)
         }
-        // SQLite has one writer at a time: a counter row does what the sequence does.
-        (_, write) => {
-            let exists = "SELECT generation FROM sessions WHERE session_id = $1";
-            if write == Write::Remove && query_i64(txn, one(exists)).await?.is_none() {
-                return Ok(None);
-            }
+        // SQLite has one writer at a time: a counter row does what the sequence does, and
+        // taking it first takes the database's write lock before anything is read.
+        _ => {
             let next = Statement::from_string(
                 backend,
                 "UPDATE facepass_generation SET value = value + 1 RETURNING value",
@@ -68,6 +95,10 @@ pub async fn bump(
             let g = query_i64(txn, next)
                 .await?
                 .ok_or_else(|| StoreError::Unexpected("facepass_generation is empty".into()))?;
+            let previous = query_previous(txn, one(PREVIOUS_SQL)).await?;
+            if write == Write::Remove && previous.is_none() {
+                return Ok(None);
+            }
             let removed = if write == Write::Remove {
                 "excluded.removed_generation"
             } else {
@@ -88,12 +119,29 @@ pub async fn bump(
                     unix_millis(std::time::SystemTime::now()).into(),
                 ],
             );
-            query_i64(txn, stmt).await?
+            (previous, query_i64(txn, stmt).await?)
         }
     };
-    generation
-        .map(Some)
-        .ok_or_else(|| StoreError::Unexpected("no generation returned".into()))
+    let generation =
+        generation.ok_or_else(|| StoreError::Unexpected("no generation returned".into()))?;
+    Ok(Some(Bumped {
+        generation,
+        previous,
+    }))
+}
+
+async fn query_previous(
+    txn: &DatabaseTransaction,
+    stmt: Statement,
+) -> Result<Option<Previous>, StoreError> {
+    let Some(row) = txn.query_one_raw(stmt).await.map_err(store_error)? else {
+        return Ok(None);
+    };
+    Ok(Some(Previous {
+        generation: row.try_get_by_index::<i64>(0).map_err(store_error)?,
+        removed_generation: row.try_get_by_index::<i64>(1).map_err(store_error)?,
+        grouped: row.try_get_by_index::<bool>(2).map_err(store_error)?,
+    }))
 }
 
 /// Takes the session row's lock for a session delete, inside `txn` and before it removes

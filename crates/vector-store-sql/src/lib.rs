@@ -1,22 +1,30 @@
 //! The SQL vector store, written once: [`SqlStore`] implements `VectorStore` over a
 //! [`Dialect`] (`vector-store-pgvector`, `vector-store-sqlite`), with the shared SQL (session
-//! generations, deletes, expiry, audit, diff, status), the migration runner over the files in
-//! `migrations/`, the classification of database errors into the port's `StoreError`, and
-//! (feature `contract`) the `VectorStore` contract suite that every dialect runs against its
-//! real backend.
+//! generations, writes, deletes, expiry, audit, diff, status, people), the sessions held in
+//! memory that search scans and the grouping of faces into persons plans against (`cache`,
+//! `index`, `grouping`), the migration runner over the files in `migrations/`, the
+//! classification of database errors into the port's `StoreError`, and (feature `contract`)
+//! the `VectorStore` contract suite that every dialect runs against its real backend.
 
+mod cache;
 #[cfg(feature = "contract")]
 pub mod contract;
 mod errors;
 pub mod generation;
+mod grouping;
+mod index;
 pub mod lifecycle;
+mod load;
 pub mod migrate;
+mod people;
 mod store;
+mod writes;
 
+pub use cache::CacheStats;
 pub use errors::store_error;
 /// The connection types in [`Dialect`]'s signatures.
-pub use sea_orm::{DatabaseConnection, DatabaseTransaction};
-pub use store::{Dialect, SqlStore};
+pub use sea_orm::{DatabaseConnection, DatabaseTransaction, QueryResult};
+pub use store::{Dialect, FaceRow, SqlStore, StoreOptions};
 
 use facepass_domain::ports::StoreError;
 use facepass_domain::{DetectedFace, Embedding, EmbeddingSpace};
@@ -105,158 +113,6 @@ pub async fn indexed_faces(
     row.map(|r| r.try_get_by_index::<i64>(0).map(|n| n as u64))
         .transpose()
         .map_err(store_error)
-}
-
-/// Which photos a delete covers: a whole session, or one photo of it.
-#[derive(Debug, Clone, Copy)]
-pub enum DeleteScope<'a> {
-    Session(&'a facepass_domain::SessionId),
-    Photo(&'a facepass_domain::SessionId, &'a facepass_domain::PhotoId),
-}
-
-/// Deletes the faces, then the photo rows, of `scope` in one transaction that also records
-/// the deletion in the audit (both backends). A session's delete also removes its `sessions`
-/// row; a photo's delete takes a new generation.
-pub async fn delete(
-    db: &DatabaseConnection,
-    scope: DeleteScope<'_>,
-    actor: &facepass_domain::Actor,
-) -> Result<facepass_domain::ports::DeletedCounts, StoreError> {
-    use facepass_domain::AuditAction;
-    use sea_orm::TransactionTrait;
-    let (session, photo, filter, values): (_, _, &str, Vec<sea_orm::Value>) = match scope {
-        DeleteScope::Session(s) => (s, None, "session_id = $1", vec![s.as_str().into()]),
-        DeleteScope::Photo(s, p) => (
-            s,
-            Some(p),
-            "session_id = $1 AND photo_id = $2",
-            vec![s.as_str().into(), p.as_str().into()],
-        ),
-    };
-    let txn = db.begin().await.map_err(store_error)?;
-    // The session row first, as every writer does: one lock order, no deadlock.
-    let exists = match scope {
-        DeleteScope::Session(_) => {
-            generation::lock_for_delete(&txn, session).await?;
-            let sql = migrate::placeholders(db, "DELETE FROM sessions WHERE session_id = $1");
-            txn.execute_raw(Statement::from_sql_and_values(
-                db.get_database_backend(),
-                sql,
-                [session.as_str().into()],
-            ))
-            .await
-            .map_err(store_error)?;
-            true
-        }
-        // No session row: the session holds no photo to delete.
-        DeleteScope::Photo(..) => generation::bump(&txn, session, generation::Write::Remove)
-            .await?
-            .is_some(),
-    };
-    let counts = if exists {
-        delete_rows(&txn, filter, values).await?
-    } else {
-        facepass_domain::ports::DeletedCounts::default()
-    };
-    let action = match scope {
-        DeleteScope::Session(_) => AuditAction::DeleteSession,
-        DeleteScope::Photo(..) => AuditAction::DeletePhoto,
-    };
-    lifecycle::record(&txn, action, session, photo, counts, actor).await?;
-    txn.commit().await.map_err(store_error)?;
-    Ok(counts)
-}
-
-/// Deletes the faces, then the photos, matching `filter` inside `txn`.
-pub(crate) async fn delete_rows(
-    txn: &sea_orm::DatabaseTransaction,
-    filter: &str,
-    values: Vec<sea_orm::Value>,
-) -> Result<facepass_domain::ports::DeletedCounts, StoreError> {
-    let mut counts = [0u64; 2];
-    for (table, count) in ["faces", "photos"].into_iter().zip(&mut counts) {
-        let sql = migrate::placeholders(txn, &format!("DELETE FROM {table} WHERE {filter}"));
-        *count = txn
-            .execute_raw(Statement::from_sql_and_values(
-                txn.get_database_backend(),
-                sql,
-                values.clone(),
-            ))
-            .await
-            .map_err(store_error)?
-            .rows_affected();
-    }
-    Ok(facepass_domain::ports::DeletedCounts {
-        faces: counts[0],
-        photos: counts[1],
-    })
-}
-
-/// Starts replacing a photo's faces (both backends): checks the faces' space, opens a
-/// transaction, takes the session's next generation (its row lock orders the session's
-/// writers), upserts the photo row with it and removes the photo's old faces. Returns the open transaction and the stored
-/// form of the new faces; the caller inserts their rows and commits.
-pub(crate) async fn begin_replace(
-    db: &DatabaseConnection,
-    space: &EmbeddingSpace,
-    session: &facepass_domain::SessionId,
-    photo: &facepass_domain::PhotoId,
-    faces: &[DetectedFace],
-) -> Result<
-    (
-        sea_orm::DatabaseTransaction,
-        Vec<facepass_domain::ports::StoredFace>,
-    ),
-    StoreError,
-> {
-    use sea_orm::TransactionTrait;
-    ensure_faces_in_space(space, faces)?;
-    let stored = faces
-        .iter()
-        .map(|f| facepass_domain::ports::StoredFace {
-            face_id: facepass_domain::FaceId::new(),
-            bbox: f.bbox,
-            det_score: f.det_score,
-        })
-        .collect();
-    let backend = db.get_database_backend();
-    let indexed_at = lifecycle::ts_param(backend, 5);
-    let upsert = format!(
-        "INSERT INTO photos (session_id, photo_id, face_count, model_id, indexed_at, generation) \
-         VALUES ($1, $2, $3, $4, {indexed_at}, $6) \
-         ON CONFLICT (session_id, photo_id) DO UPDATE \
-         SET face_count = excluded.face_count, model_id = excluded.model_id, \
-             indexed_at = excluded.indexed_at, generation = excluded.generation"
-    );
-    let txn = db.begin().await.map_err(store_error)?;
-    let generation = generation::bump(&txn, session, generation::Write::Index)
-        .await?
-        .ok_or_else(|| StoreError::Unexpected("indexing took no generation".into()))?;
-    txn.execute_raw(Statement::from_sql_and_values(
-        backend,
-        migrate::placeholders(db, &upsert),
-        [
-            session.as_str().into(),
-            photo.as_str().into(),
-            (faces.len() as i64).into(),
-            space.model.as_str().into(),
-            unix_millis(std::time::SystemTime::now()).into(),
-            generation.into(),
-        ],
-    ))
-    .await
-    .map_err(store_error)?;
-    txn.execute_raw(Statement::from_sql_and_values(
-        backend,
-        migrate::placeholders(
-            db,
-            "DELETE FROM faces WHERE session_id = $1 AND photo_id = $2",
-        ),
-        [session.as_str().into(), photo.as_str().into()],
-    ))
-    .await
-    .map_err(store_error)?;
-    Ok((txn, stored))
 }
 
 /// Photo and face counts of a session, and when it was last indexed (both backends).

@@ -1,22 +1,20 @@
 //! Data lifecycle on both backends: the deletion audit (written in the deleting
-//! transaction), session expiry and its purge, a guest's erasure, and the diff of the
-//! platform's photo list against the index.
+//! transaction), session expiry and its purge, and the diff of the platform's photo list
+//! against the index. (A guest's erasure is a write of the store: `store.rs`.)
 
-use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use facepass_domain::ports::{DeletedCounts, StoreError};
 use facepass_domain::{
-    Actor, AuditAction, AuditEvent, AuditQuery, Embedding, ExpiryUpdate, ForgetCounts, PhotoId,
-    SessionDiff, SessionId,
+    Actor, AuditAction, AuditEvent, AuditQuery, ExpiryUpdate, PhotoId, SessionDiff, SessionId,
 };
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, QueryResult, Statement,
     TransactionTrait, Value,
 };
 
-use crate::store::Dialect;
-use crate::{delete_rows, from_unix_millis, generation, migrate, store_error, unix_millis};
+use crate::writes::delete_rows;
+use crate::{from_unix_millis, migrate, store_error, unix_millis};
 
 /// SQL reading the Unix-millisecond parameter `$n` as the backend's timestamp.
 pub(crate) fn ts_param(backend: DbBackend, n: usize) -> String {
@@ -301,76 +299,4 @@ fn audit_event(row: &QueryResult) -> Result<AuditEvent, StoreError> {
         deleted_faces: count(6)?,
         key_id: row.try_get_by_index(7).map_err(store_error)?,
     })
-}
-
-/// A guest's erasure: in one transaction that first takes the session's generation (so no
-/// photo is re-indexed meanwhile), the dialect names the faces matching `queries`; they are
-/// deleted, their photos' face counts lowered, and the event recorded.
-pub async fn forget<D: Dialect>(
-    db: &DatabaseConnection,
-    dialect: &D,
-    session: &SessionId,
-    queries: &[Embedding],
-    min_cosine: f32,
-    actor: &Actor,
-) -> Result<ForgetCounts, StoreError> {
-    let txn = db.begin().await.map_err(store_error)?;
-    if generation::bump(&txn, session, generation::Write::Remove)
-        .await?
-        .is_none()
-    {
-        record(
-            &txn,
-            AuditAction::Forget,
-            session,
-            None,
-            DeletedCounts::default(),
-            actor,
-        )
-        .await?;
-        txn.commit().await.map_err(store_error)?;
-        return Ok(ForgetCounts::default());
-    }
-    let faces = dialect
-        .matching_faces(&txn, session, queries, min_cosine)
-        .await?;
-    let delete_face = match txn.get_database_backend() {
-        DbBackend::Postgres => "DELETE FROM faces WHERE session_id = $1 AND face_id = $2::uuid",
-        _ => "DELETE FROM faces WHERE session_id = $1 AND face_id = $2",
-    };
-    let mut per_photo: BTreeMap<String, i64> = BTreeMap::new();
-    for (face_id, photo_id) in &faces {
-        let deleted = txn
-            .execute_raw(stmt(
-                &txn,
-                delete_face,
-                vec![session.as_str().into(), face_id.as_str().into()],
-            ))
-            .await
-            .map_err(store_error)?
-            .rows_affected();
-        if deleted > 0 {
-            *per_photo.entry(photo_id.clone()).or_default() += deleted as i64;
-        }
-    }
-    for (photo, n) in &per_photo {
-        txn.execute_raw(stmt(
-            &txn,
-            "UPDATE photos SET face_count = face_count - $3 WHERE session_id = $1 AND photo_id = $2",
-            vec![session.as_str().into(), photo.as_str().into(), (*n).into()],
-        ))
-        .await
-        .map_err(store_error)?;
-    }
-    let counts = ForgetCounts {
-        faces: per_photo.values().sum::<i64>() as u64,
-        photos: per_photo.len() as u64,
-    };
-    let recorded = DeletedCounts {
-        photos: 0,
-        faces: counts.faces,
-    };
-    record(&txn, AuditAction::Forget, session, None, recorded, actor).await?;
-    txn.commit().await.map_err(store_error)?;
-    Ok(counts)
 }

@@ -1,24 +1,39 @@
 //! `VectorStore` implemented once for every SQL backend. What differs between backends is a
-//! [`Dialect`]: how a face row is written (pgvector `vector` or a float32 blob), how a search and
-//! a guest's erasure find faces (SQL `<#>`, or scoring in Rust), and what a backend keeps
-//! beside the database (the pgvector search cache). Everything else (transactions, session
-//! generations, deletes, expiry, audit, diff, status) is shared SQL in this crate.
+//! [`Dialect`]: how a face row is written (pgvector `vector` or a float32 blob) and read back.
+//! Everything else is shared: transactions and session generations, the in-memory session
+//! index that search scans and the grouping plans against ([`crate::cache`]), deletes,
+//! expiry, audit, diff, status and the people listings.
+//!
+//! Every write of a session takes its generation first (the session row's lock orders the
+//! session's writers), brings this process's index of the session current with what was
+//! committed before it, plans the people against it ([`crate::grouping`]), writes rows and
+//! plan, commits, and only then applies the plan to the index. Searches wait for the index
+//! while a write of the same session holds it, so none reads an uncommitted face.
 
+use std::collections::HashSet;
 use std::fmt::Debug;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
+use facepass_domain::people::{PeoplePolicy, ScoredFace, ScoredPerson, SessionScores};
 use facepass_domain::ports::{
-    DeletedCounts, SearchHits, SessionStats, StoreError, StoreTotals, StoredFace, VectorStore,
+    DeletedCounts, PeopleQuery, PersonFace, PersonFacesQuery, PersonSummary, SessionStats,
+    StoreError, StoreTotals, StoredFace, VectorStore,
 };
 use facepass_domain::{
-    Actor, AuditEvent, AuditQuery, DetectedFace, Embedding, EmbeddingSpace, ExpiryUpdate,
-    ForgetCounts, PhotoId, SessionDiff, SessionId,
+    Actor, AuditAction, AuditEvent, AuditQuery, DetectedFace, Embedding, EmbeddingSpace,
+    ExpiryUpdate, FaceId, ForgetCounts, PersonId, PhotoId, SessionDiff, SessionId,
 };
-use sea_orm::{DatabaseConnection, DatabaseTransaction};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, QueryResult, TransactionTrait};
 
+use crate::cache::{CacheStats, Entry, SessionCache};
+use crate::generation::{self, Bumped, Write};
+use crate::grouping::{self, NewFace, Plan};
+use crate::index::{LoadedFace, SessionIndex, Slot};
+use crate::load::{self, Loaded, Range};
 use crate::migrate::{self, Migration};
-use crate::{DeleteScope, check_space, ensure_in_space, lifecycle, store_error};
+use crate::{check_space, ensure_faces_in_space, ensure_in_space, lifecycle, store_error, writes};
 
 /// A readiness probe answers within this long: a stopped server otherwise holds it for the
 /// pool's whole connect timeout while the pool retries.
@@ -27,43 +42,47 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
 /// The backend-specific part of a SQL vector store.
 #[async_trait]
 pub trait Dialect: Debug + Send + Sync + 'static {
-    /// Writes the rows of `faces` (their ids and stored form in `stored`, same order) inside
-    /// the transaction that replaces the photo; the photo row is already written.
+    /// Writes the face rows of a photo inside the transaction that replaces it; the photo row
+    /// is already written.
     async fn insert_faces(
         &self,
         txn: &DatabaseTransaction,
         space: &EmbeddingSpace,
         session: &SessionId,
         photo: &PhotoId,
-        faces: &[DetectedFace],
-        stored: &[StoredFace],
+        rows: &[FaceRow<'_>],
     ) -> Result<(), StoreError>;
 
-    /// The session's best face per photo with cosine >= `min_cosine`, best first (ties by
-    /// photo id, then face id), at most `limit`, with the count before the limit.
-    async fn search(
-        &self,
-        db: &DatabaseConnection,
-        space: &EmbeddingSpace,
-        session: &SessionId,
-        query: &Embedding,
-        min_cosine: f32,
-        limit: usize,
-    ) -> Result<SearchHits, StoreError>;
+    /// One statement reading a session and the faces of the photos written in a range of
+    /// generations: `$1` the session, `$2` after, `$3` before. Photos with generation in
+    /// `($2, $3)` are read, or every photo below `$3` when the session's
+    /// `removed_generation` is in `($2, $3)`. Columns: `generation`, `removed_generation`,
+    /// `photo_id`, face id and person id as text, `bbox_x`, `bbox_y`, `bbox_width`,
+    /// `bbox_height`, `det_score`, the person id, the embedding (see [`load::load`] for the
+    /// order). A photo without faces is one row with NULL face columns; a session without
+    /// photos in the range one row of NULLs after its generations; no row: no such session.
+    fn load_sql(&self) -> &'static str;
 
-    /// `(face_id, photo_id)` of the session's faces whose cosine to any of `queries` is at
-    /// least `min_cosine`, read inside `txn` (which holds the session's lock).
-    async fn matching_faces(
-        &self,
-        txn: &DatabaseTransaction,
-        session: &SessionId,
-        queries: &[Embedding],
-        min_cosine: f32,
-    ) -> Result<Vec<(String, String)>, StoreError>;
+    /// The embedding in column `index` of a [`Self::load_sql`] row (`None`: NULL).
+    fn embedding(&self, row: &QueryResult, index: usize) -> Result<Option<Vec<f32>>, StoreError>;
+}
 
-    /// The sessions were removed from the database (deleted or purged); state kept beside it
-    /// can go. Other replicas learn it from the session generations.
-    fn sessions_removed(&self, _sessions: &[&SessionId]) {}
+/// One face row a photo's write inserts: the face, its stored form (id, box, score) and the
+/// person the grouping gave it.
+#[derive(Debug, Clone, Copy)]
+pub struct FaceRow<'a> {
+    pub face: &'a DetectedFace,
+    pub stored: &'a StoredFace,
+    pub person: Option<PersonId>,
+}
+
+/// What a store holds in memory and how it groups faces.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StoreOptions {
+    /// Memory for sessions held in process (0: none is held: every search reads its session
+    /// from the database, and new faces are not grouped).
+    pub cache_bytes: usize,
+    pub people: PeoplePolicy,
 }
 
 /// A `VectorStore` on one SQL database, speaking its [`Dialect`].
@@ -72,6 +91,15 @@ pub struct SqlStore<D> {
     db: DatabaseConnection,
     space: EmbeddingSpace,
     dialect: D,
+    cache: Arc<SessionCache>,
+    people: PeoplePolicy,
+}
+
+/// Which faces a removing write takes away.
+#[derive(Debug, Clone, Copy)]
+enum Removal<'a> {
+    Photo(&'a PhotoId),
+    Faces(&'a [FaceId]),
 }
 
 impl<D: Dialect> SqlStore<D> {
@@ -81,12 +109,19 @@ impl<D: Dialect> SqlStore<D> {
         space: EmbeddingSpace,
         migrations: Option<&[Migration]>,
         dialect: D,
+        options: StoreOptions,
     ) -> Result<Self, StoreError> {
         if let Some(steps) = migrations {
             migrate::up(&db, steps, &space).await.map_err(store_error)?;
         }
         check_space(&db, &space).await?;
-        Ok(Self { db, space, dialect })
+        Ok(Self {
+            db,
+            space,
+            dialect,
+            cache: Arc::new(SessionCache::new(options.cache_bytes)),
+            people: options.people,
+        })
     }
 
     pub fn connection(&self) -> &DatabaseConnection {
@@ -96,6 +131,349 @@ impl<D: Dialect> SqlStore<D> {
     pub fn dialect(&self) -> &D {
         &self.dialect
     }
+
+    /// How searches were answered so far, and the memory held.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.cache.stats()
+    }
+
+    fn holds_sessions(&self) -> bool {
+        self.cache.budget_bytes() > 0
+    }
+
+    /// Brings `entry` current for a reader; returns the index to read when the session is
+    /// not held (too large), or nothing when the entry is current. `Err(None)`: no session.
+    async fn refresh_for_read(
+        &self,
+        session: &SessionId,
+        entry: &Entry,
+    ) -> Result<Result<Option<SessionIndex>, ()>, StoreError> {
+        let dim = self.space.dim;
+        if entry.is_oversized() || !self.holds_sessions() {
+            let whole = Range {
+                after: -1,
+                before: i64::MAX,
+            };
+            self.cache
+                .loaded
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Ok(
+                match load::load(&self.db, &self.dialect, dim, session, whole, usize::MAX).await? {
+                    Loaded::Rebuilt(index) | Loaded::TooLarge(index) => Ok(Some(index)),
+                    _ => Err(()),
+                },
+            );
+        }
+        let base = entry.read().as_ref().map_or(-1, |i| i.generation);
+        let range = Range {
+            after: base,
+            before: i64::MAX,
+        };
+        let loaded = load::load(
+            &self.db,
+            &self.dialect,
+            dim,
+            session,
+            range,
+            self.cache.budget_bytes(),
+        )
+        .await?;
+        self.cache
+            .from_memory
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(match loaded {
+            Loaded::Missing => {
+                entry.clear();
+                self.cache.forget(session.as_str());
+                Err(())
+            }
+            Loaded::Unchanged => Ok(None),
+            Loaded::Rebuilt(index) => {
+                *entry.write() = Some(index);
+                self.cache.trim();
+                Ok(None)
+            }
+            Loaded::Changed { generation, photos } => {
+                let mut guard = entry.write();
+                match guard.as_mut() {
+                    Some(index) if index.generation == base => {
+                        for (photo, faces) in photos {
+                            index.set_photo(&photo, faces);
+                        }
+                        index.generation = generation;
+                    }
+                    // Nothing else changes the entry while `refreshing` is held.
+                    _ => {
+                        return Err(StoreError::Unexpected(
+                            "session index changed under its lock".into(),
+                        ));
+                    }
+                }
+                drop(guard);
+                self.cache.trim();
+                Ok(None)
+            }
+            Loaded::TooLarge(index) => {
+                entry.mark_oversized();
+                tracing::warn!(
+                    session = session.as_str(),
+                    "session too large for storage.search_cache_mb: its searches read it from the database and its new faces are not grouped"
+                );
+                Ok(Some(index))
+            }
+        })
+    }
+
+    /// Brings `entry` current inside a writer's transaction (which holds the session's lock
+    /// and took generation `bumped`) with what was committed before it. `false`: the session
+    /// is not held in memory, and the write groups nothing.
+    async fn refresh_for_write(
+        &self,
+        txn: &DatabaseTransaction,
+        session: &SessionId,
+        bumped: &Bumped,
+        entry: &Entry,
+    ) -> Result<bool, StoreError> {
+        if entry.is_oversized() || !self.holds_sessions() {
+            return Ok(false);
+        }
+        let base = entry.read().as_ref().map(|i| i.generation);
+        let after = match (bumped.previous, base) {
+            (Some(previous), Some(base)) if previous.removed_generation <= base => base,
+            _ => -1,
+        };
+        let range = Range {
+            after,
+            before: bumped.generation,
+        };
+        let loaded = load::load(
+            txn,
+            &self.dialect,
+            self.space.dim,
+            session,
+            range,
+            self.cache.budget_bytes(),
+        )
+        .await?;
+        match loaded {
+            Loaded::Missing | Loaded::Unchanged => {
+                if entry.read().is_none() {
+                    *entry.write() = Some(SessionIndex::new(-1, self.space.dim));
+                }
+            }
+            Loaded::Rebuilt(index) => *entry.write() = Some(index),
+            Loaded::Changed { photos, .. } => {
+                let mut guard = entry.write();
+                let index = guard
+                    .as_mut()
+                    .ok_or_else(|| StoreError::Unexpected("no session index to update".into()))?;
+                for (photo, faces) in photos {
+                    index.set_photo(&photo, faces);
+                }
+            }
+            Loaded::TooLarge(_) => {
+                entry.mark_oversized();
+                tracing::warn!(
+                    session = session.as_str(),
+                    "session too large for storage.search_cache_mb: its new faces are not grouped"
+                );
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// The plan of a write against the entry's index, with the stored ids of the faces it
+    /// moves (and their photos).
+    fn plan_write(
+        &self,
+        entry: &Entry,
+        grouped: bool,
+        removed: impl FnOnce(&SessionIndex) -> Vec<Slot>,
+        added: &[NewFace<'_>],
+    ) -> Result<(Vec<Slot>, Plan, Vec<writes::Move>), StoreError> {
+        let guard = entry.read();
+        let index = guard
+            .as_ref()
+            .ok_or_else(|| StoreError::Unexpected("no session index to plan on".into()))?;
+        let removed = removed(index);
+        let pending: Vec<Slot> = if grouped {
+            Vec::new()
+        } else {
+            let gone: HashSet<Slot> = removed.iter().copied().collect();
+            index.live_slots().filter(|s| !gone.contains(s)).collect()
+        };
+        let plan = grouping::plan(index, &self.people, &removed, &pending, added);
+        let moves = plan
+            .moved
+            .iter()
+            .map(|&(slot, person)| writes::Move {
+                face: index.slot(slot).face_id,
+                photo: index.photo_name(slot).to_owned(),
+                person,
+            })
+            .collect();
+        Ok((removed, plan, moves))
+    }
+
+    /// Runs `write` as one transaction of a session that took generation `bumped`, holding
+    /// the session's entry; `apply` updates the index after the commit. On failure the
+    /// entry is dropped (it is loaded again when next needed).
+    async fn commit_write<T>(
+        &self,
+        txn: DatabaseTransaction,
+        entry: &Entry,
+        generation: i64,
+        held: bool,
+        apply: impl FnOnce(&mut SessionIndex),
+        result: Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let committed = match result {
+            Ok(value) => txn.commit().await.map_err(store_error).map(|()| value),
+            Err(e) => Err(e),
+        };
+        match &committed {
+            Ok(_) if held => {
+                if let Some(index) = entry.write().as_mut() {
+                    apply(index);
+                    index.generation = generation;
+                }
+                self.cache.trim();
+            }
+            Ok(_) => {}
+            Err(_) => entry.clear(),
+        }
+        committed
+    }
+
+    /// Deletes a photo's or some faces' rows in one transaction that takes the session's
+    /// generation, groups again what is left of their persons, and records the deletion.
+    async fn remove(
+        &self,
+        session: &SessionId,
+        removal: Removal<'_>,
+        actor: &Actor,
+    ) -> Result<(DeletedCounts, u64), StoreError> {
+        let txn = self.db.begin().await.map_err(store_error)?;
+        let (action, photo) = match removal {
+            Removal::Photo(p) => (AuditAction::DeletePhoto, Some(p)),
+            Removal::Faces(_) => (AuditAction::Forget, None),
+        };
+        let Some(bumped) = generation::bump(&txn, session, Write::Remove).await? else {
+            // No session row: the session holds nothing to remove.
+            let none = DeletedCounts::default();
+            lifecycle::record(&txn, action, session, photo, none, actor).await?;
+            txn.commit().await.map_err(store_error)?;
+            return Ok((none, 0));
+        };
+        let entry = self.cache.entry(session.as_str());
+        let _writing = entry.refreshing.lock().await;
+        let grouped = bumped.previous.is_none_or(|p| p.grouped);
+        let mut removed_slots = Vec::new();
+        let mut plan = Plan::default();
+        let result = async {
+            let held = self
+                .refresh_for_write(&txn, session, &bumped, &entry)
+                .await?;
+            let mut moves = Vec::new();
+            if held {
+                let (slots, p, m) = self.plan_write(
+                    &entry,
+                    grouped,
+                    |index| match removal {
+                        Removal::Photo(p) => index.photo(p.as_str()).to_vec(),
+                        Removal::Faces(faces) => faces
+                            .iter()
+                            .filter_map(|f| index.find(f.as_uuid().as_u128()))
+                            .collect(),
+                    },
+                    &[],
+                )?;
+                (removed_slots, plan, moves) = (slots, p, m);
+            }
+            // A guest's erasure removes faces, not photos: audited with no photo deleted.
+            let (counts, affected) = match removal {
+                Removal::Photo(p) => {
+                    let counts = writes::delete_photo_rows(&txn, session, p).await?;
+                    (counts, counts.photos)
+                }
+                Removal::Faces(faces) => {
+                    let forgotten = writes::delete_faces(&txn, session, faces).await?;
+                    let audited = DeletedCounts {
+                        photos: 0,
+                        faces: forgotten.faces,
+                    };
+                    (audited, forgotten.photos)
+                }
+            };
+            writes::move_faces(&txn, session, bumped.generation, &moves).await?;
+            if !held {
+                writes::drop_lone_persons(&txn, session).await?;
+            } else if !grouped {
+                writes::mark_grouped(&txn, session).await?;
+            }
+            lifecycle::record(&txn, action, session, photo, counts, actor).await?;
+            Ok::<_, StoreError>((counts, affected, held))
+        }
+        .await;
+        let held = result.as_ref().is_ok_and(|(_, _, held)| *held);
+        let apply = |index: &mut SessionIndex| {
+            for &(slot, person) in &plan.moved {
+                index.set_person(slot, person);
+            }
+            match removal {
+                Removal::Photo(p) => index.set_photo(p.as_str(), Vec::new()),
+                Removal::Faces(_) => index.remove_faces(&removed_slots),
+            }
+        };
+        self.commit_write(txn, &entry, bumped.generation, held, apply, result)
+            .await
+            .map(|(counts, affected, _)| (counts, affected))
+    }
+}
+
+/// The store's answer for `queries` from a session index.
+fn session_scores(
+    index: &SessionIndex,
+    queries: &[Vec<f32>],
+    floor: f32,
+) -> Result<SessionScores, StoreError> {
+    let queries: Vec<&[f32]> = queries.iter().map(Vec::as_slice).collect();
+    let found = index.scores(&queries, floor);
+    let mut persons: Vec<ScoredPerson> = Vec::new();
+    let mut seen = HashSet::new();
+    let mut candidates = Vec::with_capacity(found.len());
+    for c in found {
+        let slot = index.slot(c.slot);
+        if let Some(person) = slot.person
+            && seen.insert(person)
+            && let Some((faces, links)) = index.person_links(person, &queries)
+        {
+            persons.push(ScoredPerson {
+                person: PersonId::from_uuid(uuid::Uuid::from_u128(person)),
+                faces,
+                links,
+            });
+        }
+        candidates.push(ScoredFace {
+            photo_id: PhotoId::parse(index.photo_name(c.slot))
+                .map_err(|e| StoreError::Unexpected(format!("stored photo id: {e}")))?,
+            face: StoredFace {
+                face_id: FaceId::from_uuid(uuid::Uuid::from_u128(slot.face_id)),
+                bbox: slot.bbox,
+                det_score: slot.det_score,
+            },
+            person: slot
+                .person
+                .map(|p| PersonId::from_uuid(uuid::Uuid::from_u128(p))),
+            cosines: c.cosines,
+        });
+    }
+    Ok(SessionScores {
+        faces: index.faces(),
+        candidates,
+        persons,
+    })
 }
 
 #[async_trait]
@@ -114,28 +492,134 @@ impl<D: Dialect> VectorStore for SqlStore<D> {
         photo: &PhotoId,
         faces: Vec<DetectedFace>,
     ) -> Result<Vec<StoredFace>, StoreError> {
-        let (txn, stored) =
-            crate::begin_replace(&self.db, &self.space, session, photo, &faces).await?;
-        if !faces.is_empty() {
-            self.dialect
-                .insert_faces(&txn, &self.space, session, photo, &faces, &stored)
+        ensure_faces_in_space(&self.space, &faces)?;
+        let stored: Vec<StoredFace> = faces
+            .iter()
+            .map(|f| StoredFace {
+                face_id: FaceId::new(),
+                bbox: f.bbox,
+                det_score: f.det_score,
+            })
+            .collect();
+        let txn = self.db.begin().await.map_err(store_error)?;
+        let bumped = generation::bump(&txn, session, Write::Index)
+            .await?
+            .ok_or_else(|| StoreError::Unexpected("indexing took no generation".into()))?;
+        let entry = self.cache.entry(session.as_str());
+        let _writing = entry.refreshing.lock().await;
+        let grouped = bumped.previous.is_none_or(|p| p.grouped);
+        let mut plan = Plan::default();
+        let result = async {
+            let held = self
+                .refresh_for_write(&txn, session, &bumped, &entry)
                 .await?;
+            let mut moves = Vec::new();
+            if held {
+                let new: Vec<NewFace> = faces
+                    .iter()
+                    .map(|f| NewFace {
+                        photo: photo.as_str(),
+                        vector: f.embedding.as_slice(),
+                    })
+                    .collect();
+                let (_, p, m) = self.plan_write(
+                    &entry,
+                    grouped,
+                    |index| index.photo(photo.as_str()).to_vec(),
+                    &new,
+                )?;
+                (plan, moves) = (p, m);
+            }
+            let rows: Vec<FaceRow> = faces
+                .iter()
+                .zip(&stored)
+                .enumerate()
+                .map(|(i, (face, stored))| FaceRow {
+                    face,
+                    stored,
+                    person: plan
+                        .added
+                        .get(i)
+                        .copied()
+                        .flatten()
+                        .map(|p| PersonId::from_uuid(uuid::Uuid::from_u128(p))),
+                })
+                .collect();
+            writes::write_photo_row(
+                &txn,
+                &self.space,
+                session,
+                photo,
+                faces.len(),
+                bumped.generation,
+            )
+            .await?;
+            if !faces.is_empty() {
+                self.dialect
+                    .insert_faces(&txn, &self.space, session, photo, &rows)
+                    .await?;
+            }
+            writes::move_faces(&txn, session, bumped.generation, &moves).await?;
+            if !held {
+                writes::drop_lone_persons(&txn, session).await?;
+            } else if !grouped {
+                writes::mark_grouped(&txn, session).await?;
+            }
+            Ok::<_, StoreError>(held)
         }
-        txn.commit().await.map_err(store_error)?;
+        .await;
+        let held = result.as_ref().is_ok_and(|held| *held);
+        let apply = |index: &mut SessionIndex| {
+            for &(slot, person) in &plan.moved {
+                index.set_person(slot, person);
+            }
+            let loaded = faces
+                .iter()
+                .zip(&stored)
+                .zip(&plan.added)
+                .map(|((face, s), person)| LoadedFace {
+                    face_id: s.face_id.as_uuid().as_u128(),
+                    bbox: s.bbox,
+                    det_score: s.det_score,
+                    person: *person,
+                    vector: face.embedding.as_slice().to_vec(),
+                })
+                .collect();
+            index.set_photo(photo.as_str(), loaded);
+        };
+        self.commit_write(txn, &entry, bumped.generation, held, apply, result)
+            .await?;
         Ok(stored)
     }
 
-    async fn search(
+    async fn scores(
         &self,
         session: &SessionId,
-        query: &Embedding,
-        min_cosine: f32,
-        limit: usize,
-    ) -> Result<SearchHits, StoreError> {
-        ensure_in_space(&self.space, query)?;
-        self.dialect
-            .search(&self.db, &self.space, session, query, min_cosine, limit)
-            .await
+        queries: &[Embedding],
+        floor: f32,
+    ) -> Result<SessionScores, StoreError> {
+        for query in queries {
+            ensure_in_space(&self.space, query)?;
+        }
+        let entry = self.cache.entry(session.as_str());
+        let own = {
+            let _one_at_a_time = entry.refreshing.lock().await;
+            match self.refresh_for_read(session, &entry).await? {
+                Ok(own) => own,
+                Err(()) => return Ok(SessionScores::default()),
+            }
+        };
+        let queries: Vec<Vec<f32>> = queries.iter().map(|q| q.as_slice().to_vec()).collect();
+        // The scan is CPU work (milliseconds at 100k faces): off the async runtime's threads.
+        tokio::task::spawn_blocking(move || match own {
+            Some(index) => session_scores(&index, &queries, floor),
+            None => match entry.read().as_ref() {
+                Some(index) => session_scores(index, &queries, floor),
+                None => Ok(SessionScores::default()),
+            },
+        })
+        .await
+        .map_err(|e| StoreError::Unexpected(format!("session scan: {e}")))?
     }
 
     async fn delete_session(
@@ -143,8 +627,8 @@ impl<D: Dialect> VectorStore for SqlStore<D> {
         session: &SessionId,
         actor: &Actor,
     ) -> Result<DeletedCounts, StoreError> {
-        let counts = crate::delete(&self.db, DeleteScope::Session(session), actor).await?;
-        self.dialect.sessions_removed(&[session]);
+        let counts = writes::delete_session(&self.db, session, actor).await?;
+        self.cache.forget(session.as_str());
         Ok(counts)
     }
 
@@ -154,20 +638,37 @@ impl<D: Dialect> VectorStore for SqlStore<D> {
         photo: &PhotoId,
         actor: &Actor,
     ) -> Result<DeletedCounts, StoreError> {
-        crate::delete(&self.db, DeleteScope::Photo(session, photo), actor).await
+        Ok(self.remove(session, Removal::Photo(photo), actor).await?.0)
     }
 
     async fn forget(
         &self,
         session: &SessionId,
-        queries: &[Embedding],
-        min_cosine: f32,
+        faces: &[FaceId],
         actor: &Actor,
     ) -> Result<ForgetCounts, StoreError> {
-        for query in queries {
-            ensure_in_space(&self.space, query)?;
-        }
-        lifecycle::forget(&self.db, &self.dialect, session, queries, min_cosine, actor).await
+        let (counts, photos) = self.remove(session, Removal::Faces(faces), actor).await?;
+        Ok(ForgetCounts {
+            faces: counts.faces,
+            photos,
+        })
+    }
+
+    async fn people(
+        &self,
+        session: &SessionId,
+        query: &PeopleQuery,
+    ) -> Result<Vec<PersonSummary>, StoreError> {
+        crate::people::people(&self.db, session, query).await
+    }
+
+    async fn person_faces(
+        &self,
+        session: &SessionId,
+        person: &PersonId,
+        query: &PersonFacesQuery,
+    ) -> Result<Option<Vec<PersonFace>>, StoreError> {
+        crate::people::person_faces(&self.db, session, person, query).await
     }
 
     async fn set_expiry(
@@ -184,8 +685,9 @@ impl<D: Dialect> VectorStore for SqlStore<D> {
         max_sessions: usize,
     ) -> Result<Vec<(SessionId, DeletedCounts)>, StoreError> {
         let purged = lifecycle::purge_expired(&self.db, now, max_sessions).await?;
-        let sessions: Vec<&SessionId> = purged.iter().map(|(s, _)| s).collect();
-        self.dialect.sessions_removed(&sessions);
+        for (session, _) in &purged {
+            self.cache.forget(session.as_str());
+        }
         Ok(purged)
     }
 

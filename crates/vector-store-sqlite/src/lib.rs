@@ -1,19 +1,17 @@
 //! The SQLite dialect of the SQL `VectorStore`, an embedded file: the zero-setup default.
-//! Embeddings are stored as little-endian float32 blobs; search reads one session's faces (an
-//! index range scan) and scores them exactly in Rust.
+//! Embeddings are stored as little-endian float32 blobs, read into the session index that
+//! search scans in Rust (`facepass-vector-store-sql`).
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use facepass_domain::embedding::dot;
-use facepass_domain::ports::{PhotoMatch, SearchHits, StoreError, StoredFace};
-use facepass_domain::{
-    BoundingBox, DetectedFace, Embedding, EmbeddingSpace, FaceId, PhotoId, SessionId,
-};
+use facepass_domain::ports::StoreError;
+use facepass_domain::{EmbeddingSpace, PhotoId, SessionId};
 use facepass_vector_store_sql::migrate::{self, Migration};
-use facepass_vector_store_sql::{Dialect, SqlStore, store_error, unix_millis};
+use facepass_vector_store_sql::{
+    Dialect, FaceRow, QueryResult, SqlStore, StoreOptions, store_error, unix_millis,
+};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
@@ -21,10 +19,11 @@ use sea_orm::{
 };
 
 /// The schema steps of `migrations/sqlite/`.
-pub const MIGRATIONS: &[Migration] =
-    facepass_vector_store_sql::sql_migrations!("sqlite", 1 "init", 2 "sessions", 3 "lifecycle");
+pub const MIGRATIONS: &[Migration] = facepass_vector_store_sql::sql_migrations!(
+    "sqlite", 1 "init", 2 "sessions", 3 "lifecycle", 4 "people"
+);
 
-/// The SQLite store: embeddings as float32 blobs, scored in Rust.
+/// The SQLite store: embeddings as float32 blobs.
 pub type SqliteVectorStore = SqlStore<SqliteDialect>;
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -36,9 +35,17 @@ pub async fn open(
     path: &Path,
     space: EmbeddingSpace,
     migrate: bool,
+    options: StoreOptions,
 ) -> Result<SqliteVectorStore, StoreError> {
     let db = connect(path).await?;
-    SqlStore::open(db, space, migrate.then_some(MIGRATIONS), SqliteDialect).await
+    SqlStore::open(
+        db,
+        space,
+        migrate.then_some(MIGRATIONS),
+        SqliteDialect,
+        options,
+    )
+    .await
 }
 
 /// Opens (creating if needed) the database file, in WAL mode with foreign keys on.
@@ -91,15 +98,19 @@ impl Dialect for SqliteDialect {
         space: &EmbeddingSpace,
         session: &SessionId,
         photo: &PhotoId,
-        faces: &[DetectedFace],
-        stored: &[StoredFace],
+        rows: &[FaceRow<'_>],
     ) -> Result<(), StoreError> {
         let now = unix_millis(SystemTime::now());
-        for (face, s) in faces.iter().zip(stored) {
+        for FaceRow {
+            face,
+            stored: s,
+            person,
+        } in rows
+        {
             txn.execute_raw(stmt(
                 "INSERT INTO faces (face_id, session_id, photo_id, bbox_x, bbox_y, bbox_width, bbox_height, \
-                 landmarks, det_score, embedding, model_id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                 landmarks, det_score, embedding, model_id, created_at, person_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 vec![
                     s.face_id.to_string().into(),
                     session.as_str().into(),
@@ -113,6 +124,7 @@ impl Dialect for SqliteDialect {
                     f32_blob(face.embedding.as_slice().iter().copied()).into(),
                     space.model.as_str().into(),
                     now.into(),
+                    person.map(|p| p.to_string()).into(),
                 ],
             ))
             .await
@@ -121,107 +133,28 @@ impl Dialect for SqliteDialect {
         Ok(())
     }
 
-    async fn search(
-        &self,
-        db: &DatabaseConnection,
-        _space: &EmbeddingSpace,
-        session: &SessionId,
-        query: &Embedding,
-        min_cosine: f32,
-        limit: usize,
-    ) -> Result<SearchHits, StoreError> {
-        let rows = db
-            .query_all_raw(stmt(
-                "SELECT photo_id, face_id, bbox_x, bbox_y, bbox_width, bbox_height, det_score, embedding \
-                 FROM faces WHERE session_id = $1",
-                vec![session.as_str().into()],
-            ))
-            .await
-            .map_err(store_error)?;
-        // Best face per photo; ties between faces of one photo go to the smaller face id.
-        let mut best: HashMap<String, (f32, String, BoundingBox, f32)> = HashMap::new();
-        for row in rows {
-            let blob: Vec<u8> = row.try_get_by_index(7).map_err(store_error)?;
-            let cosine = dot(query.as_slice(), &blob_f32(&blob));
-            if cosine < min_cosine {
-                continue;
-            }
-            let photo: String = row.try_get_by_index(0).map_err(store_error)?;
-            let face_id: String = row.try_get_by_index(1).map_err(store_error)?;
-            let better = best
-                .get(&photo)
-                .is_none_or(|(c, id, _, _)| cosine > *c || (cosine == *c && face_id < *id));
-            if better {
-                let f = |i: usize| {
-                    row.try_get_by_index::<f64>(i)
-                        .map(|v| v as f32)
-                        .map_err(store_error)
-                };
-                let bbox = BoundingBox {
-                    x: f(2)?,
-                    y: f(3)?,
-                    width: f(4)?,
-                    height: f(5)?,
-                };
-                best.insert(photo, (cosine, face_id, bbox, f(6)?));
-            }
-        }
-        let mut ranked: Vec<(String, (f32, String, BoundingBox, f32))> = best.into_iter().collect();
-        ranked.sort_by(|a, b| b.1.0.total_cmp(&a.1.0).then_with(|| a.0.cmp(&b.0)));
-        let total_matches = ranked.len() as u64;
-        let matches =
-            ranked
-                .into_iter()
-                .take(limit)
-                .map(|(photo, (cosine, face_id, bbox, det_score))| {
-                    Ok(PhotoMatch {
-                        photo_id: PhotoId::parse(photo)
-                            .map_err(|e| StoreError::Unexpected(format!("stored photo id: {e}")))?,
-                        face: StoredFace {
-                            face_id: FaceId::from_uuid(face_id.parse().map_err(|e| {
-                                StoreError::Unexpected(format!("stored face id: {e}"))
-                            })?),
-                            bbox,
-                            det_score,
-                        },
-                        cosine,
-                    })
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(SearchHits {
-            matches,
-            total_matches,
-        })
+    fn load_sql(&self) -> &'static str {
+        LOAD_SQL
     }
 
-    async fn matching_faces(
-        &self,
-        txn: &DatabaseTransaction,
-        session: &SessionId,
-        queries: &[Embedding],
-        min_cosine: f32,
-    ) -> Result<Vec<(String, String)>, StoreError> {
-        let rows = txn
-            .query_all_raw(stmt(
-                "SELECT face_id, photo_id, embedding FROM faces WHERE session_id = $1",
-                vec![session.as_str().into()],
-            ))
-            .await
-            .map_err(store_error)?;
-        let mut found = Vec::new();
-        for row in rows {
-            let blob: Vec<u8> = row.try_get_by_index(2).map_err(store_error)?;
-            let embedding = blob_f32(&blob);
-            if queries
-                .iter()
-                .any(|q| dot(q.as_slice(), &embedding) >= min_cosine)
-            {
-                found.push((
-                    row.try_get_by_index(0).map_err(store_error)?,
-                    row.try_get_by_index(1).map_err(store_error)?,
-                ));
-            }
-        }
-        Ok(found)
+    fn embedding(&self, row: &QueryResult, index: usize) -> Result<Option<Vec<f32>>, StoreError> {
+        Ok(row
+            .try_get_by_index::<Option<Vec<u8>>>(index)
+            .map_err(store_error)?
+            .map(|blob| blob_f32(&blob)))
     }
 }
+
+/// The session's generations and the faces of the photos written in `(?2, ?3)`, or of every
+/// photo below `?3` when photos were removed in that range (see `Dialect::load_sql`). One
+/// statement: one snapshot.
+const LOAD_SQL: &str = "\
+    SELECT s.generation, s.removed_generation, p.photo_id, f.face_id, \
+           f.bbox_x, f.bbox_y, f.bbox_width, f.bbox_height, f.det_score, f.person_id, f.embedding \
+    FROM sessions s \
+    LEFT JOIN photos p ON p.session_id = s.session_id \
+        AND p.generation > CASE WHEN s.removed_generation > $2 AND s.removed_generation < $3 \
+                                THEN -1 ELSE $2 END \
+        AND p.generation < $3 \
+    LEFT JOIN faces f ON f.session_id = p.session_id AND f.photo_id = p.photo_id \
+    WHERE s.session_id = $1";

@@ -9,9 +9,14 @@ use facepass_vector_store_sqlite::SqliteVectorStore;
 
 async fn fresh(space: EmbeddingSpace) -> Guarded<SqliteVectorStore> {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = facepass_vector_store_sqlite::open(&dir.path().join("facepass.db"), space, true)
-        .await
-        .expect("store opens");
+    let store = facepass_vector_store_sqlite::open(
+        &dir.path().join("facepass.db"),
+        space,
+        true,
+        facepass_vector_store_sql::contract::options(),
+    )
+    .await
+    .expect("store opens");
     Guarded::new(store, dir)
 }
 
@@ -30,12 +35,13 @@ async fn migrations_go_up_down_and_up_again() {
 
     assert_eq!(
         migrate::up(&db, steps, &space()).await.unwrap(),
-        vec![1, 2, 3]
+        vec![1, 2, 3, 4]
     );
     assert_eq!(
         migrate::up(&db, steps, &space()).await.unwrap(),
         Vec::<i64>::new()
     );
+    assert_eq!(migrate::down(&db, steps, &space()).await.unwrap(), Some(4));
     assert_eq!(migrate::down(&db, steps, &space()).await.unwrap(), Some(3));
     assert_eq!(migrate::down(&db, steps, &space()).await.unwrap(), Some(2));
     assert_eq!(migrate::down(&db, steps, &space()).await.unwrap(), Some(1));
@@ -52,7 +58,10 @@ async fn migrations_go_up_down_and_up_again() {
     )
     .await
     .unwrap();
-    assert_eq!(migrate::up(&db, steps, &space()).await.unwrap(), vec![2, 3]);
+    assert_eq!(
+        migrate::up(&db, steps, &space()).await.unwrap(),
+        vec![2, 3, 4]
+    );
     let row = db
         .query_one_raw(sea_orm::Statement::from_string(
             sea_orm::DbBackend::Sqlite,
@@ -70,9 +79,14 @@ async fn migrations_go_up_down_and_up_again() {
         model: facepass_domain::ModelId::parse("x").unwrap(),
         dim: 8,
     };
-    let err = facepass_vector_store_sqlite::open(&dir.path().join("m.db"), other, true)
-        .await
-        .unwrap_err();
+    let err = facepass_vector_store_sqlite::open(
+        &dir.path().join("m.db"),
+        other,
+        true,
+        facepass_vector_store_sql::contract::options(),
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(
             err,

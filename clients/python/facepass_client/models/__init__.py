@@ -11,6 +11,7 @@ from .diff_request import DiffRequest
 from .error_body import ErrorBody
 from .error_code import ErrorCode
 from .error_detail import ErrorDetail
+from .evidence import Evidence
 from .expiry_request import ExpiryRequest
 from .face import Face
 from .face_quality import FaceQuality
@@ -22,6 +23,10 @@ from .index_batch_request import IndexBatchRequest
 from .index_request import IndexRequest
 from .indexed_photo import IndexedPhoto
 from .matched_face import MatchedFace
+from .people_page import PeoplePage
+from .person import Person
+from .person_face import PersonFace
+from .person_photos import PersonPhotos
 from .photo_error import PhotoError
 from .photo_index_status import PhotoIndexStatus
 from .photo_match import PhotoMatch
@@ -45,6 +50,7 @@ __all__ = (
     "ErrorBody",
     "ErrorCode",
     "ErrorDetail",
+    "Evidence",
     "ExpiryRequest",
     "Face",
     "FaceQuality",
@@ -56,6 +62,10 @@ __all__ = (
     "IndexedPhoto",
     "IndexRequest",
     "MatchedFace",
+    "PeoplePage",
+    "Person",
+    "PersonFace",
+    "PersonPhotos",
     "PhotoError",
     "PhotoIndexStatus",
     "PhotoMatch",

@@ -6,6 +6,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.evidence import Evidence
+from ..types import UNSET, Unset
+
 if TYPE_CHECKING:
     from ..models.matched_face import MatchedFace
 
@@ -18,11 +21,16 @@ class PhotoMatch:
     """
     Attributes:
         photo_id (str):
-        similarity (float): Calibrated similarity in [0, 1] (monotone in `cosine`, fixed per model; 0.7 is the
-            model's recommended operating point).
+        similarity (float): Calibrated similarity in [0, 1] of the evidence the match was decided on: 0.7 is the
+            model's recommended operating point in a small session; in a large session the same
+            cosine scores lower (the session's size raises what a match needs).
         confidence (float): Detector confidence of the matched face.
-        cosine (float): Raw cosine between the selfie's and the matched face's embeddings.
+        cosine (float): Raw cosine between the selfie's and the matched face's embeddings (the best of
+            several selfies).
         face (MatchedFace): The photo's best-matching face.
+        evidence (Evidence): On what a match was returned.
+        person_id (str | Unset): The person the face belongs to (see `GET /index/{session_id}/people`); absent while
+            the face is grouped with no other face.
     """
 
     photo_id: str
@@ -30,6 +38,8 @@ class PhotoMatch:
     confidence: float
     cosine: float
     face: MatchedFace
+    evidence: Evidence
+    person_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -43,6 +53,10 @@ class PhotoMatch:
 
         face = self.face.to_dict()
 
+        evidence = self.evidence.value
+
+        person_id = self.person_id
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -52,8 +66,11 @@ class PhotoMatch:
                 "confidence": confidence,
                 "cosine": cosine,
                 "face": face,
+                "evidence": evidence,
             }
         )
+        if person_id is not UNSET:
+            field_dict["person_id"] = person_id
 
         return field_dict
 
@@ -72,12 +89,18 @@ class PhotoMatch:
 
         face = MatchedFace.from_dict(d.pop("face"))
 
+        evidence = Evidence(d.pop("evidence"))
+
+        person_id = d.pop("person_id", UNSET)
+
         photo_match = cls(
             photo_id=photo_id,
             similarity=similarity,
             confidence=confidence,
             cosine=cosine,
             face=face,
+            evidence=evidence,
+            person_id=person_id,
         )
 
         photo_match.additional_properties = d

@@ -56,7 +56,7 @@ error_codes! {
     BAD_REQUEST InvalidRequest = "invalid_request",
     /// 401: `X-API-Key` is missing or not one of the configured keys.
     UNAUTHORIZED Unauthorized = "unauthorized",
-    /// 404: no such route.
+    /// 404: no such route, or no such resource where a route says so (a person).
     NOT_FOUND NotFound = "not_found",
     /// 405: the route exists, the method does not.
     METHOD_NOT_ALLOWED MethodNotAllowed = "method_not_allowed",

@@ -15,6 +15,7 @@ pub mod health;
 pub mod index;
 pub mod index_batch;
 pub mod metrics;
+pub mod people;
 pub mod rate_limit;
 pub mod search;
 pub mod session_status;
@@ -46,6 +47,7 @@ type Apis<E, S, P> = (
     expiry::ExpiryApi<E, S, P>,
     forget::ForgetApi<E, S, P>,
     audit::AuditApi<E, S, P>,
+    people::PeopleApi<E, S, P>,
     search::SearchApi<E, S, P>,
     session_status::SessionStatusApi<E, S, P>,
     health::HealthApi<E, S, P>,
@@ -65,6 +67,7 @@ pub fn service<E: Embedder, S: VectorStore, P: PhotoSource>(
         expiry::ExpiryApi(state.clone()),
         forget::ForgetApi(state.clone()),
         audit::AuditApi(state.clone()),
+        people::PeopleApi(state.clone()),
         search::SearchApi(state.clone()),
         session_status::SessionStatusApi(state.clone()),
         health::HealthApi(state.clone()),

@@ -5,12 +5,13 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use facepass_domain::people::Evidence;
 use facepass_domain::ports::{Embedder, PhotoSource, VectorStore};
 use facepass_domain::use_cases::{MAX_SELFIES, QueryFace, SearchLimit, SelfieSearchRequest};
 use facepass_domain::{ImageBytes, Threshold};
 use poem::Request;
 use poem_openapi::types::multipart::Upload;
-use poem_openapi::{Multipart, Object, OpenApi};
+use poem_openapi::{Enum, Multipart, Object, OpenApi};
 
 use serde_json::json;
 
@@ -49,18 +50,45 @@ pub struct MatchedFace {
     pub bbox: BBox,
 }
 
+/// On what a match was returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename = "Evidence", rename_all = "snake_case")]
+pub enum EvidenceBody {
+    /// The selfie matched this face, at the threshold the session's size needs.
+    Face,
+    /// The selfie matched the person this face belongs to (the mean over the person's
+    /// faces), and the face itself is close enough to the selfie.
+    Person,
+}
+
+impl From<Evidence> for EvidenceBody {
+    fn from(evidence: Evidence) -> Self {
+        match evidence {
+            Evidence::Face => Self::Face,
+            Evidence::Person => Self::Person,
+        }
+    }
+}
+
 #[derive(Debug, Object)]
 #[oai(rename = "PhotoMatch")]
 pub struct PhotoMatchBody {
     pub photo_id: String,
-    /// Calibrated similarity in [0, 1] (monotone in `cosine`, fixed per model; 0.7 is the
-    /// model's recommended operating point).
+    /// Calibrated similarity in [0, 1] of the evidence the match was decided on: 0.7 is the
+    /// model's recommended operating point in a small session; in a large session the same
+    /// cosine scores lower (the session's size raises what a match needs).
     pub similarity: f64,
     /// Detector confidence of the matched face.
     pub confidence: f64,
-    /// Raw cosine between the selfie's and the matched face's embeddings.
+    /// Raw cosine between the selfie's and the matched face's embeddings (the best of
+    /// several selfies).
     pub cosine: f64,
     pub face: MatchedFace,
+    /// The person the face belongs to (see `GET /index/{session_id}/people`); absent while
+    /// the face is grouped with no other face.
+    #[oai(skip_serializing_if_is_none)]
+    pub person_id: Option<String>,
+    pub evidence: EvidenceBody,
 }
 
 /// The selfie face that was searched for.
@@ -148,8 +176,11 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> SearchApi<E, S, P> {
     ///
     /// Detects the largest visible face of the selfie (faces cut off by the frame count for
     /// what shows; a selfie sent sideways or upside down is turned) and returns every photo
-    /// of the session whose best face reaches `threshold`. With several selfies, a photo
-    /// scores its best match over them. A poor selfie (too small, blurred, dark or turned
+    /// of the session showing that person: a face matches on its own when its similarity
+    /// reaches `threshold` at the session's size (a larger session needs a closer match), or
+    /// on its person's evidence when the selfie matches the person the face belongs to (each
+    /// match says which, in `evidence`). With several selfies, each counts alone and
+    /// together. A poor selfie (too small, blurred, dark or turned
     /// away) that matches nothing is refused as `poor_selfie` rather than answered empty;
     /// one that matches carries `warnings`. Never triggers indexing; an unknown or not yet
     /// indexed session answers 200 with no matches (use the status route to tell them
@@ -227,6 +258,8 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> SearchApi<E, S, P> {
                         face_id: m.face.face_id.to_string(),
                         bbox: m.face.bbox.into(),
                     },
+                    person_id: m.person.map(|p| p.to_string()),
+                    evidence: m.evidence.into(),
                 })
                 .collect(),
             total_matches: found.total_matches,

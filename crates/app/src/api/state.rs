@@ -8,7 +8,7 @@ use facepass_domain::Actor;
 use facepass_domain::ports::{Embedder, PhotoSource, VectorStore};
 use facepass_domain::use_cases::{
     CheckHealth, DeletePhoto, DeleteSession, ForgetGuest, IndexBatch, IndexPhoto, IndexPhotoError,
-    IndexStatus, IndexedPhoto, SearchBySelfie, SessionLifecycle, SessionStatus,
+    IndexStatus, IndexedPhoto, ListPeople, SearchBySelfie, SessionLifecycle, SessionStatus,
 };
 use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
@@ -27,6 +27,7 @@ pub struct AppState<E, S, P> {
     pub forget: ForgetGuest<MeteredEmbedder<E>, S>,
     pub lifecycle: SessionLifecycle<S>,
     pub session_status: SessionStatus<S>,
+    pub people: ListPeople<S>,
     pub delete_session: DeleteSession<S>,
     pub delete_photo: DeletePhoto<S>,
     pub health: CheckHealth<E, S, P>,
@@ -84,6 +85,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> AppState<E, S, P> {
             store.clone(),
             settings.similarity()?,
             settings.selfie_policy(),
+            settings.people()?,
         ));
         Ok(Self {
             index_batch: IndexBatch::new(index_photo.clone(), settings.indexing.batch_concurrency)
@@ -100,6 +102,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> AppState<E, S, P> {
                     .recognizer
                     .reliable_face_px,
             ),
+            people: ListPeople::new(store.clone()),
             delete_session: DeleteSession::new(store.clone()),
             delete_photo: DeletePhoto::new(store.clone()),
             health: CheckHealth::new(embedder, store.clone(), photos),

@@ -4,15 +4,17 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use facepass_domain::people::SessionScores;
 use facepass_domain::ports::{
-    DeletedCounts, EmbedError, Embedder, PhotoSource, PhotoSourceError, SearchHits, SessionStats,
-    StoreError, StoreTotals, StoredFace, VectorStore,
+    DeletedCounts, EmbedError, Embedder, PeopleQuery, PersonFace, PersonFacesQuery, PersonSummary,
+    PhotoSource, PhotoSourceError, SessionStats, StoreError, StoreTotals, StoredFace, VectorStore,
 };
 use std::time::SystemTime;
 
 use facepass_domain::{
     Actor, AuditEvent, AuditQuery, DetectedFace, Embedding, EmbeddingSpace, ExpiryUpdate,
-    FaceAnalysis, ForgetCounts, ImageBytes, ImageKind, PhotoId, PhotoKey, SessionDiff, SessionId,
+    FaceAnalysis, FaceId, ForgetCounts, ImageBytes, ImageKind, PersonId, PhotoId, PhotoKey,
+    SessionDiff, SessionId,
 };
 
 use crate::api::state::AppState;
@@ -95,13 +97,12 @@ impl VectorStore for Offline {
         Err(StoreError::Unavailable(OFFLINE.into()))
     }
 
-    async fn search(
+    async fn scores(
         &self,
         _: &SessionId,
-        _: &Embedding,
+        _: &[Embedding],
         _: f32,
-        _: usize,
-    ) -> Result<SearchHits, StoreError> {
+    ) -> Result<SessionScores, StoreError> {
         Err(StoreError::Unavailable(OFFLINE.into()))
     }
 
@@ -121,10 +122,26 @@ impl VectorStore for Offline {
     async fn forget(
         &self,
         _: &SessionId,
-        _: &[Embedding],
-        _: f32,
+        _: &[FaceId],
         _: &Actor,
     ) -> Result<ForgetCounts, StoreError> {
+        Err(StoreError::Unavailable(OFFLINE.into()))
+    }
+
+    async fn people(
+        &self,
+        _: &SessionId,
+        _: &PeopleQuery,
+    ) -> Result<Vec<PersonSummary>, StoreError> {
+        Err(StoreError::Unavailable(OFFLINE.into()))
+    }
+
+    async fn person_faces(
+        &self,
+        _: &SessionId,
+        _: &PersonId,
+        _: &PersonFacesQuery,
+    ) -> Result<Option<Vec<PersonFace>>, StoreError> {
         Err(StoreError::Unavailable(OFFLINE.into()))
     }
 

@@ -8,8 +8,8 @@ mod vector_store;
 pub use embedder::{EmbedError, Embedder};
 pub use photo_source::{PhotoSource, PhotoSourceError};
 pub use vector_store::{
-    DeletedCounts, PhotoMatch, SearchHits, SessionStats, StoreError, StoreTotals, StoredFace,
-    VectorStore,
+    DeletedCounts, FaceCursor, PeopleCursor, PeopleQuery, PersonFace, PersonFacesQuery,
+    PersonSummary, SessionStats, StoreError, StoreTotals, StoredFace, VectorStore,
 };
 
 #[cfg(any(test, feature = "mocks"))]

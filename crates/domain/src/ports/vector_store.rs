@@ -6,8 +6,9 @@ use async_trait::async_trait;
 
 use crate::embedding::{Embedding, ModelId};
 use crate::face::{BoundingBox, DetectedFace};
-use crate::ids::{FaceId, PhotoId, SessionId};
+use crate::ids::{FaceId, PersonId, PhotoId, SessionId};
 use crate::lifecycle::{Actor, AuditEvent, AuditQuery, ExpiryUpdate, ForgetCounts, SessionDiff};
+use crate::people::SessionScores;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StoreError {
@@ -29,19 +30,52 @@ pub struct StoredFace {
     pub det_score: f32,
 }
 
-/// The best face of one photo for a query.
+/// A face of a person, with its photo.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PhotoMatch {
+pub struct PersonFace {
     pub photo_id: PhotoId,
     pub face: StoredFace,
-    pub cosine: f32,
 }
 
-/// Search answer: the best `limit` photos and how many photos qualified in all.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct SearchHits {
-    pub matches: Vec<PhotoMatch>,
-    pub total_matches: u64,
+/// One person of a session, as listed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonSummary {
+    pub person: PersonId,
+    /// Photos showing the person (a person has at most one face per photo).
+    pub photos: u64,
+    pub faces: u64,
+    /// The person's most confident face (highest detector score, then tallest, then oldest).
+    pub cover: PersonFace,
+}
+
+/// Where a page of people starts: after this person of the previous page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeopleCursor {
+    pub photos: u64,
+    pub person: PersonId,
+}
+
+/// A page of a session's people, most photos first (ties by person id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeopleQuery {
+    /// Persons with fewer photos are left out.
+    pub min_photos: u64,
+    pub limit: usize,
+    pub after: Option<PeopleCursor>,
+}
+
+/// Where a page of a person's faces starts: after this face of the previous page.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FaceCursor {
+    pub det_score: f32,
+    pub face: FaceId,
+}
+
+/// A page of one person's faces, best first (highest detector score, ties by face id).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PersonFacesQuery {
+    pub limit: usize,
+    pub after: Option<FaceCursor>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -70,16 +104,22 @@ pub struct SessionStats {
     pub expires_at: Option<SystemTime>,
 }
 
-/// Stores the faces of indexed photos and searches them within one session.
+/// Stores the faces of indexed photos, groups them into the session's people, and scores
+/// queries against one session.
 ///
 /// Contract:
 /// - the store is bound to one embedding space; a vector of another model id or dimension is
 ///   refused with [`StoreError::ModelMismatch`] and nothing is written;
 /// - `replace_photo` is atomic per photo: afterwards the photo has exactly `faces` (possibly
 ///   none, which still marks the photo indexed), or, on error, what it had before;
-/// - `search` is exact: every photo of the session having a face with cosine >= `min_cosine`
-///   counts in `total_matches`; `matches` holds the best face per photo, sorted by cosine
-///   descending, ties by photo id ascending, cut at `limit`;
+/// - faces are grouped into persons by the rules of [`crate::people::PeoplePolicy`], in the
+///   transaction that writes them: a new face joins the person (or the lone face) it links
+///   to best, and persons that come to link merge, the older id staying; faces of one photo
+///   are never grouped together. Removing faces (a photo deleted or re-indexed, `forget`)
+///   groups the rest of each affected person again, the largest part keeping its id; a person
+///   is two faces or more, a lone face has no person;
+/// - `scores` is exact: every face of the session with cosine >= `floor` to some query, and
+///   the person of every such face with its mean cosine to each query over all its faces;
 /// - deletes are idempotent and return `Ok` with zero counts for unknown sessions/photos;
 /// - every deletion (`delete_session`, `delete_photo`, `forget`, `purge_expired`) records one
 ///   audit event in the same transaction, zero counts included; no deletion removes events;
@@ -101,13 +141,14 @@ pub trait VectorStore: Send + Sync + 'static {
         faces: Vec<DetectedFace>,
     ) -> Result<Vec<StoredFace>, StoreError>;
 
-    async fn search(
+    /// The session's faces with cosine >= `floor` to any of `queries` (one to three
+    /// embeddings), their persons' links, and the session's face count.
+    async fn scores(
         &self,
         session: &SessionId,
-        query: &Embedding,
-        min_cosine: f32,
-        limit: usize,
-    ) -> Result<SearchHits, StoreError>;
+        queries: &[Embedding],
+        floor: f32,
+    ) -> Result<SessionScores, StoreError>;
 
     async fn delete_session(
         &self,
@@ -122,15 +163,30 @@ pub trait VectorStore: Send + Sync + 'static {
         actor: &Actor,
     ) -> Result<DeletedCounts, StoreError>;
 
-    /// Deletes every face of the session with cosine >= `min_cosine` to any of `queries` (a
-    /// guest's erasure); the photos stay indexed with their other faces.
+    /// Deletes these faces of the session (a guest's erasure; ids no longer stored are
+    /// ignored) and groups what is left of their persons again; the photos stay indexed with
+    /// their other faces.
     async fn forget(
         &self,
         session: &SessionId,
-        queries: &[Embedding],
-        min_cosine: f32,
+        faces: &[FaceId],
         actor: &Actor,
     ) -> Result<ForgetCounts, StoreError>;
+
+    /// A page of the session's people (unknown session: none).
+    async fn people(
+        &self,
+        session: &SessionId,
+        query: &PeopleQuery,
+    ) -> Result<Vec<PersonSummary>, StoreError>;
+
+    /// A page of one person's faces; `None` when the session has no such person.
+    async fn person_faces(
+        &self,
+        session: &SessionId,
+        person: &PersonId,
+        query: &PersonFacesQuery,
+    ) -> Result<Option<Vec<PersonFace>>, StoreError>;
 
     /// Changes the session's expiry; returns the expiry it has afterwards.
     async fn set_expiry(

@@ -1,12 +1,13 @@
 //! Use case: a guest's erasure request. Every face of the person in the selfies is deleted
-//! from the session (faces, not photos: the other people in those photos stay findable).
-//! The selfies are analysed like a search's and kept nowhere.
+//! from the session (faces, not photos: the other people in those photos stay findable):
+//! exactly the faces a search with the same selfies and threshold accepts, the faces of the
+//! guest's person included. The selfies are analysed like a search's and kept nowhere.
 
 use std::sync::Arc;
 
 use crate::embedding::Threshold;
 use crate::face::ImageBytes;
-use crate::ids::SessionId;
+use crate::ids::{FaceId, SessionId};
 use crate::lifecycle::{Actor, ForgetCounts};
 use crate::ports::{Embedder, VectorStore};
 use crate::use_cases::search_by_selfie::{SearchBySelfie, SearchSelfieError};
@@ -42,16 +43,21 @@ impl<E: Embedder, S: VectorStore> ForgetGuest<E, S> {
         request: ForgetRequest,
         actor: &Actor,
     ) -> Result<ForgetCounts, SearchSelfieError> {
-        let faces = self
+        let queries = self
             .search
             .query_faces(request.selfies, request.face_index)
             .await?;
-        let queries: Vec<_> = faces.into_iter().map(|f| f.embedding).collect();
-        let min_cosine = self.search.min_cosine(request.threshold);
-        Ok(self
-            .store
-            .forget(&request.session, &queries, min_cosine, actor)
-            .await?)
+        let matching = self
+            .search
+            .matching(&request.session, &queries, request.threshold)
+            .await?;
+        let faces: Vec<FaceId> = matching
+            .accepted
+            .iter()
+            .map(|a| matching.scores.candidates[a.candidate].face.face_id)
+            .collect();
+        // Even when nothing matched: the request is audited, with zero counts.
+        Ok(self.store.forget(&request.session, &faces, actor).await?)
     }
 }
 
@@ -60,8 +66,11 @@ mod tests {
     use super::*;
     use crate::calibration::SimilarityCalibration;
     use crate::face::DetectedFace;
-    use crate::ports::{MockEmbedder, MockVectorStore};
+    use crate::ids::PhotoId;
+    use crate::people::{ScoredFace, SessionScores};
+    use crate::ports::{MockEmbedder, MockVectorStore, StoredFace};
     use crate::use_cases::search_by_selfie::SelfiePolicy;
+    use crate::use_cases::search_by_selfie::tests::people;
     use crate::use_cases::test_support::{analysis, face};
 
     fn forget_with(
@@ -79,6 +88,7 @@ mod tests {
             store.clone(),
             calibration,
             SelfiePolicy::default(),
+            people(),
         );
         ForgetGuest::new(Arc::new(search), store)
     }
@@ -92,19 +102,43 @@ mod tests {
         }
     }
 
+    fn scored(photo: &str, cosine: f32) -> ScoredFace {
+        ScoredFace {
+            photo_id: PhotoId::parse(photo).unwrap(),
+            face: StoredFace {
+                face_id: FaceId::new(),
+                bbox: face(10.0, 0).bbox,
+                det_score: 0.9,
+            },
+            person: None,
+            cosines: vec![cosine],
+        }
+    }
+
     #[tokio::test]
-    async fn the_guests_face_is_forgotten_at_the_threshold_as_a_cosine_bound_by_the_key() {
+    async fn the_faces_a_search_accepts_are_forgotten_by_the_key() {
         let mut store = MockVectorStore::new();
+        let found = scored("p1", 0.8);
+        let weak = scored("p2", 0.35);
+        let wanted = found.face.face_id;
+        store
+            .expect_scores()
+            .withf(|s, q, floor| s.as_str() == "s1" && q.len() == 1 && (floor - 0.30).abs() < 1e-6)
+            .times(1)
+            .return_once(move |_, _, _| {
+                Ok(SessionScores {
+                    faces: 10,
+                    candidates: vec![found, weak],
+                    persons: Vec::new(),
+                })
+            });
         store
             .expect_forget()
-            .withf(|s, q, c, a| {
-                s.as_str() == "s1"
-                    && q.len() == 1
-                    && (c - 0.42).abs() < 1e-4
-                    && a.key_id.as_deref() == Some("k-1")
+            .withf(move |s, faces, a| {
+                s.as_str() == "s1" && faces == [wanted] && a.key_id.as_deref() == Some("k-1")
             })
             .times(1)
-            .returning(|_, _, _, _| {
+            .returning(|_, _, _| {
                 Ok(ForgetCounts {
                     faces: 6,
                     photos: 5,
@@ -121,6 +155,24 @@ mod tests {
                 photos: 5
             }
         );
+    }
+
+    #[tokio::test]
+    async fn a_guest_nobody_matches_deletes_nothing_and_is_audited() {
+        let mut store = MockVectorStore::new();
+        store
+            .expect_scores()
+            .returning(|_, _, _| Ok(SessionScores::default()));
+        store
+            .expect_forget()
+            .withf(|_, faces, _| faces.is_empty())
+            .times(1)
+            .returning(|_, _, _| Ok(ForgetCounts::default()));
+        let counts = forget_with(vec![face(200.0, 0)], store)
+            .execute(request(), &Actor::key("k-1"))
+            .await
+            .unwrap();
+        assert_eq!(counts, ForgetCounts::default());
     }
 
     #[tokio::test]

@@ -6,6 +6,7 @@ mod delete_session;
 mod forget_guest;
 mod index_batch;
 mod index_photo;
+mod list_people;
 mod search_by_selfie;
 mod session_lifecycle;
 mod session_status;
@@ -16,6 +17,7 @@ pub use delete_session::DeleteSession;
 pub use forget_guest::{ForgetGuest, ForgetRequest};
 pub use index_batch::{BatchItem, BatchOutcome, BatchReport, IndexBatch};
 pub use index_photo::{IndexPhoto, IndexPhotoError, IndexPhotoRequest, IndexStatus, IndexedPhoto};
+pub use list_people::{ListPeople, PeoplePage, PersonPage};
 pub use search_by_selfie::{
     MAX_SELFIES, PoorSelfieReason, QualityThresholds, QueryFace, SearchBySelfie, SearchLimit,
     SearchLimitError, SearchSelfieError, SelfieMatch, SelfiePolicy, SelfieSearch,

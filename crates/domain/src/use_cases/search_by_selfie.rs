@@ -1,4 +1,6 @@
-//! Use case: find every photo of a session showing the person in a selfie.
+//! Use case: find every photo of a session showing the person in a selfie, by the session's
+//! people (see [`crate::people`]): a face is returned when it matches the selfie at the
+//! threshold the session's size needs, or when the person it belongs to does.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -6,10 +8,9 @@ use std::sync::Arc;
 use crate::calibration::SimilarityCalibration;
 use crate::embedding::Threshold;
 use crate::face::{BoundingBox, DetectedFace, FaceAnalysis, FaceQuality, ImageBytes, ImageKind};
-use crate::ids::{PhotoId, SessionId};
-use crate::ports::{
-    EmbedError, Embedder, PhotoMatch, SearchHits, StoreError, StoredFace, VectorStore,
-};
+use crate::ids::{PersonId, PhotoId, SessionId};
+use crate::people::{Accepted, Evidence, Matcher, PeoplePolicy, SessionScores};
+use crate::ports::{EmbedError, Embedder, StoreError, StoredFace, VectorStore};
 
 /// How many photos a search returns at most: 1..=1000.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,8 +120,14 @@ impl QualityThresholds {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SelfiePolicy {
     /// Another face whose visible area is at least this fraction of the largest visible
-    /// face's area competes with it, and the selfie is refused as ambiguous.
+    /// face's area competes with it.
     pub competing_area_ratio: f32,
+    /// Among competing faces, the one nearest the frame's centre is searched for when it is
+    /// at most this fraction of the next one's distance from the centre (the photo is framed
+    /// on it); otherwise the selfie is refused as ambiguous. On LFW, where the labelled
+    /// person is the central face, every photo with competing faces has a ratio of 0.38 or
+    /// less (median 0.07).
+    pub central_distance_ratio: f32,
     pub quality: QualityThresholds,
 }
 
@@ -128,6 +135,7 @@ impl Default for SelfiePolicy {
     fn default() -> Self {
         Self {
             competing_area_ratio: 0.6,
+            central_distance_ratio: 0.5,
             quality: QualityThresholds::default(),
         }
     }
@@ -159,9 +167,13 @@ pub struct QueryFace {
 pub struct SelfieMatch {
     pub photo_id: PhotoId,
     pub face: StoredFace,
+    /// The raw cosine of the selfie (the best of several) to this face.
     pub cosine: f32,
-    /// The calibrated similarity in [0, 1].
+    /// The calibrated similarity in [0, 1] of the evidence the match was decided on.
     pub similarity: f32,
+    /// The person the face belongs to (`None`: a face grouped with no other yet).
+    pub person: Option<PersonId>,
+    pub evidence: Evidence,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -214,6 +226,7 @@ pub struct SearchBySelfie<E, S> {
     store: Arc<S>,
     calibration: SimilarityCalibration,
     policy: SelfiePolicy,
+    people: PeoplePolicy,
 }
 
 impl<E, S> std::fmt::Debug for SearchBySelfie<E, S> {
@@ -221,8 +234,16 @@ impl<E, S> std::fmt::Debug for SearchBySelfie<E, S> {
         f.debug_struct("SearchBySelfie")
             .field("calibration", &self.calibration)
             .field("policy", &self.policy)
+            .field("people", &self.people)
             .finish()
     }
+}
+
+/// The faces the rules accept for a guest's selfies, with what the store reported.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Matching {
+    pub scores: SessionScores,
+    pub accepted: Vec<Accepted>,
 }
 
 impl<E: Embedder, S: VectorStore> SearchBySelfie<E, S> {
@@ -231,12 +252,14 @@ impl<E: Embedder, S: VectorStore> SearchBySelfie<E, S> {
         store: Arc<S>,
         calibration: SimilarityCalibration,
         policy: SelfiePolicy,
+        people: PeoplePolicy,
     ) -> Self {
         Self {
             embedder,
             store,
             calibration,
             policy,
+            people,
         }
     }
 
@@ -256,10 +279,10 @@ impl<E: Embedder, S: VectorStore> SearchBySelfie<E, S> {
                 poor: self.policy.quality.reasons(&face.quality),
             })
             .collect();
-        let min_cosine = self.min_cosine(request.threshold);
-        let hits = self
-            .fused_search(&request.session, &queries, min_cosine, request.limit.get())
+        let matching = self
+            .matching(&request.session, &queries, request.threshold)
             .await?;
+        let matches = self.best_per_photo(matching.scores.clone(), &matching.accepted);
 
         let mut warnings: Vec<PoorSelfieReason> = query_faces
             .iter()
@@ -268,26 +291,20 @@ impl<E: Embedder, S: VectorStore> SearchBySelfie<E, S> {
         warnings.sort();
         warnings.dedup();
         let all_poor = query_faces.iter().all(|q| !q.poor.is_empty());
-        if hits.total_matches == 0 && all_poor && self.session_has_faces(&request.session).await? {
+        // An unknown or empty session answers an empty 200, however poor the selfie.
+        if matches.is_empty() && all_poor && matching.scores.faces > 0 {
             return Err(SearchSelfieError::PoorSelfie {
                 reasons: warnings,
                 query_faces,
             });
         }
-        let matches = hits
-            .matches
-            .into_iter()
-            .map(|m| SelfieMatch {
-                similarity: self.calibration.similarity(m.cosine),
-                photo_id: m.photo_id,
-                face: m.face,
-                cosine: m.cosine,
-            })
-            .collect();
+        let total_matches = matches.len() as u64;
+        let mut matches = matches;
+        matches.truncate(request.limit.get());
         Ok(SelfieSearch {
             query_faces,
             matches,
-            total_matches: hits.total_matches,
+            total_matches,
             warnings,
         })
     }
@@ -319,79 +336,78 @@ impl<E: Embedder, S: VectorStore> SearchBySelfie<E, S> {
             .collect()
     }
 
-    /// Similarity is monotone in cosine, so a threshold becomes a cosine bound that the store
-    /// can filter on exactly; the infinities of thresholds 0 and 1 are clamped.
-    pub(crate) fn min_cosine(&self, threshold: Threshold) -> f32 {
-        self.calibration
-            .cosine_at(threshold.value())
-            .clamp(-1.0, 2.0)
-    }
-
-    /// The store's search for each query, fused by taking a photo's best cosine over them.
-    /// Exact: the fused top `limit` is within each query's top `limit`, and when a query had
-    /// more hits than it returned, it is asked again for all of them to count the union.
-    async fn fused_search(
+    /// Every face of the session the rules accept for these query faces at `threshold`.
+    pub(crate) async fn matching(
         &self,
         session: &SessionId,
         queries: &[DetectedFace],
-        min_cosine: f32,
-        limit: usize,
-    ) -> Result<SearchHits, StoreError> {
-        if let [query] = queries {
-            return self
-                .store
-                .search(session, &query.embedding, min_cosine, limit)
-                .await;
-        }
-        let mut best: HashMap<PhotoId, PhotoMatch> = HashMap::new();
-        for query in queries {
-            let mut hits = self
-                .store
-                .search(session, &query.embedding, min_cosine, limit)
-                .await?;
-            if hits.total_matches > hits.matches.len() as u64 {
-                hits = self
-                    .store
-                    .search(
-                        session,
-                        &query.embedding,
-                        min_cosine,
-                        hits.total_matches as usize,
-                    )
-                    .await?;
-            }
-            for hit in hits.matches {
-                match best.get_mut(&hit.photo_id) {
-                    Some(kept) if kept.cosine >= hit.cosine => {}
-                    Some(kept) => *kept = hit,
-                    None => {
-                        best.insert(hit.photo_id.clone(), hit);
-                    }
+        threshold: Threshold,
+    ) -> Result<Matching, StoreError> {
+        let matcher = Matcher {
+            policy: &self.people,
+            margin: self.margin(threshold),
+        };
+        let embeddings: Vec<_> = queries.iter().map(|q| q.embedding.clone()).collect();
+        let scores = self
+            .store
+            .scores(session, &embeddings, matcher.scan_floor())
+            .await?;
+        let accepted = matcher.accept(&scores, queries.len());
+        Ok(Matching { scores, accepted })
+    }
+
+    /// The threshold as a cosine offset from the default's: similarity is monotone in
+    /// cosine, so a threshold moves every rule by one cosine amount (clamped where thresholds
+    /// 0 and 1 give infinities).
+    fn margin(&self, threshold: Threshold) -> f32 {
+        let at = |t: Threshold| self.calibration.cosine_at(t.value());
+        (at(threshold) - at(Threshold::DEFAULT)).clamp(-2.0, 2.0)
+    }
+
+    /// One match per photo (its face with the strongest evidence, then the highest cosine,
+    /// then the smallest face id), by similarity descending, ties by photo id.
+    fn best_per_photo(&self, scores: SessionScores, accepted: &[Accepted]) -> Vec<SelfieMatch> {
+        let base = self.calibration.cosine_at(Threshold::DEFAULT.value());
+        let mut candidates: Vec<Option<_>> = scores.candidates.into_iter().map(Some).collect();
+        let mut best: HashMap<PhotoId, (f32, SelfieMatch)> = HashMap::new();
+        for a in accepted {
+            let Some(face) = candidates[a.candidate].take() else {
+                continue;
+            };
+            let cosine = face.best_cosine();
+            let m = SelfieMatch {
+                similarity: self.calibration.similarity(base + a.score),
+                photo_id: face.photo_id,
+                face: face.face,
+                cosine,
+                person: face.person,
+                evidence: a.evidence,
+            };
+            let better = |kept: &(f32, SelfieMatch)| {
+                a.score
+                    .total_cmp(&kept.0)
+                    .then(m.cosine.total_cmp(&kept.1.cosine))
+                    .then(kept.1.face.face_id.cmp(&m.face.face_id))
+                    .is_gt()
+            };
+            match best.get(&m.photo_id) {
+                Some(kept) if !better(kept) => {}
+                _ => {
+                    best.insert(m.photo_id.clone(), (a.score, m));
                 }
             }
         }
-        let total_matches = best.len() as u64;
-        let mut matches: Vec<PhotoMatch> = best.into_values().collect();
+        let mut matches: Vec<(f32, SelfieMatch)> = best.into_values().collect();
         matches.sort_by(|a, b| {
-            b.cosine
-                .total_cmp(&a.cosine)
-                .then_with(|| a.photo_id.cmp(&b.photo_id))
+            b.0.total_cmp(&a.0)
+                .then_with(|| a.1.photo_id.cmp(&b.1.photo_id))
         });
-        matches.truncate(limit);
-        Ok(SearchHits {
-            matches,
-            total_matches,
-        })
-    }
-
-    /// Whether the session has anything a selfie could have matched (an unknown or empty
-    /// session answers an empty 200, however poor the selfie).
-    async fn session_has_faces(&self, session: &SessionId) -> Result<bool, StoreError> {
-        Ok(self.store.session_status(session, 0.0).await?.faces_indexed > 0)
+        matches.into_iter().map(|(_, m)| m).collect()
     }
 
     /// The face to search for in one selfie: `face_index` when given, else the largest
-    /// visible face unless another visible face of similar size competes with it. Boxes are
+    /// visible face, or, when other visible faces of similar size compete with it, the one of
+    /// them the frame is centred on (see [`SelfiePolicy::central_distance_ratio`]). Boxes are
     /// compared clipped to the frame: a face cut off by the edge counts for what shows.
     fn pick_face(
         &self,
@@ -420,30 +436,60 @@ impl<E: Embedder, S: VectorStore> SearchBySelfie<E, S> {
             .first()
             .ok_or(SearchSelfieError::NoFaceDetected { selfie })?
             .0;
-        let competing: Vec<BoundingBox> = faces
+        let competing = faces
             .iter()
             .take_while(|(visible, _)| *visible >= self.policy.competing_area_ratio * largest)
-            .map(|(_, f)| f.bbox)
-            .collect();
-        if competing.len() > 1 {
-            return Err(SearchSelfieError::MultipleFaces {
-                selfie,
-                faces: competing,
-            });
+            .count();
+        if competing == 1 {
+            return Ok(faces.swap_remove(0).1);
         }
-        Ok(faces.swap_remove(0).1)
+        // Distance of each competing face's visible centre from the frame's centre.
+        let off_centre = |b: &BoundingBox| {
+            let v = b.clipped(w, h);
+            (v.x + v.width / 2.0 - w / 2.0).hypot(v.y + v.height / 2.0 - h / 2.0)
+        };
+        let mut by_distance: Vec<(f32, usize)> = faces[..competing]
+            .iter()
+            .enumerate()
+            .map(|(i, (_, f))| (off_centre(&f.bbox), i))
+            .collect();
+        by_distance.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let (nearest, next) = (by_distance[0], by_distance[1]);
+        if nearest.0 <= self.policy.central_distance_ratio * next.0 {
+            return Ok(faces.swap_remove(nearest.1).1);
+        }
+        Err(SearchSelfieError::MultipleFaces {
+            selfie,
+            faces: faces[..competing].iter().map(|(_, f)| f.bbox).collect(),
+        })
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::embedding::Embedding;
     use crate::ids::FaceId;
-    use crate::ports::{MockEmbedder, MockVectorStore, SessionStats};
-    use crate::use_cases::test_support::{analysis, face};
+    use crate::people::{ImpostorTail, ScoredFace, ScoredPerson};
+    use crate::ports::{MockEmbedder, MockVectorStore};
+    use crate::use_cases::test_support::{analysis, face, space};
 
     fn calibration() -> SimilarityCalibration {
         SimilarityCalibration::through(0.42, 0.7, 12.0).unwrap()
+    }
+
+    pub(crate) fn people() -> PeoplePolicy {
+        PeoplePolicy {
+            tail: ImpostorTail {
+                operating_cosine: 0.42,
+                false_match_rate: 9.6e-5,
+                cosine_per_decade: 0.066,
+            },
+            stranger_budget: 0.05,
+            join_cosine: 0.40,
+            merge_cosine: 0.45,
+            floor_cosine: 0.30,
+        }
     }
 
     fn request(threshold: f32) -> SelfieSearchRequest {
@@ -477,16 +523,78 @@ mod tests {
         f
     }
 
-    fn hit(photo: &str, cosine: f32) -> PhotoMatch {
-        PhotoMatch {
-            photo_id: PhotoId::parse(photo).unwrap(),
-            face: StoredFace {
-                face_id: FaceId::new(),
-                bbox: face(10.0, 0).bbox,
-                det_score: 0.8,
-            },
-            cosine,
+    /// A stored face of `photo` whose cosine to the unit vector along `axis` is `cosine`.
+    struct Stored {
+        photo: &'static str,
+        person: Option<PersonId>,
+        vector: Vec<f32>,
+        face_id: FaceId,
+    }
+
+    fn stored(photo: &'static str, axis: usize, cosine: f32) -> Stored {
+        // The rest of the length along the last axis, which no query uses.
+        let mut vector = vec![0.0; 4];
+        vector[axis] = cosine;
+        vector[3] = (1.0 - cosine * cosine).max(0.0).sqrt();
+        Stored {
+            photo,
+            person: None,
+            vector,
+            face_id: FaceId::new(),
         }
+    }
+
+    fn of(person: PersonId, mut face: Stored) -> Stored {
+        face.person = Some(person);
+        face
+    }
+
+    /// A store holding `faces` in a session of `session_faces` faces, scoring exactly as the
+    /// port's contract says.
+    fn store_with(faces: Vec<Stored>, session_faces: u64) -> MockVectorStore {
+        let mut store = MockVectorStore::new();
+        store.expect_scores().returning(move |_, queries, floor| {
+            let cos = |q: &Embedding, v: &[f32]| crate::embedding::dot(q.as_slice(), v);
+            let candidates: Vec<ScoredFace> = faces
+                .iter()
+                .map(|f| ScoredFace {
+                    photo_id: PhotoId::parse(f.photo).unwrap(),
+                    face: StoredFace {
+                        face_id: f.face_id,
+                        bbox: face(10.0, 0).bbox,
+                        det_score: 0.8,
+                    },
+                    person: f.person,
+                    cosines: queries.iter().map(|q| cos(q, &f.vector)).collect(),
+                })
+                .filter(|c| c.best_cosine() >= floor)
+                .collect();
+            let mut persons: Vec<ScoredPerson> = Vec::new();
+            for person in candidates.iter().filter_map(|c| c.person) {
+                if persons.iter().any(|p| p.person == person) {
+                    continue;
+                }
+                let members: Vec<&Stored> =
+                    faces.iter().filter(|f| f.person == Some(person)).collect();
+                persons.push(ScoredPerson {
+                    person,
+                    faces: members.len() as u64,
+                    links: queries
+                        .iter()
+                        .map(|q| {
+                            members.iter().map(|m| cos(q, &m.vector)).sum::<f32>()
+                                / members.len() as f32
+                        })
+                        .collect(),
+                });
+            }
+            Ok(SessionScores {
+                faces: session_faces,
+                candidates,
+                persons,
+            })
+        });
+        store
     }
 
     fn search(
@@ -498,27 +606,8 @@ mod tests {
             Arc::new(store),
             calibration(),
             SelfiePolicy::default(),
+            people(),
         )
-    }
-
-    /// A store whose search answers by the query's axis: `hits[axis]`.
-    fn store_answering(hits: Vec<Vec<PhotoMatch>>) -> MockVectorStore {
-        let mut store = MockVectorStore::new();
-        store
-            .expect_search()
-            .returning(move |_, query, min_cosine, limit| {
-                let axis = query.as_slice().iter().position(|&x| x == 1.0).unwrap();
-                let all: Vec<PhotoMatch> = hits[axis]
-                    .iter()
-                    .filter(|h| h.cosine >= min_cosine)
-                    .cloned()
-                    .collect();
-                Ok(SearchHits {
-                    total_matches: all.len() as u64,
-                    matches: all.into_iter().take(limit).collect(),
-                })
-            });
-        store
     }
 
     fn ids(matches: &[SelfieMatch]) -> Vec<&str> {
@@ -526,43 +615,91 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_largest_face_is_searched_with_the_threshold_as_a_cosine_bound() {
+    async fn the_largest_face_is_searched_and_each_photo_answers_with_its_best_face() {
         let mut store = MockVectorStore::new();
         store
-            .expect_search()
-            .withf(|session, query, min_cosine, limit| {
+            .expect_scores()
+            .withf(|session, queries, floor| {
                 session.as_str() == "s1"
-                    && query.as_slice()[2] == 1.0
-                    && (*min_cosine - 0.42).abs() < 1e-4
-                    && *limit == 10
+                    && queries.len() == 1
+                    && queries[0].as_slice()[2] == 1.0
+                    && (*floor - 0.30).abs() < 1e-6
             })
             .times(1)
-            .returning(|_, _, _, _| {
-                Ok(SearchHits {
-                    matches: vec![hit("p7", 0.8), hit("p2", 0.5)],
-                    total_matches: 12,
-                })
-            });
+            .returning(|_, _, _| Ok(SessionScores::default()));
         // A large face along axis 2 and a small background face along axis 1.
         let embedder = embedder_finding(vec![vec![face(20.0, 1), face(100.0, 2)]]);
+        let out = search(embedder, store).execute(request(0.7)).await.unwrap();
+        assert_eq!(out.query_faces[0].bbox.width, 100.0);
+        assert!(out.matches.is_empty());
 
+        let store = store_with(
+            vec![
+                stored("p7", 2, 0.8),
+                stored("p2", 2, 0.5),
+                stored("p2", 2, 0.43),
+                stored("p9", 2, 0.41),
+            ],
+            100,
+        );
+        let embedder = embedder_finding(vec![vec![face(20.0, 1), face(100.0, 2)]]);
         let out = search(embedder, store).execute(request(0.7)).await.unwrap();
 
-        assert_eq!(out.query_faces.len(), 1);
-        assert_eq!(out.query_faces[0].bbox.width, 100.0);
         assert!(out.query_faces[0].poor.is_empty());
         assert!(out.warnings.is_empty());
-        assert_eq!(out.total_matches, 12);
         assert_eq!(ids(&out.matches), ["p7", "p2"]);
+        assert_eq!(out.total_matches, 2);
+        assert!((out.matches[1].cosine - 0.5).abs() < 1e-6);
         assert!(out.matches[0].similarity > out.matches[1].similarity);
         assert!(out.matches[1].similarity >= 0.7);
-        assert_eq!(out.matches[0].cosine, 0.8);
+        assert!(out.matches.iter().all(|m| m.evidence == Evidence::Face));
+    }
+
+    #[tokio::test]
+    async fn a_large_session_raises_the_face_threshold_and_the_guests_person_brings_their_photos() {
+        let guest = PersonId::new();
+        let stranger = PersonId::new();
+        let mut faces = vec![
+            // The guest's person: six photos, one of them weak alone.
+            of(guest, stored("g1", 2, 0.62)),
+            of(guest, stored("g2", 2, 0.55)),
+            of(guest, stored("g3", 2, 0.48)),
+            of(guest, stored("g4", 2, 0.45)),
+            of(guest, stored("g5", 2, 0.40)),
+            of(guest, stored("g6", 2, 0.36)),
+            // A stranger's face scoring 0.46 whose person is far from the selfie.
+            of(stranger, stored("s1", 2, 0.46)),
+            // A lone face at 0.46: enough at 60 faces, not at 10,000.
+            stored("x1", 2, 0.46),
+        ];
+        for i in 0..5 {
+            faces.push(of(
+                stranger,
+                stored(["s2", "s3", "s4", "s5", "s6"][i], 2, 0.05),
+            ));
+        }
+        let embedder = embedder_finding(vec![vec![face(100.0, 2)]]);
+        let out = search(embedder, store_with(faces, 10_000))
+            .execute(request(0.7))
+            .await
+            .unwrap();
+
+        assert_eq!(ids(&out.matches), ["g1", "g2", "g3", "g4", "g5", "g6"]);
+        assert_eq!(out.matches[0].evidence, Evidence::Face);
+        assert_eq!(out.matches[5].evidence, Evidence::Person);
+        assert!(out.matches.iter().all(|m| m.person == Some(guest)));
+        assert!(out.matches.iter().all(|m| m.similarity >= 0.7));
+
+        let small = store_with(vec![stored("x1", 2, 0.46)], 60);
+        let embedder = embedder_finding(vec![vec![face(100.0, 2)]]);
+        let out = search(embedder, small).execute(request(0.7)).await.unwrap();
+        assert_eq!(ids(&out.matches), ["x1"]);
     }
 
     #[tokio::test]
     async fn a_selfie_without_a_face_is_refused() {
         let mut store = MockVectorStore::new();
-        store.expect_search().never();
+        store.expect_scores().never();
 
         let err = search(embedder_finding(vec![vec![]]), store)
             .execute(request(0.7))
@@ -575,7 +712,7 @@ mod tests {
     #[tokio::test]
     async fn two_faces_of_similar_size_are_refused_with_their_boxes() {
         let mut store = MockVectorStore::new();
-        store.expect_search().never();
+        store.expect_scores().never();
         let embedder = embedder_finding(vec![vec![
             face(90.0, 1),
             at(face(100.0, 0), 200.0, 0.0),
@@ -599,15 +736,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn of_two_faces_of_similar_size_the_one_the_frame_is_centred_on_is_searched() {
+        // A 100 px face off to the side and a 90 px face in the middle of the 640x480 frame
+        // (a friend leaning into the guest's selfie): the centred one is the guest.
+        let embedder = embedder_finding(vec![vec![
+            at(face(100.0, 0), 0.0, 0.0),
+            at(face(90.0, 2), 275.0, 195.0),
+        ]]);
+        let store = store_with(vec![stored("guest", 2, 0.9), stored("friend", 0, 0.9)], 10);
+
+        let out = search(embedder, store).execute(request(0.7)).await.unwrap();
+
+        assert_eq!(out.query_faces[0].bbox.width, 90.0);
+        assert_eq!(ids(&out.matches), ["guest"]);
+    }
+
+    #[tokio::test]
     async fn faces_cut_off_by_the_frame_compete_with_what_is_visible() {
         // A 200 px face in the middle; two as large at the edges of the 640x480 frame,
         // mostly outside it (a press photo with people cut off behind the subject).
         let embedder = embedder_finding(vec![vec![
-            at(face(200.0, 1), -150.0, 100.0),
+            at(face(200.0, 0), -150.0, 100.0),
             at(face(200.0, 2), 220.0, 140.0),
-            at(face(200.0, 3), 560.0, 300.0),
+            at(face(200.0, 1), 560.0, 300.0),
         ]]);
-        let store = store_answering(vec![vec![], vec![], vec![hit("p1", 0.9)], vec![]]);
+        let store = store_with(vec![stored("p1", 2, 0.9), stored("p0", 0, 0.9)], 10);
 
         let out = search(embedder, store).execute(request(0.7)).await.unwrap();
 
@@ -625,7 +778,7 @@ mod tests {
         let SearchSelfieError::MultipleFaces { faces: boxes, .. } = refused else {
             panic!("expected MultipleFaces, got {refused:?}");
         };
-        let store = store_answering(vec![vec![hit("a", 0.9)], vec![hit("b", 0.9)]]);
+        let store = store_with(vec![stored("a", 0, 0.9), stored("b", 1, 0.9)], 10);
         let out = search(embedder_finding(vec![faces()]), store)
             .execute(SelfieSearchRequest {
                 face_index: Some(1),
@@ -674,14 +827,19 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn several_selfies_score_each_photo_by_its_best_match_and_count_the_union() {
+    async fn several_selfies_score_each_photo_by_its_best_match_and_count_every_photo() {
         let embedder = embedder_finding(vec![vec![face(100.0, 1)], vec![face(100.0, 2)]]);
         // Photo "b" is found by both selfies, "a" and "d" by the first, "c" by the second.
-        let store = store_answering(vec![
-            vec![],
-            vec![hit("a", 0.9), hit("b", 0.6), hit("d", 0.5)],
-            vec![hit("b", 0.8), hit("c", 0.7)],
-        ]);
+        let store = store_with(
+            vec![
+                stored("a", 1, 0.9),
+                stored("b", 1, 0.6),
+                stored("b", 2, 0.8),
+                stored("c", 2, 0.7),
+                stored("d", 1, 0.5),
+            ],
+            10,
+        );
 
         let out = search(embedder, store)
             .execute(SelfieSearchRequest {
@@ -694,9 +852,8 @@ mod tests {
 
         assert_eq!(out.query_faces.len(), 2);
         assert_eq!(ids(&out.matches), ["a", "b"]);
-        assert_eq!(out.matches[1].cosine, 0.8);
-        // "c" and "d" are cut by the limit but counted (the first selfie's search is asked
-        // again for all its hits); "b" once.
+        assert!((out.matches[1].cosine - 0.8).abs() < 1e-6);
+        // "c" and "d" are cut by the limit but counted; "b" once.
         assert_eq!(out.total_matches, 4);
     }
 
@@ -705,13 +862,7 @@ mod tests {
         let mut dark = face(30.0, 1);
         dark.quality.face_px = 30.0;
         dark.quality.brightness = 10.0;
-        let mut store = store_answering(vec![vec![], vec![]]);
-        store.expect_session_status().returning(|_, _| {
-            Ok(SessionStats {
-                faces_indexed: 5,
-                ..SessionStats::default()
-            })
-        });
+        let store = store_with(vec![stored("p1", 2, 0.9)], 5);
 
         let err = search(embedder_finding(vec![vec![dark]]), store)
             .execute(request(0.7))
@@ -737,7 +888,7 @@ mod tests {
     async fn a_poor_selfie_that_matches_is_answered_with_warnings() {
         let mut blurred = face(100.0, 1);
         blurred.quality.sharpness = 1.0;
-        let store = store_answering(vec![vec![], vec![hit("p1", 0.9)]]);
+        let store = store_with(vec![stored("p1", 1, 0.9)], 5);
 
         let out = search(embedder_finding(vec![vec![blurred]]), store)
             .execute(request(0.7))
@@ -753,22 +904,20 @@ mod tests {
     async fn a_poor_selfie_against_an_empty_session_or_beside_a_good_one_is_an_empty_answer() {
         let mut blurred = face(100.0, 1);
         blurred.quality.sharpness = 1.0;
-        let mut store = store_answering(vec![vec![], vec![], vec![]]);
-        store
-            .expect_session_status()
-            .returning(|_, _| Ok(SessionStats::default()));
-        let out = search(embedder_finding(vec![vec![blurred.clone()]]), store)
-            .execute(request(0.7))
-            .await
-            .unwrap();
+        let out = search(
+            embedder_finding(vec![vec![blurred.clone()]]),
+            store_with(Vec::new(), 0),
+        )
+        .execute(request(0.7))
+        .await
+        .unwrap();
         assert!(out.matches.is_empty());
         assert_eq!(out.warnings, [PoorSelfieReason::TooBlurry]);
 
         // The good selfie found nothing either: the guest is not in these photos.
-        let store = store_answering(vec![vec![], vec![], vec![]]);
         let out = search(
             embedder_finding(vec![vec![blurred], vec![face(100.0, 2)]]),
-            store,
+            store_with(vec![stored("p1", 0, 0.9)], 5),
         )
         .execute(SelfieSearchRequest {
             selfies: vec![b"one".to_vec().into(), b"two".to_vec().into()],
@@ -781,23 +930,25 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn thresholds_zero_and_one_become_finite_bounds() {
-        for (threshold, bound) in [(0.0, -1.0), (1.0, 2.0)] {
-            let mut store = MockVectorStore::new();
-            store
-                .expect_search()
-                .withf(move |_, _, min_cosine, _| *min_cosine == bound)
-                .times(1)
-                .returning(|_, _, _, _| Ok(SearchHits::default()));
-            let embedder = embedder_finding(vec![vec![face(100.0, 0)]]);
-
-            let out = search(embedder, store)
+    async fn thresholds_move_every_rule_and_zero_and_one_stay_finite() {
+        let faces = || {
+            vec![
+                stored("hi", 2, 0.9),
+                stored("mid", 2, 0.5),
+                stored("lo", 2, -0.9),
+            ]
+        };
+        let run = |threshold: f32| async move {
+            let embedder = embedder_finding(vec![vec![face(100.0, 2)]]);
+            search(embedder, store_with(faces(), 10))
                 .execute(request(threshold))
                 .await
-                .unwrap();
-
-            assert!(out.matches.is_empty());
-        }
+                .unwrap()
+        };
+        assert_eq!(ids(&run(0.0).await.matches), ["hi", "mid", "lo"]);
+        assert_eq!(ids(&run(0.7).await.matches), ["hi", "mid"]);
+        assert_eq!(ids(&run(0.95).await.matches), ["hi"]);
+        assert!(run(1.0).await.matches.is_empty());
     }
 
     #[test]
@@ -828,5 +979,10 @@ mod tests {
         assert!(SearchLimit::new(0).is_err());
         assert!(SearchLimit::new(1001).is_err());
         assert_eq!(SearchLimit::new(1000).unwrap().get(), 1000);
+    }
+
+    #[test]
+    fn test_vectors_have_the_spaces_dimension() {
+        assert_eq!(stored("x", 0, 0.5).vector.len(), space().dim);
     }
 }

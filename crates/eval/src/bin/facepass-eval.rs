@@ -5,6 +5,8 @@
 //!
 //!     cargo run --release -p facepass-eval -- selfies [--verbose] [--threshold 0.7]
 //!
+//!     cargo run --release -p facepass-eval -- scale [--sizes 1k,5k,all] [--held-out] [--tail]
+//!
 //! `--config FILE` (before the command) reads a TOML file over `config/default.toml`, as
 //! `facepass --config` does: the "defaults" of the reports are then that configuration.
 //!
@@ -14,17 +16,25 @@
 //! workers busy (24 MP JPEGs). `selfies` prints, per kind of degraded selfie, recall,
 //! precision, silent misses, warnings, refusals and latency of the search at the defaults,
 //! and what two poor selfies of a guest find together against each alone (`--verbose`: one
-//! line per search with the query face's quality).
+//! line per search with the query face's quality). `scale` indexes LFW folds 1–5 as sessions
+//! of ~1k, ~5k and all faces and searches each person with two photos or more by their first:
+//! recall, precision, wrong photos per search and the share of guests shown a stranger, for
+//! every guest and for those with five photos or more (`--held-out`: the selfies' photos left
+//! out of the session; `--tail`: the recognizer's impostor tail on the central faces).
 
 // A report tool: it prints its tables on stdout and stops on the first failure.
 #![allow(clippy::print_stdout, clippy::expect_used, clippy::unwrap_used)]
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 use facepass_domain::Threshold;
+use facepass_domain::ports::Embedder;
 use facepass_embedder_onnx::{DetectorConfig, EmbedderConfig, OnnxEmbedder};
 use facepass_eval::fixtures::{self, analyse_singles, embedder_config};
+use facepass_eval::scale::{self, LfwPhoto, Memo, Plan, ScaleSession};
 use facepass_eval::scenes::{self, Scene};
 use facepass_eval::selfies::{self, Degradation, DevSession, PAIR, Tally};
 use facepass_eval::small_faces::{Gallery, Report, evaluate};
@@ -78,6 +88,22 @@ enum Command {
         #[arg(long)]
         sweep: bool,
     },
+    /// LFW photos as sessions of thousands of faces: one search per person, first photo as
+    /// the selfie.
+    Scale {
+        /// Session sizes: `1k` (fold 5), `5k` (folds 1-3), `all` (folds 1-5).
+        #[arg(long, value_delimiter = ',', default_value = "1k,5k,all")]
+        sizes: Vec<String>,
+        /// Also each session without the selfies' photos.
+        #[arg(long)]
+        held_out: bool,
+        /// Print the impostor tail (different-person pairs per cosine) of the largest session.
+        #[arg(long)]
+        tail: bool,
+        /// Search threshold (similarity, 0..1) instead of the API's default.
+        #[arg(long)]
+        threshold: Option<f32>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -107,7 +133,135 @@ fn main() -> anyhow::Result<()> {
             sweep,
         } => tokio::runtime::Runtime::new()?
             .block_on(selfies(&defaults, verbose, threshold, cosines, sweep)),
+        Command::Scale {
+            sizes,
+            held_out,
+            tail,
+            threshold,
+        } => tokio::runtime::Runtime::new()?
+            .block_on(scale_report(&defaults, &sizes, held_out, tail, threshold)),
     }
+}
+
+/// The folds of each session size.
+fn folds_of(size: &str) -> anyhow::Result<&'static [u32]> {
+    Ok(match size {
+        "1k" => &[5],
+        "5k" => &[1, 2, 3],
+        "all" => &[1, 2, 3, 4, 5],
+        other => anyhow::bail!("unknown session size {other:?} (1k, 5k, all)"),
+    })
+}
+
+async fn scale_report(
+    defaults: &EmbedderConfig,
+    sizes: &[String],
+    held_out: bool,
+    tail: bool,
+    threshold: Option<f32>,
+) -> anyhow::Result<()> {
+    let threshold = threshold
+        .map(Threshold::new)
+        .transpose()?
+        .unwrap_or_default();
+    let photos: Vec<LfwPhoto> = scale::lfw_photos()?;
+    let embedder = Arc::new(Memo::new(Arc::new(OnnxEmbedder::start(defaults)?)));
+    let dir = tempfile::tempdir()?;
+    let settings = facepass::settings::Settings::load_from(
+        Some(facepass_eval::fixtures::repo_root().join("config/default.toml")),
+        None,
+        std::iter::empty(),
+    )?;
+    let store = Arc::new(
+        facepass_vector_store_sqlite::open(
+            &dir.path().join("scale.db"),
+            embedder.space(),
+            true,
+            settings.store_options()?,
+        )
+        .await?,
+    );
+    let mut plans = Vec::new();
+    for size in sizes {
+        let folds = folds_of(size)?;
+        plans.push(Plan::of_folds(
+            &format!("lfw {size}"),
+            &photos,
+            folds,
+            false,
+        ));
+        if held_out {
+            plans.push(Plan::of_folds(
+                &format!("lfw {size} held out"),
+                &photos,
+                folds,
+                true,
+            ));
+        }
+    }
+    println!(
+        "LFW folds 1-5 as sessions, one search per person with >= 2 photos (first photo as the selfie), threshold {}\n",
+        threshold.value()
+    );
+    println!("{}", scale::Tally::header());
+    let mut largest: Option<ScaleSession<OnnxEmbedder>> = None;
+    let mut groupings = Vec::new();
+    for plan in plans {
+        let started = Instant::now();
+        let session = ScaleSession::index(
+            plan,
+            embedder.clone(),
+            store.clone(),
+            defaults.worker_count() * 2,
+        )
+        .await?;
+        eprintln!(
+            "{}: {} photos, {} faces indexed in {:.1} s",
+            session.plan.name,
+            session.plan.indexed.len(),
+            session.faces,
+            started.elapsed().as_secs_f64()
+        );
+        let outcomes = session.search_all(threshold).await?;
+        let all = session.tally(&outcomes, |_| true);
+        let five = session.tally(&outcomes, |o| session.photos_of(&o.guest) >= 5);
+        println!("{}", all.row(&session.plan.name, session.faces));
+        println!(
+            "{}",
+            five.row(
+                &format!("{}, >= 5 photos", session.plan.name),
+                session.faces
+            )
+        );
+        groupings.push((session.plan.name.clone(), session.grouping().await?));
+        if largest.as_ref().is_none_or(|l| l.faces < session.faces) {
+            largest = Some(session);
+        }
+    }
+    println!(
+        "\npeople of each session, on its central (labelled) faces:\n\
+         | session | faces | persons | pairwise precision | pairwise recall | BCubed precision | BCubed recall |\n\
+         |---|---:|---:|---:|---:|---:|---:|"
+    );
+    for (name, g) in &groupings {
+        println!(
+            "| {name} | {} | {} | {:.3} | {:.3} | {:.3} | {:.3} |",
+            g.faces,
+            g.persons,
+            g.pairwise_precision,
+            g.pairwise_recall,
+            g.bcubed_precision,
+            g.bcubed_recall
+        );
+    }
+    if tail && let Some(session) = largest {
+        println!(
+            "\nimpostor tail, {}:\n{}",
+            session.plan.name,
+            scale::tail_report(&session.central_faces()?, session.faces)
+        );
+    }
+    Ok(())
 }
 
 async fn selfies(

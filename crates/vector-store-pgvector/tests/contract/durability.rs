@@ -36,9 +36,14 @@ async fn killing_connections_mid_batch_keeps_every_committed_photo_whole() {
     let database = TestDatabase::create().await;
     let (url, name) = (database.url.clone(), database.name.clone());
     let store = Arc::new(
-        facepass_vector_store_pgvector::open(&url, space(), &PgOptions::default())
-            .await
-            .unwrap(),
+        facepass_vector_store_pgvector::open(
+            &url,
+            space(),
+            &PgOptions::default(),
+            facepass_vector_store_sql::contract::options(),
+        )
+        .await
+        .unwrap(),
     );
     let session = SessionId::parse("batch").unwrap();
     let admin = connect(

@@ -13,6 +13,6 @@ use support::fresh;
 
 vector_store_contract!(fresh);
 
-mod cache;
 mod durability;
 mod migrations;
+mod replicas;

@@ -1,14 +1,20 @@
-//! Migrations round-trip (up, down, up) on a fresh database, and a store refuses a database
-//! made for another recognizer.
+//! Migrations round-trip (up, down, up) on a fresh database, sessions indexed before a step
+//! stay searchable (and are grouped into people at their next write), and a store refuses a
+//! database made for another recognizer.
 
 use facepass_domain::ports::{StoreError, VectorStore};
 use facepass_domain::{Embedding, EmbeddingSpace, ModelId, SessionId};
-use facepass_vector_store_pgvector::{MIGRATIONS, PgOptions, connect};
-use facepass_vector_store_sql::contract::space;
+use facepass_vector_store_pgvector::{MIGRATIONS, PgOptions, PgVectorStore, connect};
+use facepass_vector_store_sql::contract::{self, space};
 use facepass_vector_store_sql::migrate;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 use facepass_test_support::postgres::TestDatabase;
+
+async fn open(url: &str, space: EmbeddingSpace) -> Result<PgVectorStore, StoreError> {
+    facepass_vector_store_pgvector::open(url, space, &PgOptions::default(), contract::options())
+        .await
+}
 
 async fn tables(db: &sea_orm::DatabaseConnection) -> Vec<String> {
     db.query_all_raw(Statement::from_string(
@@ -31,7 +37,7 @@ async fn migrations_go_up_down_and_up_again() {
 
     assert_eq!(
         migrate::up(&db, MIGRATIONS, &space()).await.unwrap(),
-        vec![1, 2, 3]
+        vec![1, 2, 3, 4]
     );
     assert_eq!(
         tables(&db).await,
@@ -47,6 +53,10 @@ async fn migrations_go_up_down_and_up_again() {
         migrate::up(&db, MIGRATIONS, &space()).await.unwrap(),
         Vec::<i64>::new(),
         "idempotent"
+    );
+    assert_eq!(
+        migrate::down(&db, MIGRATIONS, &space()).await.unwrap(),
+        Some(4)
     );
     assert_eq!(
         migrate::down(&db, MIGRATIONS, &space()).await.unwrap(),
@@ -72,9 +82,9 @@ async fn migrations_go_up_down_and_up_again() {
     );
     assert_eq!(
         migrate::up(&db, MIGRATIONS, &space()).await.unwrap(),
-        vec![1, 2, 3]
+        vec![1, 2, 3, 4]
     );
-    assert_eq!(migrate::applied(&db).await.unwrap(), vec![1, 2, 3]);
+    assert_eq!(migrate::applied(&db).await.unwrap(), vec![1, 2, 3, 4]);
     drop(db);
 }
 
@@ -93,15 +103,71 @@ async fn sessions_indexed_before_migration_2_are_searchable_after_it() {
     .await
     .unwrap();
 
-    let store = facepass_vector_store_pgvector::open(&url, space(), &PgOptions::default())
-        .await
-        .unwrap();
+    let store = open(&url, space()).await.unwrap();
     let session = SessionId::parse("old").unwrap();
     let query =
         Embedding::normalise(&space(), vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]).unwrap();
-    let hits = store.search(&session, &query, 0.5, 10).await.unwrap();
+    let hits = contract::search(&store, &session, &query, 0.5, 10)
+        .await
+        .unwrap();
     assert_eq!(hits.total_matches, 1);
     assert_eq!(hits.matches[0].photo_id.as_str(), "p1");
+    drop(db);
+}
+
+#[tokio::test]
+async fn sessions_indexed_before_people_are_grouped_at_their_next_write() {
+    let database = TestDatabase::create().await;
+    let url = database.url.clone();
+    let db = connect(&url, &PgOptions::default()).await.unwrap();
+    migrate::up(&db, &MIGRATIONS[..3], &space()).await.unwrap();
+    for photo in ["p1", "p2", "p3"] {
+        db.execute_unprepared(&format!(
+            "INSERT INTO sessions (session_id, generation) VALUES ('old', nextval('facepass_generation')) \
+             ON CONFLICT (session_id) DO UPDATE SET generation = nextval('facepass_generation'); \
+             INSERT INTO photos (session_id, photo_id, face_count, model_id, generation) \
+             SELECT 'old', '{photo}', 1, 'contract-model', generation FROM sessions WHERE session_id = 'old'; \
+             INSERT INTO faces (face_id, session_id, photo_id, bbox_x, bbox_y, bbox_width, bbox_height, landmarks, det_score, embedding, model_id) \
+             VALUES (gen_random_uuid(), 'old', '{photo}', 0, 0, 10, 10, '{{0,0,0,0,0,0,0,0,0,0}}', 0.9, '[1,0,0,0,0,0,0,0]', 'contract-model')"
+        ))
+        .await
+        .unwrap();
+    }
+    let store = open(&url, space()).await.unwrap();
+    let session = SessionId::parse("old").unwrap();
+    let query =
+        Embedding::normalise(&space(), vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]).unwrap();
+    let before = store
+        .scores(&session, std::slice::from_ref(&query), 0.5)
+        .await
+        .unwrap();
+    assert_eq!(before.candidates.len(), 3);
+    assert!(before.candidates.iter().all(|c| c.person.is_none()));
+
+    store
+        .replace_photo(
+            &session,
+            &facepass_domain::PhotoId::parse("p4").unwrap(),
+            vec![facepass_domain::DetectedFace {
+                bbox: facepass_domain::BoundingBox {
+                    x: 0.0,
+                    y: 0.0,
+                    width: 10.0,
+                    height: 10.0,
+                },
+                landmarks: [facepass_domain::Point { x: 0.0, y: 0.0 }; 5],
+                det_score: 0.9,
+                embedding: query.clone(),
+                quality: facepass_domain::FaceQuality::default(),
+            }],
+        )
+        .await
+        .unwrap();
+
+    let after = store.scores(&session, &[query], 0.5).await.unwrap();
+    assert_eq!(after.candidates.len(), 4);
+    let person = after.candidates[0].person.expect("grouped");
+    assert!(after.candidates.iter().all(|c| c.person == Some(person)));
     drop(db);
 }
 
@@ -109,17 +175,13 @@ async fn sessions_indexed_before_migration_2_are_searchable_after_it() {
 async fn a_store_refuses_a_database_of_another_recognizer() {
     let database = TestDatabase::create().await;
     let url = database.url.clone();
-    facepass_vector_store_pgvector::open(&url, space(), &PgOptions::default())
-        .await
-        .unwrap();
+    open(&url, space()).await.unwrap();
     let other = EmbeddingSpace {
         model: ModelId::parse("another-recognizer").unwrap(),
         dim: 8,
     };
 
-    let err = facepass_vector_store_pgvector::open(&url, other, &PgOptions::default())
-        .await
-        .unwrap_err();
+    let err = open(&url, other).await.unwrap_err();
 
     assert!(matches!(err, StoreError::ModelMismatch { .. }), "{err:?}");
 }
@@ -143,11 +205,11 @@ async fn replicas_migrating_at_once_apply_each_step_exactly_once() {
     applied.sort();
     assert_eq!(
         applied,
-        vec![1, 2, 3],
+        vec![1, 2, 3, 4],
         "one replica applied each step, the others saw it done"
     );
 
     let db = connect(&url, &PgOptions::default()).await.unwrap();
-    assert_eq!(migrate::applied(&db).await.unwrap(), vec![1, 2, 3]);
+    assert_eq!(migrate::applied(&db).await.unwrap(), vec![1, 2, 3, 4]);
     drop(db);
 }

@@ -7,8 +7,13 @@ use facepass_vector_store_pgvector::{PgOptions, PgVectorStore};
 
 pub async fn fresh(space: EmbeddingSpace) -> Guarded<PgVectorStore> {
     let database = TestDatabase::create().await;
-    let store = facepass_vector_store_pgvector::open(&database.url, space, &PgOptions::default())
-        .await
-        .expect("store opens and migrates");
+    let store = facepass_vector_store_pgvector::open(
+        &database.url,
+        space,
+        &PgOptions::default(),
+        facepass_vector_store_sql::contract::options(),
+    )
+    .await
+    .expect("store opens and migrates");
     Guarded::new(store, database)
 }

@@ -99,8 +99,11 @@ def sync_detailed(
 
      Detects the largest visible face of the selfie (faces cut off by the frame count for
     what shows; a selfie sent sideways or upside down is turned) and returns every photo
-    of the session whose best face reaches `threshold`. With several selfies, a photo
-    scores its best match over them. A poor selfie (too small, blurred, dark or turned
+    of the session showing that person: a face matches on its own when its similarity
+    reaches `threshold` at the session's size (a larger session needs a closer match), or
+    on its person's evidence when the selfie matches the person the face belongs to (each
+    match says which, in `evidence`). With several selfies, each counts alone and
+    together. A poor selfie (too small, blurred, dark or turned
     away) that matches nothing is refused as `poor_selfie` rather than answered empty;
     one that matches carries `warnings`. Never triggers indexing; an unknown or not yet
     indexed session answers 200 with no matches (use the status route to tell them
@@ -137,8 +140,11 @@ def sync(
 
      Detects the largest visible face of the selfie (faces cut off by the frame count for
     what shows; a selfie sent sideways or upside down is turned) and returns every photo
-    of the session whose best face reaches `threshold`. With several selfies, a photo
-    scores its best match over them. A poor selfie (too small, blurred, dark or turned
+    of the session showing that person: a face matches on its own when its similarity
+    reaches `threshold` at the session's size (a larger session needs a closer match), or
+    on its person's evidence when the selfie matches the person the face belongs to (each
+    match says which, in `evidence`). With several selfies, each counts alone and
+    together. A poor selfie (too small, blurred, dark or turned
     away) that matches nothing is refused as `poor_selfie` rather than answered empty;
     one that matches carries `warnings`. Never triggers indexing; an unknown or not yet
     indexed session answers 200 with no matches (use the status route to tell them
@@ -170,8 +176,11 @@ async def asyncio_detailed(
 
      Detects the largest visible face of the selfie (faces cut off by the frame count for
     what shows; a selfie sent sideways or upside down is turned) and returns every photo
-    of the session whose best face reaches `threshold`. With several selfies, a photo
-    scores its best match over them. A poor selfie (too small, blurred, dark or turned
+    of the session showing that person: a face matches on its own when its similarity
+    reaches `threshold` at the session's size (a larger session needs a closer match), or
+    on its person's evidence when the selfie matches the person the face belongs to (each
+    match says which, in `evidence`). With several selfies, each counts alone and
+    together. A poor selfie (too small, blurred, dark or turned
     away) that matches nothing is refused as `poor_selfie` rather than answered empty;
     one that matches carries `warnings`. Never triggers indexing; an unknown or not yet
     indexed session answers 200 with no matches (use the status route to tell them
@@ -206,8 +215,11 @@ async def asyncio(
 
      Detects the largest visible face of the selfie (faces cut off by the frame count for
     what shows; a selfie sent sideways or upside down is turned) and returns every photo
-    of the session whose best face reaches `threshold`. With several selfies, a photo
-    scores its best match over them. A poor selfie (too small, blurred, dark or turned
+    of the session showing that person: a face matches on its own when its similarity
+    reaches `threshold` at the session's size (a larger session needs a closer match), or
+    on its person's evidence when the selfie matches the person the face belongs to (each
+    match says which, in `evidence`). With several selfies, each counts alone and
+    together. A poor selfie (too small, blurred, dark or turned
     away) that matches nothing is refused as `poor_selfie` rather than answered empty;
     one that matches carries `warnings`. Never triggers indexing; an unknown or not yet
     indexed session answers 200 with no matches (use the status route to tell them

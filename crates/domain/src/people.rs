@@ -17,7 +17,9 @@
 //!   one pair, so a face joins a large person below `t(n)`, down to `base`. `base` is
 //!   [`PeoplePolicy::join_cosine`] when one side is a single face (or a guest's selfies) and
 //!   [`PeoplePolicy::merge_cosine`] when both are groups of faces, so that two large groups
-//!   of look-alikes do not merge.
+//!   of look-alikes do not merge. Each person is one more chance of a look-alike, as each
+//!   face is: `base` rises with the number of persons `p` as `t` does with faces,
+//!   `base(p) = base + c * log10(p * FAR(op) / budget)`, never below `base`.
 //!
 //! Faces of one photo are different people and are never grouped. The grouping itself
 //! (which person each face belongs to, kept as photos come and go) is the store's; this module
@@ -57,40 +59,52 @@ pub struct PeoplePolicy {
 impl PeoplePolicy {
     /// The cosine one face needs against one face in a session of `faces` faces.
     pub fn face_cosine(&self, faces: u64) -> f32 {
+        self.tail.operating_cosine + self.shift(faces)
+    }
+
+    /// How far `units` comparisons (faces, or persons) raise a threshold: one
+    /// `cosine_per_decade` for each tenfold more false matches than the budget allows.
+    fn shift(&self, units: u64) -> f32 {
         let tail = &self.tail;
-        let expected = faces as f64 * tail.false_match_rate / self.stranger_budget;
-        let decades = if expected > 1.0 {
-            expected.log10() as f32
+        let expected = units as f64 * tail.false_match_rate / self.stranger_budget;
+        if expected > 1.0 {
+            tail.cosine_per_decade * expected.log10() as f32
         } else {
             0.0
-        };
-        tail.operating_cosine + tail.cosine_per_decade * decades
+        }
     }
 
     /// The mean cosine over the pairs of two groups of `a` and `b` faces (a single face or a
-    /// guest's selfies: `a = 1` with [`Self::join_cosine`]) that makes them one person, in a
-    /// session of `faces` faces.
-    pub fn link_needed(&self, faces: u64, a: usize, b: usize, base: LinkBase) -> f32 {
+    /// guest's selfies: `a = 1` with [`LinkBase::Join`]) that makes them one person, in a
+    /// session of `scale.faces` faces and `scale.persons` persons.
+    pub fn link_needed(&self, scale: Scale, a: usize, b: usize, base: LinkBase) -> f32 {
         let pairs = (a.max(1) * b.max(1)) as f32;
-        let top = self.face_cosine(faces);
+        let top = self.face_cosine(scale.faces);
         let base = match base {
             LinkBase::Join => self.join_cosine,
             LinkBase::Merge => self.merge_cosine,
-        }
-        .min(top);
+        } + self.shift(scale.persons);
+        let base = base.min(top);
         base + (top - base) / pairs.sqrt()
     }
 
     /// [`Self::link_needed`] for two groups of faces found in photos: `Join` when one side is
     /// a single face.
-    pub fn group_link_needed(&self, faces: u64, a: usize, b: usize) -> f32 {
+    pub fn group_link_needed(&self, scale: Scale, a: usize, b: usize) -> f32 {
         let base = if a.min(b) <= 1 {
             LinkBase::Join
         } else {
             LinkBase::Merge
         };
-        self.link_needed(faces, a, b, base)
+        self.link_needed(scale, a, b, base)
     }
+}
+
+/// How large a session is, for the rules: its faces, and its persons (two faces or more).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Scale {
+    pub faces: u64,
+    pub persons: u64,
 }
 
 /// Which floor a link falls to for large groups.
@@ -133,11 +147,13 @@ pub struct ScoredPerson {
 }
 
 /// What a store reports of a session for some queries: every face at or above a floor, the
-/// persons of those faces, and how many faces the session holds.
+/// persons of those faces, and how large the session is.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SessionScores {
     /// Faces in the session.
     pub faces: u64,
+    /// Persons in the session (groups of two faces or more).
+    pub people: u64,
     pub candidates: Vec<ScoredFace>,
     pub persons: Vec<ScoredPerson>,
 }
@@ -191,8 +207,11 @@ impl Matcher<'_> {
     /// group (the mean over their pairs): several poor selfies add up.
     pub fn accept(&self, scores: &SessionScores, queries: usize) -> Vec<Accepted> {
         let policy = self.policy;
-        let n = scores.faces;
-        let face_need = policy.face_cosine(n);
+        let n = Scale {
+            faces: scores.faces,
+            persons: scores.people,
+        };
+        let face_need = policy.face_cosine(n.faces);
         let group_face_need = policy.link_needed(n, queries, 1, LinkBase::Join);
         let person_score = |person: &ScoredPerson| {
             let size = person.faces as usize;
@@ -306,14 +325,25 @@ mod tests {
     #[test]
     fn a_link_over_more_pairs_needs_less_down_to_its_base() {
         let p = policy();
-        let n = 7_500;
-        let top = p.face_cosine(n);
+        let n = Scale {
+            faces: 7_500,
+            persons: 100,
+        };
+        let top = p.face_cosine(n.faces);
         assert_eq!(p.group_link_needed(n, 1, 1), top);
         assert!((p.group_link_needed(n, 1, 4) - (0.40 + (top - 0.40) / 2.0)).abs() < 1e-6);
         assert!(p.group_link_needed(n, 1, 10_000) - 0.40 < 0.001);
         // Two groups merge on the stricter base.
         assert!(p.group_link_needed(n, 100, 100) > 0.45);
         assert!(p.group_link_needed(n, 2, 2) > p.group_link_needed(n, 1, 4));
+        // More persons: more look-alikes, a higher base (5,000 persons: one decade over).
+        let crowded = Scale {
+            persons: 5_000,
+            ..n
+        };
+        let base = p.group_link_needed(crowded, 1, 1_000_000);
+        let want = 0.40 + 0.066 * (5_000.0 * 9.6e-5 / 0.05f64).log10() as f32;
+        assert!((base - want).abs() < 0.001, "{base} vs {want}");
     }
 
     #[test]
@@ -323,6 +353,7 @@ mod tests {
         let stranger = PersonId::new();
         let scores = SessionScores {
             faces: 7_500,
+            people: 500,
             candidates: vec![
                 // Strong on its own.
                 candidate("a", None, &[0.60]),
@@ -380,6 +411,7 @@ mod tests {
         let p = policy();
         let scores = SessionScores {
             faces: 100,
+            people: 0,
             candidates: vec![candidate("a", None, &[0.415, 0.418])],
             persons: Vec::new(),
         };

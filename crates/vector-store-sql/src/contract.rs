@@ -42,7 +42,7 @@ pub fn options() -> StoreOptions {
                 false_match_rate: 9.6e-5,
                 cosine_per_decade: 0.066,
             },
-            stranger_budget: 0.05,
+            stranger_budget: 0.03,
             join_cosine: 0.40,
             merge_cosine: 0.45,
             floor_cosine: 0.30,
@@ -476,6 +476,7 @@ async fn assert_people_consistent(store: &impl VectorStore, s: &SessionId, query
         );
     }
     assert_eq!(scores.persons.len(), members.len());
+    assert_eq!(scores.people, members.len() as u64);
 }
 
 /// Indexes `photo` with `faces` and records them in the brute-force model.

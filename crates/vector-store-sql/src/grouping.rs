@@ -13,7 +13,7 @@
 use std::collections::{HashMap, HashSet};
 
 use facepass_domain::PersonId;
-use facepass_domain::people::PeoplePolicy;
+use facepass_domain::people::{PeoplePolicy, Scale};
 
 use crate::index::{SessionIndex, Slot, add_into, dot};
 
@@ -60,8 +60,8 @@ struct Planner<'a> {
     index: &'a SessionIndex,
     policy: &'a PeoplePolicy,
     new_faces: &'a [NewFace<'a>],
-    /// Faces in the session once the write is done (the rules depend on the session's size).
-    faces: u64,
+    /// The session's size once the write is done (the rules depend on it); persons as before.
+    scale: Scale,
     groups: Vec<Group>,
     /// Base persons copied into `groups`.
     touched: HashMap<u128, usize>,
@@ -80,12 +80,15 @@ pub(crate) fn plan(
     pending: &[Slot],
     added: &[NewFace<'_>],
 ) -> Plan {
-    let faces = (index.faces() + added.len() as u64).saturating_sub(removed.len() as u64);
+    let scale = Scale {
+        faces: (index.faces() + added.len() as u64).saturating_sub(removed.len() as u64),
+        persons: index.persons().len() as u64,
+    };
     let mut planner = Planner {
         index,
         policy,
         new_faces: added,
-        faces,
+        scale,
         groups: Vec::new(),
         touched: HashMap::new(),
         assigned: HashMap::new(),
@@ -212,7 +215,7 @@ impl Planner<'_> {
     /// `link - need` for two groups of `a` and `b` faces with these sums.
     fn margin(&self, sum_a: &[f32], a: usize, sum_b: &[f32], b: usize) -> f32 {
         let link = dot(sum_a, sum_b) / (a * b) as f32;
-        link - self.policy.group_link_needed(self.faces, a, b)
+        link - self.policy.group_link_needed(self.scale, a, b)
     }
 
     /// Makes `member` a group of its own, then lets it absorb what it links to best while

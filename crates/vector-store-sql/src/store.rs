@@ -471,6 +471,7 @@ fn session_scores(
     }
     Ok(SessionScores {
         faces: index.faces(),
+        people: index.persons().len() as u64,
         candidates,
         persons,
     })

@@ -128,6 +128,7 @@ mod tests {
             .return_once(move |_, _, _| {
                 Ok(SessionScores {
                     faces: 10,
+                    people: 0,
                     candidates: vec![found, weak],
                     persons: Vec::new(),
                 })

@@ -588,8 +588,15 @@ pub(crate) mod tests {
                         .collect(),
                 });
             }
+            let people = {
+                let mut all: Vec<PersonId> = faces.iter().filter_map(|f| f.person).collect();
+                all.sort();
+                all.dedup();
+                all.len() as u64
+            };
             Ok(SessionScores {
                 faces: session_faces,
+                people,
                 candidates,
                 persons,
             })

@@ -37,12 +37,16 @@ pub fn default_embedder_config() -> anyhow::Result<EmbedderConfig> {
 /// The service's embedder configuration with `file` read over the defaults (as `--config`
 /// does for `facepass`), models from the fixtures.
 pub fn embedder_config(file: Option<PathBuf>) -> anyhow::Result<EmbedderConfig> {
-    let settings = Settings::load_from(
+    let mut config = settings(file)?.models.embedder_config()?;
+    config.models_dir = fixtures().join("models");
+    Ok(config)
+}
+
+/// The service's settings with `file` read over `config/default.toml` (no environment).
+pub fn settings(file: Option<PathBuf>) -> anyhow::Result<Settings> {
+    Ok(Settings::load_from(
         Some(repo_root().join("config/default.toml")),
         file,
         std::iter::empty(),
-    )?;
-    let mut config = settings.models.embedder_config()?;
-    config.models_dir = fixtures().join("models");
-    Ok(config)
+    )?)
 }

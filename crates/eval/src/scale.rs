@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use async_trait::async_trait;
 use facepass::settings::Settings;
+use facepass_domain::people::Evidence;
 use facepass_domain::ports::{
     EmbedError, Embedder, FaceCursor, PeopleCursor, PeopleQuery, PersonFacesQuery, VectorStore,
 };
@@ -36,7 +37,7 @@ use facepass_domain::{
 use facepass_photo_source_fs::FsPhotoSource;
 use facepass_vector_store_sqlite::SqliteVectorStore;
 
-use crate::fixtures::{fixtures, repo_root};
+use crate::fixtures::fixtures;
 
 /// The LFW fixture folder.
 pub fn lfw_dir() -> PathBuf {
@@ -212,6 +213,7 @@ pub struct Found {
     pub photo_id: String,
     pub bbox: BoundingBox,
     pub cosine: f32,
+    pub evidence: Evidence,
 }
 
 /// What one search answered.
@@ -232,6 +234,8 @@ pub struct Tally {
     pub expected: usize,
     pub right: usize,
     pub wrong: usize,
+    /// Wrong photos returned on a person's evidence (the rest on the face's own cosine).
+    pub wrong_on_person: usize,
     /// Searches with at least one wrong photo.
     pub showing_stranger: usize,
     pub refused: BTreeMap<&'static str, usize>,
@@ -272,13 +276,14 @@ impl Tally {
 
     pub fn header() -> String {
         format!(
-            "| {:<30} | {:>6} | {:>8} | {:>6} | {:>9} | {:>12} | {:>10} | {:>7} | {} |\n|---|---:|---:|---:|---:|---:|---:|---:|---|",
+            "| {:<30} | {:>6} | {:>8} | {:>6} | {:>9} | {:>12} | {:>10} | {:>10} | {:>7} | {} |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
             "session",
             "faces",
             "searches",
             "recall",
             "precision",
             "wrong/search",
+            "on person",
             "stranger %",
             "p50 ms",
             "refused"
@@ -292,13 +297,14 @@ impl Tally {
             .map(|(c, n)| format!("{c} {n}"))
             .collect();
         format!(
-            "| {:<30} | {:>6} | {:>8} | {:>6.3} | {:>9.3} | {:>12.3} | {:>10.1} | {:>7.1} | {} |",
+            "| {:<30} | {:>6} | {:>8} | {:>6.3} | {:>9.3} | {:>12.3} | {:>10} | {:>10.1} | {:>7.1} | {} |",
             name,
             faces,
             self.searches,
             self.recall(),
             self.precision(),
             self.wrong_per_search(),
+            self.wrong_on_person,
             self.stranger_share() * 100.0,
             self.p50_ms(),
             refused.join(", ")
@@ -382,13 +388,13 @@ impl<E: Embedder> ScaleSession<E> {
         })
     }
 
-    /// Every guest's search, one after the other, through the search use case.
-    pub async fn search_all(&self, threshold: Threshold) -> anyhow::Result<Vec<Outcome>> {
-        let settings = Settings::load_from(
-            Some(repo_root().join("config/default.toml")),
-            None,
-            std::iter::empty(),
-        )?;
+    /// Every guest's search, one after the other, through the search use case with the
+    /// service's `settings`.
+    pub async fn search_all(
+        &self,
+        settings: &Settings,
+        threshold: Threshold,
+    ) -> anyhow::Result<Vec<Outcome>> {
         let search = SearchBySelfie::new(
             self.embedder.clone(),
             self.store.clone(),
@@ -418,6 +424,7 @@ impl<E: Embedder> ScaleSession<E> {
                         photo_id: m.photo_id.to_string(),
                         bbox: m.face.bbox,
                         cosine: m.cosine,
+                        evidence: m.evidence,
                     })
                     .collect()),
                 Err(SearchSelfieError::MultipleFaces { .. }) => Err("multiple_faces"),
@@ -468,12 +475,38 @@ impl<E: Embedder> ScaleSession<E> {
                     t.right += 1;
                 } else {
                     wrong += 1;
+                    t.wrong_on_person += usize::from(m.evidence == Evidence::Person);
                 }
             }
             t.wrong += wrong;
             t.showing_stranger += usize::from(wrong > 0);
         }
         t
+    }
+
+    /// One tab-separated line per match of `outcomes`: guest, selfie, photo, the photo's
+    /// identity, whether the face is the central one, cosine, evidence.
+    pub fn matches_tsv(&self, outcomes: &[Outcome]) -> String {
+        let mut out = String::from("guest\tselfie\tphoto\tidentity\tcentral\tcosine\tevidence\n");
+        for o in outcomes {
+            for m in o.answer.iter().flatten() {
+                let (identity, central) = self
+                    .photos
+                    .get(&m.photo_id)
+                    .map_or(("?", false), |(id, w, h)| {
+                        (id.as_str(), is_central(&m.bbox, *w, *h))
+                    });
+                out.push_str(&format!(
+                    "{}\t{}\t{}\t{identity}\t{central}\t{:.4}\t{}\n",
+                    o.guest,
+                    o.selfie,
+                    m.photo_id,
+                    m.cosine,
+                    m.evidence.as_str()
+                ));
+            }
+        }
+        out
     }
 
     /// How many photos the guest has in the plan's folds, the selfie's included (the ">= 5

@@ -103,11 +103,16 @@ enum Command {
         /// Search threshold (similarity, 0..1) instead of the API's default.
         #[arg(long)]
         threshold: Option<f32>,
+        /// Write every match of every session to this folder (one TSV per session), and keep
+        /// the SQLite store there (`scale.db`).
+        #[arg(long)]
+        dump: Option<PathBuf>,
     },
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    let settings = fixtures::settings(cli.config.clone())?;
     let defaults = embedder_config(cli.config)?;
     match cli.command {
         Command::SmallFaces {
@@ -138,8 +143,16 @@ fn main() -> anyhow::Result<()> {
             held_out,
             tail,
             threshold,
-        } => tokio::runtime::Runtime::new()?
-            .block_on(scale_report(&defaults, &sizes, held_out, tail, threshold)),
+            dump,
+        } => tokio::runtime::Runtime::new()?.block_on(scale_report(
+            &settings,
+            &defaults,
+            &sizes,
+            held_out,
+            tail,
+            threshold,
+            dump.as_deref(),
+        )),
     }
 }
 
@@ -154,11 +167,13 @@ fn folds_of(size: &str) -> anyhow::Result<&'static [u32]> {
 }
 
 async fn scale_report(
+    settings: &facepass::settings::Settings,
     defaults: &EmbedderConfig,
     sizes: &[String],
     held_out: bool,
     tail: bool,
     threshold: Option<f32>,
+    dump: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
     let threshold = threshold
         .map(Threshold::new)
@@ -167,19 +182,20 @@ async fn scale_report(
     let photos: Vec<LfwPhoto> = scale::lfw_photos()?;
     let embedder = Arc::new(Memo::new(Arc::new(OnnxEmbedder::start(defaults)?)));
     let dir = tempfile::tempdir()?;
-    let settings = facepass::settings::Settings::load_from(
-        Some(facepass_eval::fixtures::repo_root().join("config/default.toml")),
-        None,
-        std::iter::empty(),
-    )?;
+    let db = match dump {
+        Some(out) => {
+            std::fs::create_dir_all(out)?;
+            let db = out.join("scale.db");
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+            }
+            db
+        }
+        None => dir.path().join("scale.db"),
+    };
     let store = Arc::new(
-        facepass_vector_store_sqlite::open(
-            &dir.path().join("scale.db"),
-            embedder.space(),
-            true,
-            settings.store_options()?,
-        )
-        .await?,
+        facepass_vector_store_sqlite::open(&db, embedder.space(), true, settings.store_options()?)
+            .await?,
     );
     let mut plans = Vec::new();
     for size in sizes {
@@ -222,7 +238,12 @@ async fn scale_report(
             session.faces,
             started.elapsed().as_secs_f64()
         );
-        let outcomes = session.search_all(threshold).await?;
+        let outcomes = session.search_all(settings, threshold).await?;
+        if let Some(dir) = dump {
+            std::fs::create_dir_all(dir)?;
+            let file = dir.join(format!("{}.tsv", session.plan.name.replace(' ', "-")));
+            std::fs::write(file, session.matches_tsv(&outcomes))?;
+        }
         let all = session.tally(&outcomes, |_| true);
         let five = session.tally(&outcomes, |o| session.photos_of(&o.guest) >= 5);
         println!("{}", all.row(&session.plan.name, session.faces));

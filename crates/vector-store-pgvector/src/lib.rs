@@ -6,8 +6,11 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use facepass_domain::ports::StoreError;
-use facepass_domain::{DetectedFace, Embedding, EmbeddingSpace, PhotoId, SessionId};
+use facepass_domain::people::{ScoredFace, ScoredPerson, SessionScores};
+use facepass_domain::ports::{StoreError, StoredFace};
+use facepass_domain::{
+    BoundingBox, DetectedFace, Embedding, EmbeddingSpace, FaceId, PersonId, PhotoId, SessionId,
+};
 use facepass_vector_store_sql::migrate::Migration;
 use facepass_vector_store_sql::{
     Dialect, FaceRow, QueryResult, SqlStore, StoreOptions, store_error,
@@ -165,6 +168,127 @@ impl Dialect for PgDialect {
             .map_err(store_error)?
             .map(|v| v.to_vec()))
     }
+
+    /// One statement scoring the session in Postgres (`<#>` on unit vectors is the negative
+    /// cosine): the faces at or above the floor, their persons' mean cosines over all their
+    /// faces, and the session's face and person counts.
+    async fn scores_in_database(
+        &self,
+        db: &DatabaseConnection,
+        session: &SessionId,
+        queries: &[Embedding],
+        floor: f32,
+    ) -> Result<Option<SessionScores>, StoreError> {
+        let rows = db
+            .query_all_raw(stmt(
+                &scores_sql(queries.len()),
+                std::iter::once(session.as_str().into())
+                    .chain(std::iter::once(f64::from(floor).into()))
+                    .chain(queries.iter().map(vector))
+                    .collect(),
+            ))
+            .await
+            .map_err(store_error)?;
+        let mut scores = SessionScores::default();
+        let cosines = |row: &QueryResult| -> Result<Vec<f32>, StoreError> {
+            (0..queries.len())
+                .map(|i| {
+                    row.try_get_by_index::<f64>(9 + i)
+                        .map(|c| c as f32)
+                        .map_err(store_error)
+                })
+                .collect()
+        };
+        for row in rows {
+            let kind: i32 = row.try_get_by_index(0).map_err(store_error)?;
+            let text = |i: usize| {
+                row.try_get_by_index::<Option<String>>(i)
+                    .map_err(store_error)
+            };
+            let uuid = |s: String| {
+                uuid::Uuid::parse_str(&s)
+                    .map_err(|e| StoreError::Unexpected(format!("stored id {s:?}: {e}")))
+            };
+            let count = |i: usize| {
+                row.try_get_by_index::<i64>(i)
+                    .map(|n| n.max(0) as u64)
+                    .map_err(store_error)
+            };
+            match kind {
+                0 => {
+                    let f = |i: usize| row.try_get_by_index::<f32>(i).map_err(store_error);
+                    let photo = text(1)?.unwrap_or_default();
+                    scores.candidates.push(ScoredFace {
+                        photo_id: PhotoId::parse(photo)
+                            .map_err(|e| StoreError::Unexpected(format!("stored photo id: {e}")))?,
+                        face: StoredFace {
+                            face_id: FaceId::from_uuid(uuid(text(2)?.unwrap_or_default())?),
+                            bbox: BoundingBox {
+                                x: f(3)?,
+                                y: f(4)?,
+                                width: f(5)?,
+                                height: f(6)?,
+                            },
+                            det_score: f(7)?,
+                        },
+                        person: text(8)?.map(uuid).transpose()?.map(PersonId::from_uuid),
+                        cosines: cosines(&row)?,
+                    });
+                }
+                1 => scores.persons.push(ScoredPerson {
+                    person: PersonId::from_uuid(uuid(text(8)?.unwrap_or_default())?),
+                    faces: count(12)?,
+                    links: cosines(&row)?,
+                }),
+                _ => {
+                    scores.faces = count(12)?;
+                    scores.people = count(13)?;
+                }
+            }
+        }
+        Ok(Some(scores))
+    }
+}
+
+/// [`Dialect::scores_in_database`]'s statement for `queries` query vectors (`$3`...): rows of
+/// kind 0 (a face at or above `$2`), 1 (a person of such a face) and 2 (the session's counts),
+/// each query's cosine computed once per face. Columns: kind, photo_id, face_id, bbox x, y,
+/// width, height, det_score, person_id, three cosines (NULL past `queries`), then counts.
+fn scores_sql(queries: usize) -> String {
+    let cos = |i: usize| {
+        if i < queries {
+            format!("-(embedding <#> ${}::vector)::float8 AS c{i}", i + 3)
+        } else {
+            format!("0::float8 AS c{i}")
+        }
+    };
+    let best = (0..queries)
+        .map(|i| format!("c{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "WITH s AS MATERIALIZED ( \
+             SELECT *, GREATEST({best}) AS best FROM ( \
+                 SELECT photo_id, face_id, bbox_x, bbox_y, bbox_width, bbox_height, det_score, \
+                        person_id, {c0}, {c1}, {c2} \
+                 FROM faces WHERE session_id = $1 OFFSET 0 \
+             ) f \
+         ) \
+         SELECT 0, photo_id::text, face_id::text, bbox_x, bbox_y, bbox_width, bbox_height, \
+                det_score, person_id::text, c0, c1, c2, NULL::bigint, NULL::bigint \
+         FROM s WHERE best >= $2 \
+         UNION ALL \
+         SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, person_id::text, avg(c0), avg(c1), \
+                avg(c2), count(*), NULL \
+         FROM s WHERE person_id IS NOT NULL GROUP BY person_id HAVING max(best) >= $2 \
+         UNION ALL \
+         SELECT 2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, count(*), \
+                count(DISTINCT person_id) \
+         FROM s",
+        c0 = cos(0),
+        c1 = cos(1),
+        c2 = cos(2),
+    )
 }
 
 /// The session's generations and the faces of the photos written in `($2, $3)`, or of every

@@ -65,7 +65,8 @@ pub(crate) struct SessionCache {
 pub struct CacheStats {
     /// Searches answered from a session held in memory (after reading what changed).
     pub from_memory: u64,
-    /// Searches that read the whole session from the database (not held: over the budget).
+    /// Searches of sessions not held (over the budget): scored by the database, or read
+    /// whole from it.
     pub loaded: u64,
     /// Bytes held across sessions.
     pub bytes: usize,

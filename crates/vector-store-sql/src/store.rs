@@ -65,6 +65,18 @@ pub trait Dialect: Debug + Send + Sync + 'static {
 
     /// The embedding in column `index` of a [`Self::load_sql`] row (`None`: NULL).
     fn embedding(&self, row: &QueryResult, index: usize) -> Result<Option<Vec<f32>>, StoreError>;
+
+    /// [`VectorStore::scores`] computed by the database, for a session this process does not
+    /// hold in memory; `None` where the backend cannot (the store then reads the session).
+    async fn scores_in_database(
+        &self,
+        _db: &DatabaseConnection,
+        _session: &SessionId,
+        _queries: &[Embedding],
+        _floor: f32,
+    ) -> Result<Option<SessionScores>, StoreError> {
+        Ok(None)
+    }
 }
 
 /// One face row a photo's write inserts: the face, its stored form (id, box, score) and the
@@ -603,6 +615,17 @@ impl<D: Dialect> VectorStore for SqlStore<D> {
             ensure_in_space(&self.space, query)?;
         }
         let entry = self.cache.entry(session.as_str());
+        if (entry.is_oversized() || !self.holds_sessions())
+            && let Some(scores) = self
+                .dialect
+                .scores_in_database(&self.db, session, queries, floor)
+                .await?
+        {
+            self.cache
+                .loaded
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Ok(scores);
+        }
         let own = {
             let _one_at_a_time = entry.refreshing.lock().await;
             match self.refresh_for_read(session, &entry).await? {

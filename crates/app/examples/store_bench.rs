@@ -108,14 +108,17 @@ async fn load_sessions(
     }
 }
 
+/// Writes `photos` photos of 4 faces into `session` (grouped against what it holds).
 async fn insert_throughput(
     store: &impl VectorStore,
     space: &EmbeddingSpace,
     label: &str,
+    session: &str,
+    photos: usize,
     rng: &mut Rng,
 ) {
-    let session = SessionId::parse("bench-insert").expect("valid");
-    let (photos, faces_per_photo) = (300, 4);
+    let session = SessionId::parse(session).expect("valid");
+    let faces_per_photo = 4;
     let t = Instant::now();
     for p in 0..photos {
         let faces = (0..faces_per_photo)
@@ -135,7 +138,7 @@ async fn insert_throughput(
         store
             .replace_photo(
                 &session,
-                &PhotoId::parse(format!("p{p}")).expect("valid"),
+                &PhotoId::parse(format!("new-{p}")).expect("valid"),
                 faces,
             )
             .await
@@ -143,7 +146,7 @@ async fn insert_throughput(
     }
     let secs = t.elapsed().as_secs_f64();
     println!(
-        "{label}: replace_photo {photos} photos x {faces_per_photo} faces in {secs:.2} s = {:.0} photos/s, {:.0} faces/s",
+        "{label}: replace_photo {photos} photos x {faces_per_photo} faces into {session} in {secs:.2} s = {:.0} photos/s, {:.0} faces/s",
         photos as f64 / secs,
         (photos * faces_per_photo) as f64 / secs
     );
@@ -207,8 +210,8 @@ async fn sqlite_fill(
                 .collect();
             values.push(blob.into());
         }
-        db.execute_unprepared(&photos).await.expect("photos");
-        db.execute_raw(Statement::from_sql_and_values(
+        txn.execute_unprepared(&photos).await.expect("photos");
+        txn.execute_raw(Statement::from_sql_and_values(
             DbBackend::Sqlite,
             faces,
             values,
@@ -216,6 +219,16 @@ async fn sqlite_fill(
         .await
         .expect("faces");
     }
+    // The session's row at a new generation, as a write through the store leaves it.
+    txn.execute_unprepared(&format!(
+        "UPDATE facepass_generation SET value = value + 1; \
+         INSERT INTO sessions (session_id, generation, removed_generation, created_at) \
+         SELECT '{session}', value, value, 0 FROM facepass_generation WHERE true \
+         ON CONFLICT (session_id) DO UPDATE SET generation = excluded.generation, \
+         removed_generation = excluded.generation"
+    ))
+    .await
+    .expect("session row");
     txn.commit().await.expect("commit");
 }
 
@@ -356,6 +369,9 @@ async fn main() {
         measure(&sqlite, &space, "sqlite", threshold, &mut rng).await;
     }
     println!();
-    insert_throughput(&pg, &space, "pgvector", &mut rng).await;
-    insert_throughput(&sqlite, &space, "sqlite", &mut rng).await;
+    insert_throughput(&pg, &space, "pgvector", "bench-insert", 300, &mut rng).await;
+    insert_throughput(&sqlite, &space, "sqlite", "bench-insert", 300, &mut rng).await;
+    // Into a session of 100,000 faces: each new face is grouped against all of them.
+    insert_throughput(&pg, &space, "pgvector", "bench-100000", 100, &mut rng).await;
+    insert_throughput(&sqlite, &space, "sqlite", "bench-100000", 100, &mut rng).await;
 }

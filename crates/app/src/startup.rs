@@ -98,8 +98,9 @@ impl Application {
                 }
             }
         });
-        // The retention purge: its state is in the database (each session's expiry), so a
-        // restart loses nothing, and replicas split the work (see `VectorStore::purge_expired`).
+        // The retention purge and the people backfill: their state is in the database (each
+        // session's expiry, its `grouped` flag), so a restart loses nothing, and replicas split
+        // the work (see `VectorStore::purge_expired`, `VectorStore::group_pending`).
         let purger = tokio::spawn({
             let state = state.clone();
             async move {
@@ -109,6 +110,9 @@ impl Application {
                     tick.tick().await;
                     if let Err(error) = state.purge_expired().await {
                         tracing::warn!(%error, "retention purge failed; retrying at the next interval");
+                    }
+                    if let Err(error) = state.group_pending().await {
+                        tracing::warn!(%error, "grouping sessions indexed before persons failed; retrying at the next interval");
                     }
                 }
             }

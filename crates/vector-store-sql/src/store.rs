@@ -444,6 +444,49 @@ impl<D: Dialect> SqlStore<D> {
     }
 }
 
+impl<D: Dialect> SqlStore<D> {
+    /// Groups the faces of a session indexed before persons existed, in one transaction that
+    /// takes the session's generation (as a removal does: readers elsewhere load it again).
+    /// `false`: nothing to do (no session, grouped already) or the session cannot be held.
+    async fn group_session(&self, session: &SessionId) -> Result<bool, StoreError> {
+        let txn = self.db.begin().await.map_err(store_error)?;
+        let Some(bumped) = generation::bump(&txn, session, Write::Remove).await? else {
+            return Ok(false);
+        };
+        if bumped.previous.is_none_or(|p| p.grouped) {
+            // Another replica grouped it first: nothing to write (the bump is rolled back).
+            return Ok(false);
+        }
+        let entry = self.cache.entry(session.as_str());
+        let _writing = entry.refreshing.lock().await;
+        let mut plan = Plan::default();
+        let result = async {
+            if !self
+                .refresh_for_write(&txn, session, &bumped, &entry)
+                .await?
+            {
+                return Ok(false);
+            }
+            let (_, p, moves) = self.plan_write(&entry, false, |_| Vec::new(), &[])?;
+            plan = p;
+            writes::move_faces(&txn, session, bumped.generation, &moves).await?;
+            writes::mark_grouped(&txn, session).await?;
+            Ok::<_, StoreError>(true)
+        }
+        .await;
+        if matches!(result, Ok(false)) {
+            return Ok(false);
+        }
+        let apply = |index: &mut SessionIndex| {
+            for &(slot, person) in &plan.moved {
+                index.set_person(slot, person);
+            }
+        };
+        self.commit_write(txn, &entry, bumped.generation, true, apply, result)
+            .await
+    }
+}
+
 /// The store's answer for `queries` from a session index.
 fn session_scores(
     index: &SessionIndex,
@@ -713,6 +756,22 @@ impl<D: Dialect> VectorStore for SqlStore<D> {
             self.cache.forget(session.as_str());
         }
         Ok(purged)
+    }
+
+    async fn group_pending(&self, max_sessions: usize) -> Result<Vec<SessionId>, StoreError> {
+        let mut grouped = Vec::new();
+        for session in writes::ungrouped_sessions(&self.db).await? {
+            if grouped.len() >= max_sessions {
+                break;
+            }
+            if self.cache.entry(session.as_str()).is_oversized() || !self.holds_sessions() {
+                continue;
+            }
+            if self.group_session(&session).await? {
+                grouped.push(session);
+            }
+        }
+        Ok(grouped)
     }
 
     async fn diff(

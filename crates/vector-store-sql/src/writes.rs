@@ -186,6 +186,29 @@ pub(crate) async fn mark_grouped(
     Ok(())
 }
 
+/// The sessions whose faces were never grouped (indexed before persons existed), in id order.
+pub(crate) async fn ungrouped_sessions(
+    db: &DatabaseConnection,
+) -> Result<Vec<SessionId>, StoreError> {
+    let sql = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            "SELECT session_id FROM sessions WHERE NOT grouped ORDER BY session_id COLLATE \"C\""
+        }
+        _ => "SELECT session_id FROM sessions WHERE grouped = 0 ORDER BY session_id",
+    };
+    let rows = db
+        .query_all_raw(stmt(db, sql, Vec::new()))
+        .await
+        .map_err(store_error)?;
+    rows.iter()
+        .map(|row| {
+            let id: String = row.try_get_by_index(0).map_err(store_error)?;
+            SessionId::parse(&id)
+                .map_err(|e| StoreError::Unexpected(format!("stored session id: {e}")))
+        })
+        .collect()
+}
+
 /// Deletes the faces, then the photos, matching `filter` inside `txn`.
 pub(crate) async fn delete_rows(
     txn: &DatabaseTransaction,

@@ -95,3 +95,66 @@ async fn migrations_go_up_down_and_up_again() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn sessions_indexed_before_people_are_grouped_by_the_backfill_once() {
+    use facepass_domain::ports::VectorStore;
+    use facepass_domain::{BoundingBox, DetectedFace, Embedding, FaceQuality, PhotoId, Point};
+    use facepass_vector_store_sql::contract::{options, space};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let session = facepass_domain::SessionId::parse("old").unwrap();
+    let query =
+        Embedding::normalise(&space(), vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]).unwrap();
+    let face = DetectedFace {
+        bbox: BoundingBox {
+            x: 0.0,
+            y: 0.0,
+            width: 10.0,
+            height: 10.0,
+        },
+        landmarks: [Point { x: 0.0, y: 0.0 }; 5],
+        det_score: 0.9,
+        embedding: query.clone(),
+        quality: FaceQuality::default(),
+    };
+    {
+        let store = facepass_vector_store_sqlite::open(&path, space(), true, options())
+            .await
+            .unwrap();
+        for photo in ["p1", "p2", "p3"] {
+            let photo = PhotoId::parse(photo).unwrap();
+            store
+                .replace_photo(&session, &photo, vec![face.clone()])
+                .await
+                .unwrap();
+        }
+    }
+    // As migration 0004 leaves a session indexed before it: no persons, not grouped.
+    let db = facepass_vector_store_sqlite::connect(&path).await.unwrap();
+    db.execute_unprepared("UPDATE faces SET person_id = NULL; UPDATE sessions SET grouped = 0")
+        .await
+        .unwrap();
+    drop(db);
+
+    let store = facepass_vector_store_sqlite::open(&path, space(), true, options())
+        .await
+        .unwrap();
+    let before = store
+        .scores(&session, std::slice::from_ref(&query), 0.5)
+        .await
+        .unwrap();
+    assert!(before.candidates.iter().all(|c| c.person.is_none()));
+    assert_eq!(
+        store.group_pending(10).await.unwrap(),
+        std::slice::from_ref(&session)
+    );
+    assert!(
+        store.group_pending(10).await.unwrap().is_empty(),
+        "grouped once"
+    );
+    let after = store.scores(&session, &[query], 0.5).await.unwrap();
+    let person = after.candidates[0].person.expect("grouped");
+    assert!(after.candidates.iter().all(|c| c.person == Some(person)));
+    assert_eq!((after.candidates.len(), after.people), (3, 1));
+}

@@ -144,6 +144,16 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> AppState<E, S, P> {
             }
         }
     }
+
+    /// One run of the people backfill: up to `purge_batch` sessions indexed before persons
+    /// existed get their faces grouped (each in its own transaction). Returns how many.
+    pub async fn group_pending(&self) -> Result<usize, facepass_domain::ports::StoreError> {
+        let grouped = self.lifecycle.group_pending(self.purge_batch).await?;
+        for session in &grouped {
+            tracing::info!(session = %session, "faces of a session indexed before persons existed grouped");
+        }
+        Ok(grouped.len())
+    }
 }
 
 impl<E, S, P> AppState<E, S, P> {

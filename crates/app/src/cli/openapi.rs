@@ -161,6 +161,10 @@ impl VectorStore for Offline {
         Err(StoreError::Unavailable(OFFLINE.into()))
     }
 
+    async fn group_pending(&self, _: usize) -> Result<Vec<SessionId>, StoreError> {
+        Err(StoreError::Unavailable(OFFLINE.into()))
+    }
+
     async fn diff(&self, _: &SessionId, _: &[PhotoId]) -> Result<SessionDiff, StoreError> {
         Err(StoreError::Unavailable(OFFLINE.into()))
     }

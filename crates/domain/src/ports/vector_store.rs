@@ -204,6 +204,12 @@ pub trait VectorStore: Send + Sync + 'static {
         max_sessions: usize,
     ) -> Result<Vec<(SessionId, DeletedCounts)>, StoreError>;
 
+    /// Groups the faces of up to `max_sessions` sessions that were indexed before persons
+    /// existed (one transaction each, as if their faces were indexed anew in order); safe to
+    /// run from several replicas at once. Returns the sessions it grouped; a session this
+    /// store cannot hold in memory stays ungrouped (its searches use faces alone).
+    async fn group_pending(&self, max_sessions: usize) -> Result<Vec<SessionId>, StoreError>;
+
     /// Compares the platform's list of the session's photos (distinct ids) with the index,
     /// in the database.
     async fn diff(

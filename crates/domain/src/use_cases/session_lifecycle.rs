@@ -70,6 +70,11 @@ impl<S: VectorStore> SessionLifecycle<S> {
         self.store.purge_expired(now, max_sessions).await
     }
 
+    /// Groups the faces of up to `max_sessions` sessions indexed before persons existed.
+    pub async fn group_pending(&self, max_sessions: usize) -> Result<Vec<SessionId>, StoreError> {
+        self.store.group_pending(max_sessions).await
+    }
+
     /// The platform's list (duplicates allowed) against the index.
     pub async fn diff(
         &self,

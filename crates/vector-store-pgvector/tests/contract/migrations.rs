@@ -1,6 +1,6 @@
 //! Migrations round-trip (up, down, up) on a fresh database, sessions indexed before a step
-//! stay searchable (and are grouped into people at their next write), and a store refuses a
-//! database made for another recognizer.
+//! stay searchable (and are grouped into people at their next write or by the backfill), and a
+//! store refuses a database made for another recognizer.
 
 use facepass_domain::ports::{StoreError, VectorStore};
 use facepass_domain::{Embedding, EmbeddingSpace, ModelId, SessionId};
@@ -115,11 +115,10 @@ async fn sessions_indexed_before_migration_2_are_searchable_after_it() {
     drop(db);
 }
 
-#[tokio::test]
-async fn sessions_indexed_before_people_are_grouped_at_their_next_write() {
+/// A database at migration 3 with session `old`: three photos of one face each, alike.
+async fn database_indexed_before_people() -> TestDatabase {
     let database = TestDatabase::create().await;
-    let url = database.url.clone();
-    let db = connect(&url, &PgOptions::default()).await.unwrap();
+    let db = connect(&database.url, &PgOptions::default()).await.unwrap();
     migrate::up(&db, &MIGRATIONS[..3], &space()).await.unwrap();
     for photo in ["p1", "p2", "p3"] {
         db.execute_unprepared(&format!(
@@ -133,6 +132,47 @@ async fn sessions_indexed_before_people_are_grouped_at_their_next_write() {
         .await
         .unwrap();
     }
+    database
+}
+
+#[tokio::test]
+async fn sessions_indexed_before_people_are_grouped_by_the_backfill_once() {
+    let database = database_indexed_before_people().await;
+    let url = database.url.clone();
+    // Two replicas: one searches the session before the backfill, the other runs it.
+    let searcher = open(&url, space()).await.unwrap();
+    let backfill = open(&url, space()).await.unwrap();
+    let session = SessionId::parse("old").unwrap();
+    let query =
+        Embedding::normalise(&space(), vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]).unwrap();
+    let before = searcher
+        .scores(&session, std::slice::from_ref(&query), 0.5)
+        .await
+        .unwrap();
+    assert!(before.candidates.iter().all(|c| c.person.is_none()));
+
+    assert_eq!(
+        backfill.group_pending(10).await.unwrap(),
+        std::slice::from_ref(&session)
+    );
+    assert!(
+        backfill.group_pending(10).await.unwrap().is_empty(),
+        "grouped once"
+    );
+    assert!(searcher.group_pending(10).await.unwrap().is_empty());
+
+    // The other replica sees the persons at its next search.
+    let after = searcher.scores(&session, &[query], 0.5).await.unwrap();
+    assert_eq!(after.candidates.len(), 3);
+    let person = after.candidates[0].person.expect("grouped");
+    assert!(after.candidates.iter().all(|c| c.person == Some(person)));
+    assert_eq!(after.people, 1);
+}
+
+#[tokio::test]
+async fn sessions_indexed_before_people_are_grouped_at_their_next_write() {
+    let database = database_indexed_before_people().await;
+    let url = database.url.clone();
     let store = open(&url, space()).await.unwrap();
     let session = SessionId::parse("old").unwrap();
     let query =
@@ -168,7 +208,7 @@ async fn sessions_indexed_before_people_are_grouped_at_their_next_write() {
     assert_eq!(after.candidates.len(), 4);
     let person = after.candidates[0].person.expect("grouped");
     assert!(after.candidates.iter().all(|c| c.person == Some(person)));
-    drop(db);
+    assert!(store.group_pending(10).await.unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ mod faults;
 mod handlers;
 mod hostile;
 mod lifecycle;
+mod models;
 mod pixora;
 mod services;
 mod shutdown;

@@ -95,10 +95,13 @@ fn the_second_pipeline_is_selected_by_flags_and_reports_timings() {
 }
 
 #[test]
-fn an_unknown_preset_is_a_clear_startup_error() {
+fn an_unknown_model_entry_is_a_clear_startup_error() {
     let (lines, stderr, ok) = embed(&["--detector", "mtcnn", &fixture("fr_obama.jpg")]);
 
     assert!(!ok);
     assert!(lines.is_empty());
-    assert!(stderr.contains("unknown models.detector"), "{stderr}");
+    assert!(
+        stderr.contains("models.detector = \"mtcnn\" names no [models.detectors.mtcnn] entry"),
+        "{stderr}"
+    );
 }

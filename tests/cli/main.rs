@@ -6,6 +6,7 @@
 
 mod embed;
 mod memory;
+mod models;
 mod serve;
 
 fn repo_root() -> std::path::PathBuf {

@@ -32,6 +32,10 @@ enum Command {
     Openapi(cli::openapi::OpenapiArgs),
     /// Apply or revert storage schema migrations (`up`, `down`, `status`).
     Migrate(cli::migrate::MigrateArgs),
+    /// Check the configured models against their files (`check`).
+    Models(cli::models::ModelsArgs),
+    /// Measure the configured recognizer on a labelled folder and print its calibration.
+    Calibrate(cli::calibrate::CalibrateArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -50,5 +54,7 @@ fn main() -> anyhow::Result<()> {
         Command::IndexDir(args) => cli::index_dir::run(settings, args),
         Command::Embed(args) => cli::embed::run(settings, args),
         Command::Migrate(args) => cli::migrate::run(settings, args),
+        Command::Models(args) => cli::models::run(settings, args),
+        Command::Calibrate(args) => cli::calibrate::run(settings, args),
     }
 }

@@ -1,6 +1,7 @@
-//! Typed, layered configuration: compiled defaults → `config/default.toml` (and the file
-//! named by `--config` / `FACEPASS_CONFIG`) → environment variables `FACEPASS__SECTION__KEY`.
-//! Secrets are wrapped so `Debug` output and logs never show them.
+//! Typed, layered configuration: the defaults (`config/default.toml`, compiled in, so the
+//! binary runs anywhere) → `config/default.toml` on disk if present → the file named by
+//! `--config` / `FACEPASS_CONFIG` → environment variables `FACEPASS__SECTION__KEY`. Secrets are
+//! wrapped so `Debug` output and logs never show them.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -9,8 +10,7 @@ use std::time::Duration;
 use facepass_domain::SimilarityCalibration;
 use facepass_domain::people::{ImpostorTail, PeoplePolicy};
 use facepass_domain::use_cases::{QualityThresholds, SelfiePolicy};
-use facepass_embedder_onnx::config as config_defaults;
-use facepass_embedder_onnx::{DetectorConfig, EmbedderConfig, RecognizerConfig};
+use facepass_embedder_onnx::{Catalogue, DetectorEntry, EmbedderConfig, RecognizerEntry};
 use serde::{Deserialize, Deserializer};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -21,7 +21,7 @@ pub struct Settings {
     pub storage: StorageSettings,
     pub photos: PhotoSettings,
     pub models: ModelSettings,
-    /// Cosine → similarity map per recognizer preset (see [`CalibrationSettings`]).
+    /// Cosine → similarity map per recognizer entry (see [`CalibrationSettings`]).
     pub calibration: BTreeMap<String, CalibrationSettings>,
     pub indexing: IndexingSettings,
     pub search: SearchSettings,
@@ -30,6 +30,9 @@ pub struct Settings {
 }
 
 pub use facepass_domain::Secret;
+
+/// Every setting's default, with its documentation: the one source of defaults.
+pub const DEFAULTS: &str = include_str!("../../../config/default.toml");
 
 /// A [`Secret`] from a string.
 fn secret<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Secret, D::Error> {
@@ -169,9 +172,13 @@ pub struct PhotoSettings {
 pub struct ModelSettings {
     /// Folder holding the ONNX files.
     pub dir: PathBuf,
-    /// Detector preset: `det_2.5g`, `det_500m` or `yunet`.
+    /// An InsightFace model pack folder (`buffalo_l`, `buffalo_m`, `buffalo_s`, `antelopev2`):
+    /// its detector and recognizer become `models.detector` and `models.recognizer`, under
+    /// their file names (`det_10g`, `w600k_r50`, …). Empty: none.
+    pub pack: PathBuf,
+    /// Name of a `[models.detectors.NAME]` entry.
     pub detector: String,
-    /// Recognizer preset: `fr_feature` or `mobilefacenet`.
+    /// Name of a `[models.recognizers.NAME]` entry (and of its `[calibration.NAME]`).
     pub recognizer: String,
     /// Inference worker threads (each holds its own sessions); 0 = one per CPU core.
     pub workers: usize,
@@ -186,11 +193,15 @@ pub struct ModelSettings {
     pub reference_mode: bool,
     /// Smallest face height (original pixels) detection must find; 0 = one detector pass.
     pub min_face_px: u32,
-    /// Detector preset of photos in the two-scale mode (`min_face_px` > 0), at both scales;
+    /// Detector entry of photos in the two-scale mode (`min_face_px` > 0), at both scales;
     /// empty = `detector`.
     pub fine_detector: String,
     /// Path of `libonnxruntime.so`; `ORT_DYLIB_PATH` when empty.
     pub onnxruntime: Option<PathBuf>,
+    /// The detectors this deployment may name.
+    pub detectors: BTreeMap<String, DetectorEntry>,
+    /// The recognizers this deployment may name.
+    pub recognizers: BTreeMap<String, RecognizerEntry>,
 }
 
 /// `calibration.<recognizer>.*`: `similarity = 1 / (1 + exp(-slope * (cosine - midpoint)))`,
@@ -217,17 +228,6 @@ pub struct CalibrationSettings {
 
 /// The similarity the operating cosine maps to: the API's default threshold.
 pub const OPERATING_SIMILARITY: f32 = 0.7;
-
-// The 192-d MobileFaceNet's tail, measured as fr_feature's was (`facepass-eval scale --tail`
-// with models.recognizer = "mobilefacenet": 2.6e-4 of different-person pairs at 0.50, tenfold
-// fewer every 0.067), and its people cosines at the same points of the tail as fr_feature's
-// (join at about twice the operating point's false matches, merge at a third and a half,
-// the floor at thirty times).
-const MFN_FMR: f64 = 2.6e-4;
-const MFN_CPD: f64 = 0.067;
-const MFN_JOIN: f64 = 0.48;
-const MFN_MERGE: f64 = 0.54;
-const MFN_FLOOR: f64 = 0.36;
 
 /// `indexing.*`
 #[derive(Debug, Clone, Deserialize)]
@@ -317,14 +317,15 @@ impl Settings {
         )
     }
 
-    /// The layers from explicit sources: `base` (optional file), `file` (required when given)
-    /// and `env` (only `FACEPASS__...` variables are read).
+    /// The layers from explicit sources over the compiled-in defaults: `base` (optional
+    /// file), `file` (required when given) and `env` (only `FACEPASS__...` variables are read).
     pub fn load_from(
         base: Option<PathBuf>,
         file: Option<PathBuf>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> anyhow::Result<Self> {
-        let mut builder = Self::defaults(config::Config::builder())?;
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
         if let Some(base) = base {
             builder = builder.add_source(config::File::from(base).required(false));
         }
@@ -348,87 +349,12 @@ impl Settings {
         Ok(settings)
     }
 
-    fn defaults(
-        b: config::ConfigBuilder<config::builder::DefaultState>,
-    ) -> Result<config::ConfigBuilder<config::builder::DefaultState>, config::ConfigError> {
-        let quality = QualityThresholds::default();
-        b.set_default("server.host", "127.0.0.1")?
-            .set_default("server.port", 8000)?
-            .set_default("server.shutdown_timeout_secs", 30)?
-            .set_default("server.trust_forwarded_for", false)?
-            .set_default("server.max_json_bytes", 2 * 1024 * 1024)?
-            .set_default("server.cors_origins", Vec::<String>::new())?
-            .set_default("auth.api_keys", Vec::<String>::new())?
-            .set_default("storage.backend", "sqlite")?
-            .set_default("storage.url", "var/facepass.db")?
-            .set_default("storage.migrate", true)?
-            .set_default("storage.max_connections", 10)?
-            .set_default("storage.search_cache_mb", 1024)?
-            .set_default("photos.backend", "fs")?
-            .set_default("photos.root", "var/photos")?
-            .set_default("photos.bucket", "")?
-            .set_default("photos.region", "us-east-1")?
-            .set_default("photos.force_path_style", false)?
-            .set_default("photos.timeout_secs", 30)?
-            .set_default("photos.max_bytes", 50 * 1024 * 1024)?
-            .set_default("models.dir", "../shared/fixtures/models")?
-            .set_default("models.detector", "det_2.5g")?
-            .set_default("models.recognizer", "fr_feature")?
-            .set_default("models.workers", 0)?
-            .set_default("models.intra_threads", 1)?
-            .set_default("models.queue", 64)?
-            .set_default("models.max_pixels", 100_000_000u64)?
-            .set_default("models.reference_mode", false)?
-            .set_default("models.min_face_px", config_defaults::DEFAULT_MIN_FACE_PX)?
-            .set_default(
-                "models.fine_detector",
-                config_defaults::DEFAULT_FINE_DETECTOR,
-            )?
-            .set_default("calibration.fr_feature.operating_cosine", 0.42)?
-            .set_default("calibration.fr_feature.slope", 6.49)?
-            .set_default("calibration.fr_feature.false_match_rate", 9.6e-5)?
-            .set_default("calibration.fr_feature.cosine_per_decade", 0.066)?
-            .set_default("calibration.fr_feature.join_cosine", 0.40)?
-            .set_default("calibration.fr_feature.merge_cosine", 0.45)?
-            .set_default("calibration.fr_feature.floor_cosine", 0.30)?
-            .set_default("calibration.mobilefacenet.operating_cosine", 0.50)?
-            .set_default("calibration.mobilefacenet.slope", 6.53)?
-            .set_default("calibration.mobilefacenet.false_match_rate", MFN_FMR)?
-            .set_default("calibration.mobilefacenet.cosine_per_decade", MFN_CPD)?
-            .set_default("calibration.mobilefacenet.join_cosine", MFN_JOIN)?
-            .set_default("calibration.mobilefacenet.merge_cosine", MFN_MERGE)?
-            .set_default("calibration.mobilefacenet.floor_cosine", MFN_FLOOR)?
-            .set_default("indexing.batch_concurrency", 8)?
-            .set_default("indexing.max_in_flight", 16)?
-            .set_default("search.max_selfie_bytes", 15 * 1024 * 1024)?
-            .set_default("search.competing_face_ratio", 0.6)?
-            .set_default("search.central_face_ratio", 0.5)?
-            .set_default("search.stranger_budget", 0.03)?
-            .set_default("search.quality.min_face_px", f64::from(quality.min_face_px))?
-            .set_default(
-                "search.quality.min_sharpness",
-                f64::from(quality.min_sharpness),
-            )?
-            .set_default(
-                "search.quality.min_brightness",
-                f64::from(quality.min_brightness),
-            )?
-            .set_default("search.quality.max_pose", f64::from(quality.max_pose))?
-            .set_default("rate_limit.enabled", true)?
-            .set_default("rate_limit.search_per_minute", 60)?
-            .set_default("rate_limit.search_burst", 10)?
-            .set_default("rate_limit.index_per_minute", 600)?
-            .set_default("rate_limit.index_burst", 60)?
-            .set_default("retention.purge_interval_secs", 60)?
-            .set_default("retention.purge_batch", 100)
-    }
-
-    /// Checks what the types cannot: presets exist, numbers are in range.
+    /// Checks what the types cannot: named model entries exist, numbers are in range.
     fn validate(&self) -> anyhow::Result<()> {
         if self.retention.purge_interval_secs == 0 || self.retention.purge_batch == 0 {
             anyhow::bail!("retention.purge_interval_secs and retention.purge_batch must be > 0");
         }
-        self.models.embedder_config()?;
+        self.models.check_names()?;
         self.similarity()?;
         if self.photos.backend == PhotoBackend::S3 && self.photos.bucket.is_empty() {
             anyhow::bail!("photos.backend = \"s3\" needs photos.bucket");
@@ -483,21 +409,20 @@ impl Settings {
     }
 
     fn calibration(&self) -> anyhow::Result<&CalibrationSettings> {
-        self.calibration
-            .get(&self.models.recognizer)
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "no calibration.{} section for models.recognizer",
-                    self.models.recognizer
-                )
-            })
+        let name = self.models.recognizer_name()?;
+        self.calibration.get(&name).ok_or_else(|| {
+            anyhow::anyhow!(
+                "no [calibration.{name}] section for the recognizer {name}: measure it with \
+                 `facepass calibrate --faces DIR` and add the lines it prints"
+            )
+        })
     }
 
     /// How the configured recognizer's faces are grouped into persons and matched at the
     /// session's size.
     pub fn people(&self) -> anyhow::Result<PeoplePolicy> {
         let c = self.calibration()?;
-        let name = &self.models.recognizer;
+        let name = self.models.recognizer_name()?;
         let cosines = [c.join_cosine, c.merge_cosine, c.floor_cosine];
         let tail_ok = c.false_match_rate > 0.0
             && c.false_match_rate < 1.0
@@ -546,41 +471,85 @@ impl Settings {
 }
 
 impl ModelSettings {
-    /// The configured recognizer preset.
-    fn recognizer(&self) -> anyhow::Result<RecognizerConfig> {
-        RecognizerConfig::preset(&self.recognizer).ok_or_else(|| {
-            anyhow::anyhow!(
-                "unknown models.recognizer {:?}; known: {:?}",
-                self.recognizer,
-                RecognizerConfig::PRESETS
-            )
-        })
+    /// The configured catalogue with the pack's entries (if any) added; the names of the
+    /// detector and recognizer to run.
+    pub fn catalogue(&self) -> anyhow::Result<(Catalogue, String, String)> {
+        let mut catalogue = Catalogue {
+            detectors: self.detectors.clone(),
+            recognizers: self.recognizers.clone(),
+        };
+        if self.pack.as_os_str().is_empty() {
+            return Ok((catalogue, self.detector.clone(), self.recognizer.clone()));
+        }
+        let (detector, d, recognizer, r) = facepass_embedder_onnx::models::pack(&self.pack)?;
+        catalogue.detectors.insert(detector.clone(), d);
+        catalogue.recognizers.insert(recognizer.clone(), r);
+        Ok((catalogue, detector, recognizer))
     }
 
-    /// The embedding space of the configured recognizer (no model is loaded).
+    /// The name of the recognizer that runs (the pack's, when one is set).
+    pub fn recognizer_name(&self) -> anyhow::Result<String> {
+        Ok(self.catalogue()?.2)
+    }
+
+    /// Checks that the names given are entries (no file is read).
+    fn check_names(&self) -> anyhow::Result<()> {
+        let (catalogue, detector, recognizer) = self.catalogue()?;
+        let mut detectors = vec![("models.detector", detector)];
+        if !self.fine_detector.is_empty() {
+            detectors.push(("models.fine_detector", self.fine_detector.clone()));
+        }
+        for (key, name) in detectors {
+            if !catalogue.detectors.contains_key(&name) {
+                anyhow::bail!(
+                    "{key} = {name:?} names no [models.detectors.{name}] entry; configured: {:?}",
+                    catalogue.detectors.keys().collect::<Vec<_>>()
+                );
+            }
+        }
+        if !catalogue.recognizers.contains_key(&recognizer) {
+            anyhow::bail!(
+                "models.recognizer = {recognizer:?} names no [models.recognizers.{recognizer}] \
+                 entry; configured: {:?}",
+                catalogue.recognizers.keys().collect::<Vec<_>>()
+            );
+        }
+        Ok(())
+    }
+
+    /// The recognizer that runs, checked against its file (its dimension and, unless
+    /// configured, its embedding space id come from the file).
+    pub fn recognizer_config(&self) -> anyhow::Result<facepass_embedder_onnx::RecognizerConfig> {
+        let (catalogue, _, recognizer) = self.catalogue()?;
+        Ok(catalogue.recognizer(&self.dir, &recognizer)?)
+    }
+
+    /// The embedding space of the configured recognizer (its file is read, not loaded).
     pub fn space(&self) -> anyhow::Result<facepass_domain::EmbeddingSpace> {
-        let recognizer = self.recognizer()?;
+        let recognizer = self.recognizer_config()?;
         Ok(facepass_domain::EmbeddingSpace {
             model: facepass_domain::ModelId::parse(recognizer.id)?,
             dim: recognizer.dim,
         })
     }
 
-    /// The embedder configuration these settings describe.
+    /// Face height from which the configured recognizer's faces are reliably recognised (no
+    /// file is read).
+    pub fn reliable_face_px(&self) -> anyhow::Result<f32> {
+        let (catalogue, _, recognizer) = self.catalogue()?;
+        catalogue
+            .recognizers
+            .get(&recognizer)
+            .map(|r| r.reliable_face_px)
+            .ok_or_else(|| anyhow::anyhow!("no [models.recognizers.{recognizer}] entry"))
+    }
+
+    /// The embedder configuration these settings describe, every model checked against its
+    /// file.
     pub fn embedder_config(&self) -> anyhow::Result<EmbedderConfig> {
-        let preset = |key: &str, name: &str| {
-            DetectorConfig::preset(name).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "unknown {key} {name:?}; known: {:?}",
-                    DetectorConfig::PRESETS
-                )
-            })
-        };
-        let detector = preset("models.detector", &self.detector)?;
-        let mut config = EmbedderConfig::new(&self.dir, detector, self.recognizer()?);
-        if !self.fine_detector.is_empty() {
-            config.fine_detector = Some(preset("models.fine_detector", &self.fine_detector)?);
-        }
+        let (catalogue, detector, recognizer) = self.catalogue()?;
+        let fine = Some(self.fine_detector.as_str()).filter(|f| !f.is_empty());
+        let mut config = catalogue.embedder(&self.dir, &detector, &recognizer, fine)?;
         config.workers = self.workers;
         config.intra_threads = self.intra_threads;
         config.queue = self.queue.max(1);
@@ -613,15 +582,37 @@ mod tests {
     }
 
     #[test]
-    fn config_default_toml_documents_exactly_the_compiled_defaults() {
+    fn the_compiled_defaults_are_config_default_toml_and_agree_with_the_code() {
         let compiled = Settings::load_from(None, None, env(&[])).unwrap();
-        let documented =
-            Settings::load_from(Some(config_file("default.toml")), None, env(&[])).unwrap();
-        assert_eq!(format!("{compiled:?}"), format!("{documented:?}"));
+        let on_disk = std::fs::read_to_string(config_file("default.toml")).unwrap();
+        assert_eq!(DEFAULTS, on_disk);
         assert_eq!(compiled.storage.backend, StorageBackend::Sqlite);
         assert_eq!(compiled.photos.backend, PhotoBackend::Fs);
         assert!(compiled.auth.api_keys.is_empty(), "never open by default");
         assert!(compiled.rate_limit.enabled);
+        // The values the code falls back on where no setting reaches it.
+        let q = QualityThresholds::default();
+        let s = compiled.search.quality;
+        assert_eq!(
+            [s.min_face_px, s.min_sharpness, s.min_brightness, s.max_pose],
+            [q.min_face_px, q.min_sharpness, q.min_brightness, q.max_pose]
+        );
+        let m = &compiled.models;
+        assert_eq!(
+            m.min_face_px,
+            facepass_embedder_onnx::config::DEFAULT_MIN_FACE_PX
+        );
+        assert_eq!(
+            m.fine_detector,
+            facepass_embedder_onnx::config::DEFAULT_FINE_DETECTOR
+        );
+        let names: Vec<&str> = m.detectors.keys().map(String::as_str).collect();
+        assert_eq!(names, ["det_2.5g", "det_500m", "yunet"]);
+        let names: Vec<&str> = m.recognizers.keys().map(String::as_str).collect();
+        assert_eq!(names, ["fr_feature", "mobilefacenet"]);
+        for name in names {
+            assert!(compiled.calibration.contains_key(name), "{name}");
+        }
     }
 
     #[test]

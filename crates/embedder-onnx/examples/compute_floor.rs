@@ -12,17 +12,19 @@
 
 use std::path::PathBuf;
 
-use facepass_embedder_onnx::{DetectorConfig, EmbedderConfig, RecognizerConfig, floor};
+use facepass_embedder_onnx::config::DEFAULT_FINE_DETECTOR;
+use facepass_embedder_onnx::{Catalogue, floor};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let models = std::env::var_os("FACEPASS_MODELS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("../shared/fixtures/models"));
-    let config = EmbedderConfig::new(
-        models,
-        DetectorConfig::preset("det_2.5g").ok_or("preset")?,
-        RecognizerConfig::preset("fr_feature").ok_or("preset")?,
-    );
+    let config = Catalogue::repository_defaults()?.embedder(
+        &models,
+        "det_2.5g",
+        "fr_feature",
+        Some(DEFAULT_FINE_DETECTOR),
+    )?;
     let photos = std::env::args()
         .skip(1)
         .map(std::fs::read)

@@ -13,7 +13,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use facepass_domain::{ImageKind, StageTimings};
-use facepass_embedder_onnx::{DetectorConfig, EmbedderConfig, OnnxEmbedder, RecognizerConfig};
+use facepass_embedder_onnx::config::DEFAULT_FINE_DETECTOR;
+use facepass_embedder_onnx::{Catalogue, OnnxEmbedder};
 use opencv::core::{Mat, Size, Vector};
 use opencv::prelude::*;
 use opencv::{imgcodecs, imgproc};
@@ -60,11 +61,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     for reference_mode in [true, false] {
-        let mut config = EmbedderConfig::new(
-            fixtures.join("models"),
-            DetectorConfig::preset("det_2.5g").ok_or("preset")?,
-            RecognizerConfig::preset("fr_feature").ok_or("preset")?,
-        );
+        let mut config = Catalogue::repository_defaults()?.embedder(
+            &fixtures.join("models"),
+            "det_2.5g",
+            "fr_feature",
+            Some(DEFAULT_FINE_DETECTOR),
+        )?;
         config.reference_mode = reference_mode;
         config.workers = 1;
         let embedder = OnnxEmbedder::start(&config)?;

@@ -1,4 +1,6 @@
-//! The model set and runtime knobs of the ONNX embedder, with presets for the known models.
+//! The model set and runtime knobs of the ONNX embedder. Models are configuration entries
+//! ([`DetectorEntry`], [`RecognizerEntry`]), checked against their files and completed from
+//! them by [`crate::models`].
 
 use std::path::PathBuf;
 
@@ -14,73 +16,76 @@ pub enum DetectorKind {
     Yunet,
 }
 
+/// A detector as configured (`[models.detectors.NAME]`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct DetectorConfig {
+#[serde(deny_unknown_fields)]
+pub struct DetectorEntry {
     pub kind: DetectorKind,
-    /// File name inside `EmbedderConfig::models_dir` (or an absolute path).
+    /// File name inside the models folder (or an absolute path).
     pub file: String,
     /// Long side of the detector input (the letterbox; the short side follows the photo's
     /// aspect ratio where the model takes dynamic shapes).
     #[serde(default = "default_input_size")]
     pub input_size: u32,
-    /// The model accepts any input size (multiples of 32); otherwise it runs on a square.
-    #[serde(default)]
+    /// Score from which a detection is a face.
+    pub score_threshold: f32,
+    /// IoU above which two detections are one face.
+    pub nms_threshold: f32,
+}
+
+/// A detector ready to load: its entry, checked against the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetectorConfig {
+    pub kind: DetectorKind,
+    pub file: String,
+    pub input_size: u32,
+    /// The model accepts any input size (multiples of 32), read from the file (YuNet's
+    /// declared 640x640 is relaxed, see `onnx_shapes`); otherwise it runs on a square.
     pub dynamic_input: bool,
     pub score_threshold: f32,
     pub nms_threshold: f32,
+}
+
+/// A recognizer as configured (`[models.recognizers.NAME]`): an ArcFace-style model taking
+/// aligned 112x112 RGB crops. Its output dimension is read from the file.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecognizerEntry {
+    pub file: String,
+    /// The embedding space id stored with every vector. Unset: the entry's name and the
+    /// start of the file's SHA-256, so different weights never share stored vectors.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The expected output dimension; checked against the file when given.
+    #[serde(default)]
+    pub dim: Option<usize>,
+    /// Input normalisation: `(rgb - mean) / std`.
+    pub mean: f32,
+    pub std: f32,
+    /// Face height (pixels, detector box) from which found faces are reliably recognised;
+    /// session status counts the faces below it.
+    #[serde(default = "default_reliable_face_px")]
+    pub reliable_face_px: f32,
+    /// Most aligned faces per inference call (a model with a fixed batch of 1 uses 1).
+    #[serde(default = "default_max_batch")]
+    pub max_batch: usize,
 }
 
 fn default_input_size() -> u32 {
     640
 }
 
-impl DetectorConfig {
-    /// Known detectors, with the thresholds measured in `shared/fixtures/MANIFEST.md`.
-    pub fn preset(name: &str) -> Option<Self> {
-        let scrfd = |file: &str| DetectorConfig {
-            kind: DetectorKind::Scrfd,
-            file: file.to_owned(),
-            input_size: 640,
-            dynamic_input: true,
-            score_threshold: 0.5,
-            nms_threshold: 0.4,
-        };
-        match name {
-            "det_2.5g" | "scrfd" => Some(scrfd("det_2.5g.onnx")),
-            "det_500m" | "scrfd500m" => Some(scrfd("det_500m.onnx")),
-            "yunet" => Some(DetectorConfig {
-                kind: DetectorKind::Yunet,
-                file: "face_detection_yunet_2023mar.onnx".to_owned(),
-                input_size: 640,
-                // The file declares 640x640; the loader relaxes it (`onnx_shapes`).
-                dynamic_input: true,
-                score_threshold: 0.7,
-                nms_threshold: 0.3,
-            }),
-            _ => None,
-        }
-    }
-
-    pub const PRESETS: &'static [&'static str] = &["det_2.5g", "det_500m", "yunet"];
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// A recognizer ready to load: its entry, checked against the file and completed from it.
+#[derive(Debug, Clone, PartialEq)]
 pub struct RecognizerConfig {
-    /// The embedding space id stored with every vector; change it whenever the weights change.
+    /// The embedding space id stored with every vector.
     pub id: String,
     pub file: String,
+    /// Output dimension, read from the file.
     pub dim: usize,
-    /// Input normalisation: `(rgb - mean) / std`.
     pub mean: f32,
     pub std: f32,
-    /// Recommended cosine operating point (same person at or above).
-    pub threshold: f32,
-    /// Face height (pixels, detector box) from which found faces are reliably recognised;
-    /// session status counts the faces below it.
-    #[serde(default = "default_reliable_face_px")]
     pub reliable_face_px: f32,
-    /// Most aligned faces per inference call (models with a fixed batch of 1 use 1 anyway).
-    #[serde(default = "default_max_batch")]
     pub max_batch: usize,
 }
 
@@ -94,76 +99,35 @@ fn default_max_batch() -> usize {
     16
 }
 
-impl RecognizerConfig {
-    /// Known recognizers. `fr_feature` uses the dynamic-batch export, whose outputs are
-    /// identical to `fr_feature.onnx`, so both share one embedding space id.
-    pub fn preset(name: &str) -> Option<Self> {
-        match name {
-            "fr_feature" => Some(RecognizerConfig {
-                id: "fr_feature".to_owned(),
-                file: "fr_feature_dynbatch.onnx".to_owned(),
-                dim: 512,
-                mean: 127.0,
-                std: 128.0,
-                threshold: 0.42,
-                reliable_face_px: default_reliable_face_px(),
-                max_batch: 16,
-            }),
-            "mobilefacenet" | "mobilefacenet_sirius_192d" => Some(RecognizerConfig {
-                id: "mobilefacenet_sirius_192d".to_owned(),
-                file: "mobilefacenet_sirius_192d.onnx".to_owned(),
-                dim: 192,
-                mean: 127.5,
-                std: 128.0,
-                threshold: 0.50,
-                // Not measured for this model: the same as fr_feature's.
-                reliable_face_px: default_reliable_face_px(),
-                max_batch: 16,
-            }),
-            _ => None,
-        }
-    }
-
-    pub const PRESETS: &'static [&'static str] = &["fr_feature", "mobilefacenet"];
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EmbedderConfig {
     pub models_dir: PathBuf,
     pub detector: DetectorConfig,
     pub recognizer: RecognizerConfig,
     /// Images declaring more pixels are refused before decoding (decompression bombs).
-    #[serde(default = "default_max_pixels")]
     pub max_pixels: u64,
     /// Inference threads, each owning its own ONNX sessions; 0 = one per CPU core.
-    #[serde(default)]
     pub workers: usize,
     /// ONNX Runtime intra-op threads per session (0 = ONNX Runtime's default). One thread per
     /// worker and one worker per core keeps every core on useful work (decode or inference)
     /// without thread-pool synchronisation.
-    #[serde(default = "default_intra_threads")]
     pub intra_threads: usize,
     /// Images waiting for a worker before new ones are refused as overloaded.
-    #[serde(default = "default_queue")]
     pub queue: usize,
     /// Reproduce the Python reference pipeline (InsightFace-style) to cosine >= 0.9999: full
     /// resolution decoding and a square letterbox. Off by default: the default decodes large
     /// JPEGs at reduced scale and fits the detector input to the aspect ratio (see `pipeline`).
-    #[serde(default)]
     pub reference_mode: bool,
     /// Smallest face height, in original pixels, that detection must find. `0` is one detector
     /// pass at the detector's input size (InsightFace's behaviour); otherwise a second,
     /// high-resolution pass finds the small faces (see `pipeline`). Not used by
     /// `reference_mode`.
-    #[serde(default = "default_min_face_px")]
     pub min_face_px: u32,
     /// The detector of photos in the two-scale mode (`min_face_px` > 0 and a photo large
     /// enough for it): the high-resolution tiles and the coarse pass; `None` = `detector`,
     /// which keeps selfies and the one pass.
-    #[serde(default)]
     pub fine_detector: Option<DetectorConfig>,
     /// The ONNX Runtime shared library; `ORT_DYLIB_PATH` when unset.
-    #[serde(default)]
     pub onnxruntime: Option<PathBuf>,
 }
 
@@ -175,9 +139,6 @@ pub const DEFAULT_MIN_FACE_PX: u32 = 48;
 /// (docs/benchmarks.md).
 pub const DEFAULT_FINE_DETECTOR: &str = "yunet";
 
-fn default_min_face_px() -> u32 {
-    DEFAULT_MIN_FACE_PX
-}
 fn default_max_pixels() -> u64 {
     100_000_000
 }
@@ -190,7 +151,8 @@ fn default_queue() -> usize {
 
 impl EmbedderConfig {
     /// `detector` and `recognizer` over `models_dir`, with the default runtime settings and
-    /// small-face search (`DEFAULT_MIN_FACE_PX`, `DEFAULT_FINE_DETECTOR`).
+    /// small-face search from `DEFAULT_MIN_FACE_PX` by `detector` (set `fine_detector` for
+    /// another).
     pub fn new(
         models_dir: impl Into<PathBuf>,
         detector: DetectorConfig,
@@ -206,7 +168,7 @@ impl EmbedderConfig {
             queue: default_queue(),
             reference_mode: false,
             min_face_px: DEFAULT_MIN_FACE_PX,
-            fine_detector: DetectorConfig::preset(DEFAULT_FINE_DETECTOR),
+            fine_detector: None,
             onnxruntime: None,
         }
     }

@@ -7,7 +7,8 @@ pub mod config;
 mod decode;
 mod detector;
 pub mod floor;
-mod onnx_shapes;
+pub mod models;
+pub mod onnx_shapes;
 mod pipeline;
 mod quality;
 mod recognizer;
@@ -22,7 +23,10 @@ use facepass_domain::ports::{EmbedError, Embedder};
 use facepass_domain::{EmbeddingSpace, FaceAnalysis, ImageBytes, ImageKind, ModelId};
 use tokio::sync::oneshot;
 
-pub use config::{DetectorConfig, DetectorKind, EmbedderConfig, RecognizerConfig};
+pub use config::{
+    DetectorConfig, DetectorEntry, DetectorKind, EmbedderConfig, RecognizerConfig, RecognizerEntry,
+};
+pub use models::Catalogue;
 
 /// Why the embedder could not start.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -1,4 +1,6 @@
-//! Lets a fully convolutional ONNX model that declares a fixed input size run at any size.
+//! Reads what an ONNX model declares ([`graph_io`]: its inputs and outputs, for the checks of
+//! [`crate::models`]) and lets a fully convolutional model that declares a fixed input size
+//! run at any size ([`relax_spatial_dims`]).
 //!
 //! YuNet's export declares a 640x640 input although every operator in it is size-agnostic
 //! (convolutions, `Resize` by scale factors, `Reshape` to `[1, -1, k]`); OpenCV's own
@@ -114,6 +116,170 @@ fn relax_input(value_info: &[u8]) -> Result<Vec<u8>, String> {
     })
 }
 
+/// One dimension of a declared tensor shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dim {
+    Fixed(i64),
+    /// Symbolic (named) or left unset: any size.
+    Any,
+}
+
+impl std::fmt::Display for Dim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Dim::Fixed(n) => write!(f, "{n}"),
+            Dim::Any => f.write_str("?"),
+        }
+    }
+}
+
+/// A graph input or output as the file declares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tensor {
+    pub name: String,
+    /// `None`: no shape declared.
+    pub dims: Option<Vec<Dim>>,
+}
+
+impl std::fmt::Display for Tensor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.dims {
+            Some(dims) => {
+                let dims: Vec<String> = dims.iter().map(Dim::to_string).collect();
+                write!(f, "{} [{}]", self.name, dims.join(", "))
+            }
+            None => write!(f, "{} [?]", self.name),
+        }
+    }
+}
+
+/// The inputs (weights excluded: old files list them as inputs too) and outputs a model's
+/// graph declares, read from its bytes without loading it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GraphIo {
+    pub inputs: Vec<Tensor>,
+    pub outputs: Vec<Tensor>,
+}
+
+/// GraphProto.initializer; TensorProto.name; ValueInfoProto.name; Dimension.dim_value.
+const GRAPH_INITIALIZER: u64 = 5;
+const TENSOR_NAME: u64 = 8;
+const VALUE_INFO_NAME: u64 = 1;
+const DIM_VALUE: u64 = 1;
+
+/// Reads the declared inputs and outputs of an ONNX model.
+pub(crate) fn graph_io(model: &[u8]) -> Result<GraphIo, String> {
+    let mut graph = None;
+    for_each_field(model, |field, wire, value| {
+        if field == MODEL_GRAPH && wire == LEN {
+            graph = Some(value);
+        }
+        Ok(())
+    })?;
+    let graph = graph.ok_or("no graph in the file")?;
+    let (mut inputs, mut outputs, mut weights) = (Vec::new(), Vec::new(), Vec::new());
+    for_each_field(graph, |field, wire, value| {
+        match (field, wire) {
+            (GRAPH_INPUT, LEN) => inputs.push(tensor(value)?),
+            (GRAPH_OUTPUT, LEN) => outputs.push(tensor(value)?),
+            (GRAPH_INITIALIZER, LEN) => weights.push(name_field(value, TENSOR_NAME)?),
+            _ => {}
+        }
+        Ok(())
+    })?;
+    inputs.retain(|t| !weights.contains(&t.name));
+    Ok(GraphIo { inputs, outputs })
+}
+
+fn name_field(message: &[u8], wanted: u64) -> Result<String, String> {
+    let mut name = String::new();
+    for_each_field(message, |field, wire, value| {
+        if field == wanted && wire == LEN {
+            name = String::from_utf8_lossy(value).into_owned();
+        }
+        Ok(())
+    })?;
+    Ok(name)
+}
+
+fn tensor(value_info: &[u8]) -> Result<Tensor, String> {
+    let name = name_field(value_info, VALUE_INFO_NAME)?;
+    let mut dims = None;
+    for_each_field(value_info, |field, wire, ty| {
+        if field != VALUE_INFO_TYPE || wire != LEN {
+            return Ok(());
+        }
+        for_each_field(ty, |field, wire, tensor| {
+            if field != TYPE_TENSOR || wire != LEN {
+                return Ok(());
+            }
+            for_each_field(tensor, |field, wire, shape| {
+                if field != TENSOR_SHAPE || wire != LEN {
+                    return Ok(());
+                }
+                let mut found = Vec::new();
+                for_each_field(shape, |field, wire, dim| {
+                    if field == SHAPE_DIM && wire == LEN {
+                        found.push(dimension(dim)?);
+                    }
+                    Ok(())
+                })?;
+                dims = Some(found);
+                Ok(())
+            })
+        })
+    })?;
+    Ok(Tensor { name, dims })
+}
+
+fn dimension(dim: &[u8]) -> Result<Dim, String> {
+    let mut pos = 0;
+    while pos < dim.len() {
+        let key = varint(dim, &mut pos)?;
+        let (field, wire) = (key >> 3, (key & 7) as u8);
+        if field == DIM_VALUE && wire == 0 {
+            let value = varint(dim, &mut pos)?;
+            return Ok(Dim::Fixed(value as i64));
+        }
+        skip_value(dim, &mut pos, wire)?;
+    }
+    Ok(Dim::Any)
+}
+
+/// Calls `f(field, wire type, payload)` for every field of one message (a varint's payload is
+/// empty).
+fn for_each_field<'a>(
+    message: &'a [u8],
+    mut f: impl FnMut(u64, u8, &'a [u8]) -> Result<(), String>,
+) -> Result<(), String> {
+    let mut pos = 0;
+    while pos < message.len() {
+        let key = varint(message, &mut pos)?;
+        let (field, wire) = (key >> 3, (key & 7) as u8);
+        let payload = skip_value(message, &mut pos, wire)?;
+        f(field, wire, payload)?;
+    }
+    Ok(())
+}
+
+/// Moves past one field's value; the payload of a length-delimited one.
+fn skip_value<'a>(message: &'a [u8], pos: &mut usize, wire: u8) -> Result<&'a [u8], String> {
+    match wire {
+        0 => {
+            varint(message, pos)?;
+            Ok(&message[*pos..*pos])
+        }
+        1 => skip(message, pos, 8),
+        5 => skip(message, pos, 4),
+        LEN => {
+            let len = varint(message, pos)?;
+            let len = usize::try_from(len).map_err(|_| "length overflow".to_owned())?;
+            skip(message, pos, len)
+        }
+        other => Err(format!("unsupported protobuf wire type {other}")),
+    }
+}
+
 /// Copies the fields of one message, letting `edit(field, wire type, payload, out)` write a
 /// replacement (or nothing) and return true for the fields it handled.
 fn rewrite(
@@ -126,20 +292,7 @@ fn rewrite(
         let start = pos;
         let key = varint(message, &mut pos)?;
         let (field, wire) = (key >> 3, (key & 7) as u8);
-        let payload = match wire {
-            0 => {
-                varint(message, &mut pos)?;
-                &message[pos..pos]
-            }
-            1 => skip(message, &mut pos, 8)?,
-            5 => skip(message, &mut pos, 4)?,
-            LEN => {
-                let len = varint(message, &mut pos)?;
-                let len = usize::try_from(len).map_err(|_| "length overflow".to_owned())?;
-                skip(message, &mut pos, len)?
-            }
-            other => return Err(format!("unsupported protobuf wire type {other}")),
-        };
+        let payload = skip_value(message, &mut pos, wire)?;
         if !edit(field, wire, payload, &mut out)? {
             out.extend_from_slice(&message[start..pos]);
         }

@@ -37,9 +37,21 @@ pub fn default_embedder_config() -> anyhow::Result<EmbedderConfig> {
 /// The service's embedder configuration with `file` read over the defaults (as `--config`
 /// does for `facepass`), models from the fixtures.
 pub fn embedder_config(file: Option<PathBuf>) -> anyhow::Result<EmbedderConfig> {
-    let mut config = settings(file)?.models.embedder_config()?;
-    config.models_dir = fixtures().join("models");
-    Ok(config)
+    let mut settings = settings(file)?;
+    settings.models.dir = fixtures().join("models");
+    settings.models.embedder_config()
+}
+
+/// The operating cosine of the default recognizer (`[calibration.NAME]` of
+/// `config/default.toml`).
+pub fn operating_cosine() -> anyhow::Result<f32> {
+    let settings = settings(None)?;
+    let name = settings.models.recognizer_name()?;
+    settings
+        .calibration
+        .get(&name)
+        .map(|c| c.operating_cosine)
+        .ok_or_else(|| anyhow::anyhow!("no [calibration.{name}]"))
 }
 
 /// The service's settings with `file` read over `config/default.toml` (no environment).

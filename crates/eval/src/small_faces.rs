@@ -156,7 +156,7 @@ pub fn evaluate(
 ) -> anyhow::Result<Report> {
     let embedder = OnnxEmbedder::start(config)?;
     let (analyses, elapsed) = analyze_all(&embedder, photos, config.worker_count())?;
-    let threshold = config.recognizer.threshold;
+    let threshold = crate::fixtures::operating_cosine()?;
     let mut report = Report {
         per_bucket: vec![(0, 0); BUCKETS.len() - 1],
         photos: photos.len(),

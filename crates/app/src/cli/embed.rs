@@ -20,10 +20,10 @@ pub struct EmbedArgs {
     /// Images (JPEG, PNG, WebP).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// Detector preset (overrides models.detector): det_2.5g, det_500m, yunet.
+    /// Detector entry (overrides models.detector), e.g. det_2.5g, det_500m, yunet.
     #[arg(long)]
     pub detector: Option<String>,
-    /// Recognizer preset (overrides models.recognizer): fr_feature, mobilefacenet.
+    /// Recognizer entry (overrides models.recognizer), e.g. fr_feature, mobilefacenet.
     #[arg(long)]
     pub recognizer: Option<String>,
     /// Folder of the ONNX models (overrides models.dir).

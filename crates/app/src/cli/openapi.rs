@@ -35,7 +35,12 @@ pub fn run(_settings: Settings, _args: OpenapiArgs) -> anyhow::Result<()> {
 /// The document as committed in `openapi/openapi.json` (pretty JSON, trailing newline added by
 /// the caller).
 pub fn document(settings: &Settings) -> anyhow::Result<String> {
-    let offline = Arc::new(Offline(settings.models.space()?));
+    // No model file is read: the document does not depend on the recognizer.
+    let space = EmbeddingSpace {
+        model: facepass_domain::ModelId::parse("offline")?,
+        dim: 512,
+    };
+    let offline = Arc::new(Offline(space));
     let state = Arc::new(AppState::new(
         offline.clone(),
         offline.clone(),

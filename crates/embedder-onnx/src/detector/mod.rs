@@ -4,6 +4,8 @@
 mod scrfd;
 mod yunet;
 
+pub(crate) use scrfd::layout as scrfd_layout;
+
 use facepass_domain::ports::EmbedError;
 use opencv::core::{Mat, Size, ToInputArray};
 use opencv::imgproc;

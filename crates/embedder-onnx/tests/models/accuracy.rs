@@ -6,7 +6,7 @@ use facepass_domain::ports::EmbedError;
 
 use facepass_embedder_onnx::OnnxEmbedder;
 
-use crate::support::{analyze, config, dot, labels, read_face};
+use crate::support::{analyze, config, dot, labels, operating_cosine, read_face};
 
 #[test]
 fn default_pipeline_finds_exactly_the_expected_faces_and_separates_identities() {
@@ -22,7 +22,7 @@ fn check_accuracy(reference_mode: bool) {
     let mut cfg = config("det_2.5g", "fr_feature");
     cfg.reference_mode = reference_mode;
     let embedder = OnnxEmbedder::start(&cfg).expect("embedder starts");
-    let threshold = cfg.recognizer.threshold;
+    let threshold = operating_cosine("fr_feature");
     let mut singles: Vec<(String, Vec<f32>)> = Vec::new();
     let mut groups: Vec<(Vec<String>, Vec<Vec<f32>>)> = Vec::new();
     let mut problems = Vec::new();

@@ -6,6 +6,7 @@
 #![allow(clippy::print_stdout, clippy::expect_used, clippy::unwrap_used)]
 
 mod accuracy;
+mod catalogue;
 mod decoding;
 mod golden;
 mod support;

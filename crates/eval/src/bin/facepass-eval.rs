@@ -32,7 +32,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 use facepass_domain::Threshold;
 use facepass_domain::ports::Embedder;
-use facepass_embedder_onnx::{DetectorConfig, EmbedderConfig, OnnxEmbedder};
+use facepass_embedder_onnx::{Catalogue, EmbedderConfig, OnnxEmbedder};
 use facepass_eval::fixtures::{self, analyse_singles, embedder_config};
 use facepass_eval::scale::{self, LfwPhoto, Memo, Plan, ScaleSession};
 use facepass_eval::scenes::{self, Scene};
@@ -61,13 +61,13 @@ enum Command {
         faces: usize,
         #[arg(long, default_value_t = 2024)]
         seed: u64,
-        /// Detector presets to compare for the high-resolution pass.
+        /// Detector entries to compare for the high-resolution pass.
         #[arg(long, value_delimiter = ',', default_value = "det_2.5g,det_500m,yunet")]
         detectors: Vec<String>,
         /// `models.min_face_px` values to compare.
         #[arg(long, value_delimiter = ',', default_value = "0,32,40,48,64")]
         min_face_px: Vec<u32>,
-        /// Detector score thresholds to compare (empty: each preset's own).
+        /// Detector score thresholds to compare (empty: each entry's own).
         #[arg(long, value_delimiter = ',')]
         score: Vec<f32>,
     },
@@ -342,7 +342,8 @@ fn small_faces(
     // The scenes are cut from det_2.5g's boxes whatever the configuration, so that every
     // configuration is measured on the same faces; the gallery is the configuration's own.
     let mut cutter = one_pass.clone();
-    cutter.detector = DetectorConfig::preset("det_2.5g").expect("det_2.5g preset");
+    let catalogue = Catalogue::repository_defaults()?;
+    cutter.detector = catalogue.detector(&defaults.models_dir, "cutter", "det_2.5g")?;
     let (gallery, photos) = {
         let singles = analyse_singles(&OnnxEmbedder::start(&one_pass)?)?;
         let sources = if cutter == one_pass {
@@ -388,16 +389,15 @@ fn small_faces(
             continue;
         }
         for detector in detectors {
-            let preset = DetectorConfig::preset(detector)
-                .ok_or_else(|| anyhow::anyhow!("unknown detector preset {detector}"))?;
+            let entry = catalogue.detector(&defaults.models_dir, "--detectors", detector)?;
             let scores = if scores.is_empty() {
-                vec![preset.score_threshold]
+                vec![entry.score_threshold]
             } else {
                 scores.to_vec()
             };
             for &score in &scores {
                 let mut config = defaults.clone();
-                let mut fine = preset.clone();
+                let mut fine = entry.clone();
                 fine.score_threshold = score;
                 config.fine_detector = Some(fine);
                 config.min_face_px = min_px;

@@ -2,13 +2,12 @@
 //! [`Dialect`] (`vector-store-pgvector`, `vector-store-sqlite`), with the shared SQL (session
 //! generations, writes, deletes, expiry, audit, diff, status, people), the sessions held in
 //! memory that search scans and the grouping of faces into persons plans against (`cache`,
-//! `index`, `grouping`), the migration runner over the files in `migrations/`, the
-//! classification of database errors into the port's `StoreError`, and (feature `contract`)
-//! the `VectorStore` contract suite that every dialect runs against its real backend.
+//! `index`, `grouping`), the migration runner over the files in `migrations/`, and the
+//! classification of database errors into the port's `StoreError`. The `VectorStore` contract
+//! suite that every dialect runs against its real backend is the dev-only crate
+//! `facepass-store-contract`.
 
 mod cache;
-#[cfg(feature = "contract")]
-pub mod contract;
 mod errors;
 pub mod generation;
 mod grouping;

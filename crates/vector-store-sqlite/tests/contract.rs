@@ -4,7 +4,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use facepass_domain::EmbeddingSpace;
-use facepass_vector_store_sql::contract::Guarded;
+use facepass_store_contract::Guarded;
 use facepass_vector_store_sqlite::SqliteVectorStore;
 
 async fn fresh(space: EmbeddingSpace) -> Guarded<SqliteVectorStore> {
@@ -13,20 +13,21 @@ async fn fresh(space: EmbeddingSpace) -> Guarded<SqliteVectorStore> {
         &dir.path().join("facepass.db"),
         space,
         true,
-        facepass_vector_store_sql::contract::options(),
+        facepass_store_contract::options(),
     )
     .await
     .expect("store opens");
     Guarded::new(store, dir)
 }
 
-facepass_vector_store_sql::vector_store_contract!(fresh);
+facepass_store_contract::vector_store_contract!(fresh);
 
 use sea_orm::ConnectionTrait;
 
 #[tokio::test]
 async fn migrations_go_up_down_and_up_again() {
-    use facepass_vector_store_sql::{contract::space, migrate};
+    use facepass_store_contract::space;
+    use facepass_vector_store_sql::migrate;
     let dir = tempfile::tempdir().unwrap();
     let db = facepass_vector_store_sqlite::connect(&dir.path().join("m.db"))
         .await
@@ -83,7 +84,7 @@ async fn migrations_go_up_down_and_up_again() {
         &dir.path().join("m.db"),
         other,
         true,
-        facepass_vector_store_sql::contract::options(),
+        facepass_store_contract::options(),
     )
     .await
     .unwrap_err();
@@ -100,7 +101,7 @@ async fn migrations_go_up_down_and_up_again() {
 async fn sessions_indexed_before_people_are_grouped_by_the_backfill_once() {
     use facepass_domain::ports::VectorStore;
     use facepass_domain::{BoundingBox, DetectedFace, Embedding, FaceQuality, PhotoId, Point};
-    use facepass_vector_store_sql::contract::{options, space};
+    use facepass_store_contract::{options, space};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.db");
     let session = facepass_domain::SessionId::parse("old").unwrap();

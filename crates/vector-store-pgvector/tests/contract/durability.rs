@@ -7,8 +7,8 @@ use facepass_domain::ports::{StoreError, VectorStore};
 use facepass_domain::{
     BoundingBox, DetectedFace, Embedding, FaceQuality, PhotoId, Point, SessionId,
 };
+use facepass_store_contract::space;
 use facepass_vector_store_pgvector::{PgOptions, connect};
-use facepass_vector_store_sql::contract::space;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 use facepass_test_support::postgres::{TestDatabase, admin_url};
@@ -40,7 +40,7 @@ async fn killing_connections_mid_batch_keeps_every_committed_photo_whole() {
             &url,
             space(),
             &PgOptions::default(),
-            facepass_vector_store_sql::contract::options(),
+            facepass_store_contract::options(),
         )
         .await
         .unwrap(),

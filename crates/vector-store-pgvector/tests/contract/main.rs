@@ -7,7 +7,7 @@
 
 mod support;
 
-use facepass_vector_store_sql::vector_store_contract;
+use facepass_store_contract::vector_store_contract;
 
 use support::fresh;
 

@@ -4,8 +4,8 @@
 
 use facepass_domain::ports::{StoreError, VectorStore};
 use facepass_domain::{Embedding, EmbeddingSpace, ModelId, SessionId};
+use facepass_store_contract::{self as contract, space};
 use facepass_vector_store_pgvector::{MIGRATIONS, PgOptions, PgVectorStore, connect};
-use facepass_vector_store_sql::contract::{self, space};
 use facepass_vector_store_sql::migrate;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 

@@ -7,9 +7,9 @@ use facepass_domain::ports::{PeopleQuery, VectorStore};
 use facepass_domain::{
     Actor, BoundingBox, DetectedFace, Embedding, FaceQuality, PhotoId, Point, SessionId,
 };
+use facepass_store_contract::{self as contract, search, space};
 use facepass_vector_store_pgvector::{PgOptions, PgVectorStore};
 use facepass_vector_store_sql::StoreOptions;
-use facepass_vector_store_sql::contract::{self, search, space};
 
 use facepass_test_support::postgres::TestDatabase;
 

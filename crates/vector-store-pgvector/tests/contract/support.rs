@@ -11,7 +11,7 @@ pub async fn fresh(space: EmbeddingSpace) -> Guarded<PgVectorStore> {
         &database.url,
         space,
         &PgOptions::default(),
-        facepass_vector_store_sql::contract::options(),
+        facepass_store_contract::options(),
     )
     .await
     .expect("store opens and migrates");

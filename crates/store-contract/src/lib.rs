@@ -17,7 +17,7 @@ use facepass_domain::{
     ExpiryUpdate, FaceId, FaceQuality, ForgetCounts, ModelId, PersonId, PhotoId, Point, SessionId,
 };
 
-use crate::StoreOptions;
+use facepass_vector_store_sql::StoreOptions;
 
 /// A fresh store for one test with what keeps its backend (a database guard that drops the
 /// database, a temporary folder).
@@ -83,8 +83,8 @@ macro_rules! vector_store_contract {
         $(
             #[tokio::test]
             async fn $case() {
-                let fresh = $fresh($crate::contract::space()).await;
-                $crate::contract::$case(&fresh.value).await;
+                let fresh = $fresh($crate::space()).await;
+                $crate::$case(&fresh.value).await;
             }
         )*
     };
@@ -746,7 +746,7 @@ pub async fn expired_sessions_are_purged_audited_and_start_clean_when_indexed_ag
             .await
             .unwrap();
     }
-    let millis = |t: Option<SystemTime>| t.map(crate::unix_millis);
+    let millis = |t: Option<SystemTime>| t.map(facepass_vector_store_sql::unix_millis);
     let set = store
         .set_expiry(&old, ExpiryUpdate::Set(Some(past)))
         .await

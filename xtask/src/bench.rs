@@ -58,7 +58,7 @@ pub fn run_bench(root: &Path) -> anyhow::Result<()> {
     step(2, "anchor venv (insightface from PyPI)");
     let python = anchor_venv(root)?;
     step(3, "build (release)");
-    run(Command::new("cargo").args([
+    run(crate::cargo().args([
         "build",
         "--quiet",
         "--release",

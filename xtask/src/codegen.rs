@@ -61,7 +61,7 @@ fn ensure_tools() -> anyhow::Result<()> {
 /// Writes `scratch/openapi.json` and `scratch/python/`.
 fn generate(root: &Path, scratch: &Path) -> anyhow::Result<()> {
     // The same build (and so the same features) as `cargo xtask test`: a no-op right after it.
-    crate::run(Command::new("cargo").args(["test", "--workspace", "--release", "--no-run"]))?;
+    crate::run(crate::cargo().args(["test", "--workspace", "--release", "--no-run"]))?;
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));

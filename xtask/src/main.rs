@@ -46,7 +46,7 @@ fn main() -> anyhow::Result<()> {
         }
         Some("fuzz") => {
             bootstrap(&root)?;
-            run(Command::new("cargo").args(["build", "--release", "--bin", "facepass"]))?;
+            run(cargo().args(["build", "--release", "--bin", "facepass"]))?;
             let examples = args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(500);
             fuzz::run_fuzz(&root, examples)
         }
@@ -66,7 +66,7 @@ fn main() -> anyhow::Result<()> {
 
 /// `cargo run --release --bin facepass -- <subcommand>`: the one build profile of the project.
 pub(crate) fn facepass(subcommand: &str) -> Command {
-    let mut command = Command::new("cargo");
+    let mut command = cargo();
     command.args([
         "run",
         "--quiet",
@@ -77,6 +77,61 @@ pub(crate) fn facepass(subcommand: &str) -> Command {
         subcommand,
     ]);
     command
+}
+
+/// A `cargo` command that builds as a plain `cargo` in the shell would. `cargo run` (which
+/// runs xtask) gives its child the variables of the xtask package; a build script that
+/// watches one of them (ring's watches `CARGO_MANIFEST_DIR`) would otherwise see it change
+/// between `cargo xtask test` and a plain `cargo build`, and everything above it would be
+/// compiled again each time.
+pub(crate) fn cargo() -> Command {
+    let mut command = Command::new("cargo");
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let set_by_cargo_run = name.starts_with("CARGO_PKG_")
+            || matches!(
+                name.as_ref(),
+                "CARGO_MANIFEST_DIR"
+                    | "CARGO_MANIFEST_PATH"
+                    | "CARGO_MANIFEST_LINKS"
+                    | "CARGO_CRATE_NAME"
+                    | "CARGO_BIN_NAME"
+                    | "CARGO_PRIMARY_PACKAGE"
+            );
+        if set_by_cargo_run {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
+}
+
+/// Fails when building the service binary after the tests compiles anything: the tests and
+/// the binary share one feature set (see `crates/app/Cargo.toml`) and one environment
+/// ([`cargo`]), so `cargo build --release --bin facepass` after `cargo xtask test` is a no-op.
+fn check_build_is_a_no_op() -> anyhow::Result<()> {
+    let mut command = cargo();
+    command.args(["build", "--release", "--bin", "facepass"]);
+    eprintln!(
+        "\x1b[1;34m[xtask]\x1b[0m cargo build --release --bin facepass (must compile nothing)"
+    );
+    let out = command.output().context("cannot start cargo build")?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        bail!("cargo build --release --bin facepass failed:\n{stderr}");
+    }
+    let compiled: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.trim_start().starts_with("Compiling"))
+        .collect();
+    if !compiled.is_empty() {
+        bail!(
+            "building the binary after the tests compiled {} crates again (a feature or an \
+             environment variable differs between the two builds):\n{}",
+            compiled.len(),
+            compiled.join("\n")
+        );
+    }
+    Ok(())
 }
 
 fn project_root() -> PathBuf {
@@ -95,11 +150,11 @@ const FUZZ_EXAMPLES: u32 = 60;
 
 fn test(root: &Path) -> anyhow::Result<()> {
     bootstrap(root)?;
-    run(Command::new("cargo").args(["fmt", "--all", "--check"]))?;
+    run(cargo().args(["fmt", "--all", "--check"]))?;
     tidy::run(root)?;
     // One profile (release) for lints, tests and the README's run command: on a 2-core CI
     // machine, building the OpenCV bindings once saves minutes.
-    run(Command::new("cargo").args([
+    run(cargo().args([
         "clippy",
         "--workspace",
         "--all-targets",
@@ -111,7 +166,7 @@ fn test(root: &Path) -> anyhow::Result<()> {
     // Compile the tests first: that also builds target/release/facepass with the tests'
     // feature set, which codegen then runs (a separate `cargo run` would rebuild half the
     // dependency tree with other features).
-    run(Command::new("cargo").args(["test", "--workspace", "--release", "--no-run"]))?;
+    run(cargo().args(["test", "--workspace", "--release", "--no-run"]))?;
     codegen::run(root, true)?;
     lint_docker()?;
     fuzz::run_fuzz(root, FUZZ_EXAMPLES)?;
@@ -120,13 +175,12 @@ fn test(root: &Path) -> anyhow::Result<()> {
     let env = services_up(root)?
         .into_iter()
         .filter(|(k, _)| k.starts_with("FACEPASS_TEST_"));
-    let tests = run(Command::new("cargo")
-        .args(["test", "--workspace", "--release"])
-        .envs(env));
+    let tests = run(cargo().args(["test", "--workspace", "--release"]).envs(env));
     let stopped = run(Command::new("bash")
         .arg(root.join("scripts/services.sh"))
         .arg("down"));
-    tests.and(stopped)
+    tests.and(stopped)?;
+    check_build_is_a_no_op()
 }
 
 /// Docker cannot run here: lint the Dockerfile (hadolint) and validate the compose file

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 mod embed;
+mod index_dir;
 mod memory;
 mod models;
 mod serve;

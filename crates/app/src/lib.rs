@@ -9,3 +9,4 @@ pub mod metrics;
 pub mod process;
 pub mod settings;
 pub mod startup;
+pub mod wiring;

@@ -1,5 +1,5 @@
-//! What every endpoint shares: the use cases wired over the ports, auth, limits, metrics and
-//! the tracker of detached indexing work.
+//! What every endpoint shares: the use cases ([`UseCases`], wired over the ports), auth,
+//! limits, metrics and the tracker of detached indexing work.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -10,7 +10,6 @@ use facepass_domain::use_cases::{
     CheckHealth, DeletePhoto, DeleteSession, ForgetGuest, IndexBatch, IndexPhoto, IndexPhotoError,
     IndexStatus, IndexedPhoto, ListPeople, SearchBySelfie, SessionLifecycle, SessionStatus,
 };
-use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 
 use super::auth::{ApiKeyAuth, ApiKeys};
@@ -19,6 +18,7 @@ use super::rate_limit::{RateLimits, Scope};
 use crate::embedder::MeteredEmbedder;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
+use crate::wiring::UseCases;
 
 pub struct AppState<E, S, P> {
     pub index_photo: IndexPhoto<MeteredEmbedder<E>, S, P>,
@@ -64,41 +64,37 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> AppState<E, S, P> {
         settings: &Settings,
     ) -> anyhow::Result<Self> {
         let metrics = Arc::new(Metrics::new()?);
-        let gate = Arc::new(Semaphore::new(settings.indexing.max_in_flight.max(1)));
-        let detector = settings.models.detector.as_str();
-        let for_indexing = Arc::new(MeteredEmbedder::new(
-            embedder.clone(),
-            Some(gate),
-            metrics.clone(),
-            detector,
-        ));
-        let for_search = Arc::new(MeteredEmbedder::new(
-            embedder.clone(),
-            None,
-            metrics.clone(),
-            detector,
-        ));
         let stopping = Arc::new(AtomicBool::new(false));
-        let index_photo = IndexPhoto::new(for_indexing, store.clone(), photos.clone());
-        let search = Arc::new(SearchBySelfie::new(
-            for_search,
-            store.clone(),
-            settings.similarity()?,
-            settings.selfie_policy(),
-            settings.people()?,
-        ));
-        Ok(Self {
-            index_batch: IndexBatch::new(index_photo.clone(), settings.indexing.batch_concurrency)
-                .stop_when(stopping.clone()),
+        let UseCases {
             index_photo,
-            forget: ForgetGuest::new(search.clone(), store.clone()),
+            index_batch,
             search,
-            lifecycle: SessionLifecycle::new(store.clone(), settings.retention.default_retention()),
-            session_status: SessionStatus::new(store.clone(), settings.models.reliable_face_px()?),
-            people: ListPeople::new(store.clone()),
-            delete_session: DeleteSession::new(store.clone()),
-            delete_photo: DeletePhoto::new(store.clone()),
-            health: CheckHealth::new(embedder, store.clone(), photos),
+            forget,
+            lifecycle,
+            session_status,
+            people,
+            delete_session,
+            delete_photo,
+            health,
+        } = UseCases::new(
+            embedder,
+            store.clone(),
+            photos,
+            settings,
+            metrics.clone(),
+            stopping.clone(),
+        )?;
+        Ok(Self {
+            index_photo,
+            index_batch,
+            search,
+            forget,
+            lifecycle,
+            session_status,
+            people,
+            delete_session,
+            delete_photo,
+            health,
             store,
             api_keys: ApiKeys::new(settings.auth.api_keys.clone()),
             rate_limits: RateLimits::new(&settings.rate_limit),

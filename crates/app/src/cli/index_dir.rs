@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use facepass_domain::use_cases::{BatchItem, IndexBatch, IndexPhoto};
+use facepass_domain::use_cases::BatchItem;
 use facepass_domain::{PhotoId, PhotoKey, SessionId};
 use facepass_embedder_onnx::OnnxEmbedder;
 use facepass_photo_source_fs::FsPhotoSource;
@@ -13,7 +13,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::adapters;
 use crate::api::errors::ApiError;
+use crate::metrics::Metrics;
 use crate::settings::Settings;
+use crate::wiring::UseCases;
 
 #[derive(Debug, clap::Args)]
 pub struct IndexDirArgs {
@@ -102,13 +104,22 @@ pub fn run(settings: Settings, args: IndexDirArgs) -> anyhow::Result<()> {
         let embedder = Arc::new(OnnxEmbedder::start(&settings.models.embedder_config()?)?);
         let store = Arc::new(adapters::open_store(&settings).await?);
         let photos = Arc::new(FsPhotoSource::new(&args.dir, settings.photos.max_bytes)?);
-        let concurrency = args
-            .concurrency
-            .unwrap_or(settings.indexing.batch_concurrency);
+        let mut settings = settings;
+        if let Some(concurrency) = args.concurrency {
+            settings.indexing.batch_concurrency = concurrency;
+        }
         // Keep the embedder's queue from overflowing: the batch waits for inference, it never
         // answers "overloaded" to itself.
-        let concurrency = concurrency.clamp(1, settings.models.queue.max(1));
-        let batch = IndexBatch::new(IndexPhoto::new(embedder, store, photos), concurrency);
+        settings.indexing.batch_concurrency = settings
+            .indexing
+            .batch_concurrency
+            .clamp(1, settings.models.queue.max(1));
+        let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let metrics = Arc::new(Metrics::new()?);
+        let use_cases = UseCases::new(embedder, store, photos, &settings, metrics, stopping)?;
+        // As the API does: a new session gets `retention.default_days`.
+        use_cases.lifecycle.before_indexing(&session, None).await?;
+        let batch = use_cases.index_batch;
 
         let bar = ProgressBar::new(items.len() as u64);
         bar.set_style(

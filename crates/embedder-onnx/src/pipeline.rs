@@ -187,6 +187,28 @@ pub(crate) struct Pipeline {
     reduced_decoding: bool,
 }
 
+/// An image decoded for its first detector pass, and the passes it gets.
+struct Decoded {
+    probe: Probe,
+    image: Mat,
+    /// The JPEG reduction `image` was decoded at (1: full resolution).
+    reduction: u32,
+    /// A selfie's coarse pass.
+    coarse: Option<InputSize>,
+    /// A large photo's high-resolution pass.
+    fine: Option<FineScale>,
+}
+
+impl Decoded {
+    /// Original pixels per pixel of `image`, per axis (libjpeg rounds up).
+    fn per_pixel(&self) -> (f32, f32) {
+        (
+            self.probe.width as f32 / self.image.cols() as f32,
+            self.probe.height as f32 / self.image.rows() as f32,
+        )
+    }
+}
+
 impl Pipeline {
     pub fn load(
         env: &Environment,
@@ -229,6 +251,29 @@ impl Pipeline {
     pub fn analyze(&mut self, bytes: &[u8], kind: ImageKind) -> Result<FaceAnalysis, EmbedError> {
         let mut timings = StageTimings::default();
         let started = Instant::now();
+        let mut decoded = self.decode_for_detection(bytes, kind)?;
+        timings.decode = started.elapsed();
+
+        let started = Instant::now();
+        let (detections, redecode) = self.detect_faces(bytes, kind, &mut decoded)?;
+        timings.decode += redecode;
+        timings.detect = started.elapsed().saturating_sub(redecode);
+
+        let started = Instant::now();
+        let (width, height) = (decoded.probe.width, decoded.probe.height);
+        let (faces, redecode) = self.embed_faces(bytes, kind, decoded, detections)?;
+        timings.decode += redecode;
+        timings.embed = started.elapsed();
+        Ok(FaceAnalysis {
+            width,
+            height,
+            faces,
+            timings,
+        })
+    }
+
+    /// Probes the image and decodes it at the reduction its first detector pass needs.
+    fn decode_for_detection(&self, bytes: &[u8], kind: ImageKind) -> Result<Decoded, EmbedError> {
         let probe = decode::probe(bytes, self.max_pixels)?;
         let coarse = match kind {
             ImageKind::Selfie => self.selfie_input,
@@ -240,136 +285,130 @@ impl Pipeline {
         };
         let first_input = coarse.unwrap_or(self.photo_input);
         let detector_side = fine.map_or(first_input.long_side, |f| f.side);
-        let mut reduction = self.detection_reduction(&probe, detector_side);
-        let mut image = decode::decode(bytes, &probe, reduction)?;
-        timings.decode = started.elapsed();
+        let reduction = self.detection_reduction(&probe, detector_side);
+        let image = decode::decode(bytes, &probe, reduction)?;
+        Ok(Decoded {
+            probe,
+            image,
+            reduction,
+            coarse,
+            fine,
+        })
+    }
 
-        let started = Instant::now();
+    /// Every face of the image, in original pixels (with the time spent decoding again):
+    /// the two scales of a large photo with their candidates confirmed, or one pass (a
+    /// selfie's coarse one first, then the full one and the turned retries as needed).
+    fn detect_faces(
+        &mut self,
+        bytes: &[u8],
+        kind: ImageKind,
+        d: &mut Decoded,
+    ) -> Result<(Vec<Detection>, std::time::Duration), EmbedError> {
         let mut redecode = std::time::Duration::ZERO;
         let mut unsure = TwoScales::default();
-        let mut found = match fine {
+        let first_input = d.coarse.unwrap_or(self.photo_input);
+        let mut found = match d.fine {
             Some(FineScale { side, floor }) => {
-                let mut two = self.detect_two_scales(&image, side, floor)?;
+                let mut two = self.detect_two_scales(&d.image, side, floor)?;
                 let faces = std::mem::take(&mut two.faces);
                 unsure = two;
                 faces
             }
-            None => self.detect_with_padding(&image, first_input)?,
+            None => self.detect_with_padding(&d.image, first_input)?,
         };
         let mut used = first_input;
-        if let Some(input) = coarse {
-            let scale = input.long_side as f32 / image.cols().max(image.rows()) as f32;
+        if let Some(input) = d.coarse {
+            let scale = input.long_side as f32 / d.image.cols().max(d.image.rows()) as f32;
             let largest = found.iter().map(|d| d.y2 - d.y1).fold(0.0, f32::max) * scale;
             if largest < SELFIE_MIN_FACE {
-                let finer = self.detection_reduction(&probe, self.photo_input.long_side);
-                if finer != reduction {
-                    let again = Instant::now();
-                    image = decode::decode(bytes, &probe, finer)?;
-                    reduction = finer;
-                    redecode = again.elapsed();
-                }
-                found = self.detect_with_padding(&image, self.photo_input)?;
+                redecode += self.redecode_for_full_pass(bytes, d)?;
+                found = self.detect_with_padding(&d.image, self.photo_input)?;
                 used = self.photo_input;
             }
         }
         if kind == ImageKind::Selfie {
-            // A selfie is known to show a face. None found, or only with the low score a
-            // detector gives a face lying on its side or upside down: maybe it was uploaded
-            // turned without an EXIF orientation. A turn with a clearly more confident face
-            // wins (alignment then turns the face upright from its landmarks). A face whose
-            // own landmarks say it lies on its side is turned upright as well, first the way
-            // that undoes it: the detector's landmarks of a sideways face are poorer even
-            // when it is sure of the face, and an upright one about as sure wins.
-            let score = best_score(&found);
-            let roll = found
-                .iter()
-                .max_by(|a, b| a.score.total_cmp(&b.score))
-                .map_or(0.0, |d| quality::roll_degrees(&d.landmarks));
-            let lying = roll.abs() > LYING_ROLL;
-            if score < UPRIGHT_SCORE || lying {
-                let to_beat = if lying {
-                    score - TURN_MARGIN
-                } else {
-                    score + TURN_MARGIN
-                };
-                let first = lying.then(|| undoing_turn(roll));
-                if let Some(turned) = self.detect_rotated(&image, used, to_beat, first)? {
-                    found = turned;
-                }
-            }
+            found = self.turn_upright(&d.image, used, found)?;
         }
         // Scale from the decoded image to the oriented original (per axis: libjpeg rounds up).
-        let sx = probe.width as f32 / image.cols() as f32;
-        let sy = probe.height as f32 / image.rows() as f32;
-        let mut detections: Vec<Detection> = found
-            .into_iter()
-            .map(|d| d.transformed(0.0, 0.0, sx, sy))
-            .collect();
+        let (sx, sy) = d.per_pixel();
+        let to_original = |d: Detection| d.transformed(0.0, 0.0, sx, sy);
+        let mut detections: Vec<Detection> = found.into_iter().map(to_original).collect();
         if !unsure.candidates.is_empty() || !unsure.small.is_empty() {
             // Confirmed tile faces before the coarse pass's small ones: the tiles (or the
             // confirmation's finer window) saw them with more pixels.
-            let to_original = |d: Detection| d.transformed(0.0, 0.0, sx, sy);
             let candidates: Vec<Detection> =
                 unsure.candidates.into_iter().map(to_original).collect();
             let (confirmed, decoding) =
-                self.confirm(bytes, &probe, &image, reduction, &candidates)?;
+                self.confirm(bytes, &d.probe, &d.image, d.reduction, &candidates)?;
             redecode += decoding;
             detections.extend(confirmed);
             detections.extend(unsure.small.into_iter().map(to_original));
             detections = nms_in_order(detections, self.detector.nms_threshold());
         }
-        timings.decode += redecode;
-        timings.detect = started.elapsed().saturating_sub(redecode);
+        Ok((detections, redecode))
+    }
 
-        let started = Instant::now();
-        let transforms: Vec<Similarity> = detections
+    /// Decodes `d` again at the reduction of the full photo pass when the selfie pass's was
+    /// coarser; returns the time it took.
+    fn redecode_for_full_pass(
+        &self,
+        bytes: &[u8],
+        d: &mut Decoded,
+    ) -> Result<std::time::Duration, EmbedError> {
+        let finer = self.detection_reduction(&d.probe, self.photo_input.long_side);
+        if finer == d.reduction {
+            return Ok(std::time::Duration::ZERO);
+        }
+        let again = Instant::now();
+        d.image = decode::decode(bytes, &d.probe, finer)?;
+        d.reduction = finer;
+        Ok(again.elapsed())
+    }
+
+    /// A selfie is known to show a face. None found, or only with the low score a detector
+    /// gives a face lying on its side or upside down: maybe it was uploaded turned without an
+    /// EXIF orientation. A turn with a clearly more confident face wins (alignment then turns
+    /// the face upright from its landmarks). A face whose own landmarks say it lies on its
+    /// side is turned upright as well, first the way that undoes it: the detector's landmarks
+    /// of a sideways face are poorer even when it is sure of the face, and an upright one
+    /// about as sure wins.
+    fn turn_upright(
+        &mut self,
+        image: &Mat,
+        used: InputSize,
+        found: Vec<Detection>,
+    ) -> Result<Vec<Detection>, EmbedError> {
+        let score = best_score(&found);
+        let roll = found
             .iter()
-            .map(|d| Similarity::to_template(&d.landmarks))
-            .collect();
-        // Each face's crop is warped from the coarsest decode at which it is still a pure
-        // downscale: the detector's image where that is fine enough, else one finer decode
-        // of the region the other faces' crops read.
-        let needed: Vec<u32> = transforms
-            .iter()
-            .map(|t| finest_needed(t.scale()).min(reduction))
-            .collect();
-        let finest = needed.iter().copied().min().unwrap_or(reduction);
-        let finer = if finest < reduction {
-            let again = Instant::now();
-            let small: Vec<Detection> = detections
-                .iter()
-                .zip(&needed)
-                .filter(|&(_, &n)| n < reduction)
-                .map(|(d, _)| *d)
-                .collect();
-            let finer = self.decode_for_crops(bytes, &probe, finest, &small)?;
-            timings.decode += again.elapsed();
-            Some(finer)
+            .max_by(|a, b| a.score.total_cmp(&b.score))
+            .map_or(0.0, |d| quality::roll_degrees(&d.landmarks));
+        let lying = roll.abs() > LYING_ROLL;
+        if score >= UPRIGHT_SCORE && !lying {
+            return Ok(found);
+        }
+        let to_beat = if lying {
+            score - TURN_MARGIN
         } else {
-            None
+            score + TURN_MARGIN
         };
-        let source = CropSource {
-            image,
-            per_pixel: (sx, sy),
-            origin: (0.0, 0.0),
-        };
-        let mut crops = detections
-            .iter()
-            .zip(&needed)
-            .map(|(d, &n)| {
-                // A small selfie face is upscaled 3x and more: bicubic keeps more of it.
-                let interpolation =
-                    if kind == ImageKind::Selfie && d.y2 - d.y1 < quality::SMALL_FACE_PX {
-                        imgproc::INTER_CUBIC
-                    } else {
-                        imgproc::INTER_LINEAR
-                    };
-                match &finer {
-                    Some(finer) if n < reduction => finer.warp(d, interpolation),
-                    _ => source.warp(d, interpolation),
-                }
-            })
-            .collect::<Result<Vec<Mat>, _>>()?;
+        let first = lying.then(|| undoing_turn(roll));
+        Ok(self
+            .detect_rotated(image, used, to_beat, first)?
+            .unwrap_or(found))
+    }
+
+    /// Each face aligned, measured, restored where it is a selfie's, and embedded (with the
+    /// time spent decoding finer pixels for small faces' crops).
+    fn embed_faces(
+        &mut self,
+        bytes: &[u8],
+        kind: ImageKind,
+        d: Decoded,
+        detections: Vec<Detection>,
+    ) -> Result<(Vec<DetectedFace>, std::time::Duration), EmbedError> {
+        let (mut crops, decoding) = self.crops(bytes, kind, d, &detections)?;
         let qualities = detections
             .iter()
             .zip(&crops)
@@ -386,8 +425,6 @@ impl Pipeline {
                 .collect::<Result<_, _>>()?;
         }
         let embeddings = self.recognizer.embed(&crops)?;
-        timings.embed = started.elapsed();
-
         let faces = detections
             .into_iter()
             .zip(embeddings)
@@ -400,12 +437,63 @@ impl Pipeline {
                 quality,
             })
             .collect();
-        Ok(FaceAnalysis {
-            width: probe.width,
-            height: probe.height,
-            faces,
-            timings,
-        })
+        Ok((faces, decoding))
+    }
+
+    /// The aligned 112x112 crop of each detection (original pixels). Each is warped from the
+    /// coarsest decode at which it is still a pure downscale: the detector's image where that
+    /// is fine enough, else one finer decode of the region the other faces' crops read.
+    fn crops(
+        &self,
+        bytes: &[u8],
+        kind: ImageKind,
+        d: Decoded,
+        detections: &[Detection],
+    ) -> Result<(Vec<Mat>, std::time::Duration), EmbedError> {
+        let reduction = d.reduction;
+        let needed: Vec<u32> = detections
+            .iter()
+            .map(|d| finest_needed(Similarity::to_template(&d.landmarks).scale()).min(reduction))
+            .collect();
+        let finest = needed.iter().copied().min().unwrap_or(reduction);
+        let mut decoding = std::time::Duration::ZERO;
+        let finer = if finest < reduction {
+            let again = Instant::now();
+            let small: Vec<Detection> = detections
+                .iter()
+                .zip(&needed)
+                .filter(|&(_, &n)| n < reduction)
+                .map(|(d, _)| *d)
+                .collect();
+            let finer = self.decode_for_crops(bytes, &d.probe, finest, &small)?;
+            decoding = again.elapsed();
+            Some(finer)
+        } else {
+            None
+        };
+        let source = CropSource {
+            per_pixel: d.per_pixel(),
+            image: d.image,
+            origin: (0.0, 0.0),
+        };
+        let crops = detections
+            .iter()
+            .zip(&needed)
+            .map(|(d, &n)| {
+                // A small selfie face is upscaled 3x and more: bicubic keeps more of it.
+                let interpolation =
+                    if kind == ImageKind::Selfie && d.y2 - d.y1 < quality::SMALL_FACE_PX {
+                        imgproc::INTER_CUBIC
+                    } else {
+                        imgproc::INTER_LINEAR
+                    };
+                match &finer {
+                    Some(finer) if n < reduction => finer.warp(d, interpolation),
+                    _ => source.warp(d, interpolation),
+                }
+            })
+            .collect::<Result<Vec<Mat>, _>>()?;
+        Ok((crops, decoding))
     }
 
     /// The pixels the crops of `detections` (original pixels) are warped from, decoded at
@@ -609,11 +697,9 @@ impl Pipeline {
         reduction: u32,
         candidates: &[Detection],
     ) -> Result<(Vec<Detection>, std::time::Duration), EmbedError> {
-        let mut decoding = std::time::Duration::ZERO;
         let Some(pass) = self.fine.as_mut() else {
-            return Ok((Vec::new(), decoding));
+            return Ok((Vec::new(), std::time::Duration::ZERO));
         };
-        let threshold = pass.detector.score_threshold();
         let per_pixel = (
             probe.width as f32 / image.cols() as f32,
             probe.height as f32 / image.rows() as f32,
@@ -621,70 +707,15 @@ impl Pipeline {
         let (coarse, fine): (Vec<&Detection>, Vec<&Detection>) = candidates
             .iter()
             .partition(|c| (c.y2 - c.y1) / per_pixel.1 >= CONFIRM_FACE_PX);
-        let mut confirmed = Vec::new();
-        // Faces the detector's image shows at CONFIRM_FACE_PX or more: a window of it, scaled
-        // so that the face spans CONFIRM_FACE_PX. A face the tiles were sure of keeps the
-        // tiles' landmarks (more pixels than the window's).
-        let bounds = core::Rect::new(0, 0, image.cols(), image.rows());
-        for c in coarse {
-            let local = c.transformed(0.0, 0.0, 1.0 / per_pixel.0, 1.0 / per_pixel.1);
-            let window = window_around(&local, bounds);
-            if window.width < MIN_WINDOW || window.height < MIN_WINDOW {
-                continue;
-            }
-            let part = Mat::roi(image, window).map_err(cv_err)?;
-            let scale = CONFIRM_FACE_PX / (local.y2 - local.y1).max(local.x2 - local.x1);
-            let found = detect_window(&mut pass.detector, &part, scale.min(1.0))?;
-            let origin = (window.x as f32, window.y as f32);
-            let best = best_inside(
-                found
-                    .into_iter()
-                    .map(|d| d.transformed(origin.0, origin.1, per_pixel.0, per_pixel.1)),
-                c,
-            );
-            confirmed.extend(best.map(|d| if c.score >= threshold { *c } else { d }));
-        }
-        // Smaller faces: windows at full resolution (the detector's image itself when it is
-        // at full resolution), read from one region decode per band of rows; the face found
-        // there replaces the candidate (finer landmarks).
-        let bounds = core::Rect::new(0, 0, probe.width as i32, probe.height as i32);
-        let windows = fine.iter().map(|c| window_around(c, bounds)).collect();
-        for (band, windows) in bands(merge_windows(windows)) {
-            let decoded;
-            let (pixels, origin) = if reduction == 1 {
-                (image, core::Point::new(0, 0))
-            } else {
-                let started = Instant::now();
-                let part = decode::decode_region(bytes, probe, 1, band);
-                decoding += started.elapsed();
-                match part {
-                    Some((part, at)) => {
-                        decoded = part;
-                        (&decoded, at)
-                    }
-                    None => continue,
-                }
-            };
-            let inside = core::Rect::new(origin.x, origin.y, pixels.cols(), pixels.rows());
-            for window in windows {
-                let window = window & inside;
-                if window.width < MIN_WINDOW || window.height < MIN_WINDOW {
-                    continue;
-                }
-                let part = Mat::roi(pixels, window - origin).map_err(cv_err)?;
-                let found: Vec<Detection> = detect_window(&mut pass.detector, &part, 1.0)?
-                    .into_iter()
-                    .map(|d| d.transformed(window.x as f32, window.y as f32, 1.0, 1.0))
-                    .collect();
-                let inside_window = |c: &&&Detection| {
-                    let (x, y) = c.centre();
-                    window.contains(core::Point::new(x as i32, y as i32))
-                };
-                for c in fine.iter().filter(inside_window) {
-                    confirmed.extend(best_inside(found.iter().copied(), c));
-                }
-            }
-        }
+        let mut confirmed = confirm_in_image(pass, image, per_pixel, &coarse)?;
+        let source = Source {
+            bytes,
+            probe,
+            image,
+            reduction,
+        };
+        let (finer, decoding) = confirm_at_full_resolution(pass, &source, &fine)?;
+        confirmed.extend(finer);
         Ok((nms(confirmed, pass.detector.nms_threshold()), decoding))
     }
 
@@ -843,6 +874,103 @@ impl FinePass {
             tiles,
         })
     }
+}
+
+/// The image a photo's candidates are confirmed on: its bytes (for full-resolution regions)
+/// and the detector's decode of it.
+struct Source<'a> {
+    bytes: &'a [u8],
+    probe: &'a Probe,
+    image: &'a Mat,
+    reduction: u32,
+}
+
+/// Candidates the detector's image shows at `CONFIRM_FACE_PX` or more (original pixels),
+/// confirmed on a window of that image scaled so that the face spans `CONFIRM_FACE_PX`. A
+/// face the tiles were sure of keeps the tiles' landmarks (more pixels than the window's).
+fn confirm_in_image(
+    pass: &mut FinePass,
+    image: &Mat,
+    per_pixel: (f32, f32),
+    candidates: &[&Detection],
+) -> Result<Vec<Detection>, EmbedError> {
+    let threshold = pass.detector.score_threshold();
+    let bounds = core::Rect::new(0, 0, image.cols(), image.rows());
+    let mut confirmed = Vec::new();
+    for c in candidates {
+        let local = c.transformed(0.0, 0.0, 1.0 / per_pixel.0, 1.0 / per_pixel.1);
+        let window = window_around(&local, bounds);
+        if window.width < MIN_WINDOW || window.height < MIN_WINDOW {
+            continue;
+        }
+        let part = Mat::roi(image, window).map_err(cv_err)?;
+        let scale = CONFIRM_FACE_PX / (local.y2 - local.y1).max(local.x2 - local.x1);
+        let found = detect_window(&mut pass.detector, &part, scale.min(1.0))?;
+        let origin = (window.x as f32, window.y as f32);
+        let best = best_inside(
+            found
+                .into_iter()
+                .map(|d| d.transformed(origin.0, origin.1, per_pixel.0, per_pixel.1)),
+            c,
+        );
+        confirmed.extend(best.map(|d| if c.score >= threshold { **c } else { d }));
+    }
+    Ok(confirmed)
+}
+
+/// Smaller candidates, confirmed on windows at full resolution (the detector's image itself
+/// when it is at full resolution), read from one region decode per band of rows; the face
+/// found there replaces the candidate (finer landmarks). Returns them with the decoding time.
+fn confirm_at_full_resolution(
+    pass: &mut FinePass,
+    source: &Source<'_>,
+    candidates: &[&Detection],
+) -> Result<(Vec<Detection>, std::time::Duration), EmbedError> {
+    let mut decoding = std::time::Duration::ZERO;
+    let mut confirmed = Vec::new();
+    let probe = source.probe;
+    let bounds = core::Rect::new(0, 0, probe.width as i32, probe.height as i32);
+    let windows = candidates
+        .iter()
+        .map(|c| window_around(c, bounds))
+        .collect();
+    for (band, windows) in bands(merge_windows(windows)) {
+        let decoded;
+        let (pixels, origin) = if source.reduction == 1 {
+            (source.image, core::Point::new(0, 0))
+        } else {
+            let started = Instant::now();
+            let part = decode::decode_region(source.bytes, probe, 1, band);
+            decoding += started.elapsed();
+            match part {
+                Some((part, at)) => {
+                    decoded = part;
+                    (&decoded, at)
+                }
+                None => continue,
+            }
+        };
+        let inside = core::Rect::new(origin.x, origin.y, pixels.cols(), pixels.rows());
+        for window in windows {
+            let window = window & inside;
+            if window.width < MIN_WINDOW || window.height < MIN_WINDOW {
+                continue;
+            }
+            let part = Mat::roi(pixels, window - origin).map_err(cv_err)?;
+            let found: Vec<Detection> = detect_window(&mut pass.detector, &part, 1.0)?
+                .into_iter()
+                .map(|d| d.transformed(window.x as f32, window.y as f32, 1.0, 1.0))
+                .collect();
+            let inside_window = |c: &&&Detection| {
+                let (x, y) = c.centre();
+                window.contains(core::Point::new(x as i32, y as i32))
+            };
+            for c in candidates.iter().filter(inside_window) {
+                confirmed.extend(best_inside(found.iter().copied(), c));
+            }
+        }
+    }
+    Ok((confirmed, decoding))
 }
 
 /// A candidate's window (`CONFIRM_WINDOW` times its size around its centre) within `bounds`.

@@ -9,8 +9,9 @@ use poem_openapi::param::Query;
 use poem_openapi::{Enum, Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
-use super::dto::{ApiTags, IdField, parse_session};
+use super::dto::{ApiTags, IdField};
 use super::errors::{ApiError, endpoint_response, respond};
+use super::fields::parse_session;
 use super::state::AppState;
 
 /// Default and largest page size.

@@ -8,8 +8,9 @@ use poem_openapi::OpenApi;
 use poem_openapi::param::Path;
 
 use super::auth::ApiKeyAuth;
-use super::dto::{ApiTags, DeletedBody, IdField, parse_photo, parse_session};
+use super::dto::{ApiTags, DeletedBody, IdField};
 use super::errors::{endpoint_response, respond};
+use super::fields::{parse_photo, parse_session};
 use super::state::AppState;
 
 endpoint_response!(

@@ -10,8 +10,9 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
-use super::dto::{ApiTags, IdField, parse_photo, parse_session};
+use super::dto::{ApiTags, IdField};
 use super::errors::{ApiError, endpoint_response, respond};
+use super::fields::{parse_photo, parse_session};
 use super::state::AppState;
 
 #[derive(Debug, Object)]

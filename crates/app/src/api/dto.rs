@@ -1,8 +1,10 @@
-//! Shapes shared by several endpoints, and the parsing of raw request strings into domain
-//! types (the only place the API handles ids as plain strings).
+//! Shapes shared by several endpoints and by the error details (the selfie's face), and the
+//! field types that put the handlers' limits into the spec. Depends on no other module of
+//! the API: the errors use its shapes, not the other way round.
 
 use facepass_domain::ports::StoredFace;
-use facepass_domain::{BoundingBox, PhotoId, PhotoKey, SessionId};
+use facepass_domain::use_cases::QueryFace;
+use facepass_domain::{BoundingBox, PhotoKey};
 use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
@@ -16,8 +18,6 @@ use poem_openapi::types::{
 use poem_openapi::{Object, Tags};
 use serde_json::Value;
 use std::marker::PhantomData;
-
-use super::errors::ApiError;
 
 #[derive(Debug, Tags)]
 pub enum ApiTags {
@@ -454,19 +454,51 @@ impl<T: ToJSON> ToJSON for Optional<T> {
     }
 }
 
-pub fn parse_session(field: &str, raw: &str) -> Result<SessionId, ApiError> {
-    SessionId::parse(raw).map_err(|e| ApiError::invalid_field(field, e))
-}
-
-pub fn parse_photo(field: &str, raw: &str) -> Result<PhotoId, ApiError> {
-    PhotoId::parse(raw).map_err(|e| ApiError::invalid_field(field, e))
-}
-
-pub fn parse_key(field: &str, raw: &str) -> Result<PhotoKey, ApiError> {
-    PhotoKey::parse(raw).map_err(|e| ApiError::invalid_field(field, e))
-}
-
 /// Milliseconds since `start`, for `processing_time_ms` / `query_time_ms`.
 pub fn elapsed_ms(start: std::time::Instant) -> f64 {
     (start.elapsed().as_secs_f64() * 1e6).round() / 1e3
+}
+
+/// The selfie face that was searched for.
+#[derive(Debug, Object)]
+#[oai(rename = "QueryFace")]
+pub struct QueryFaceBody {
+    pub bbox: BBox,
+    pub det_score: f64,
+    pub quality: QualityBody,
+    /// Why this face is a poor query (`too_small`, `too_blurry`, `too_dark`,
+    /// `extreme_pose`; thresholds in `search.quality.*`); empty when it is not.
+    pub warnings: Vec<String>,
+}
+
+/// How recognisable a selfie face is.
+#[derive(Debug, Object)]
+#[oai(rename = "FaceQuality")]
+pub struct QualityBody {
+    /// Face height in pixels of the selfie.
+    pub face_px: f64,
+    /// Variance of the Laplacian of the aligned 112x112 grey face crop smoothed by σ 1 px
+    /// (detail, not noise), as if exposed to mid-grey (low: blurred; sharp faces 20 and up).
+    pub sharpness: f64,
+    /// Mean grey level of the aligned face crop, 0..255.
+    pub brightness: f64,
+    /// Head yaw estimated from the landmarks, degrees (0 frontal, 90 profile).
+    pub pose: f64,
+}
+
+impl From<&QueryFace> for QueryFaceBody {
+    fn from(face: &QueryFace) -> Self {
+        let q = &face.quality;
+        Self {
+            bbox: face.bbox.into(),
+            det_score: round(face.det_score, SCORE),
+            quality: QualityBody {
+                face_px: round(q.face_px, PIXELS),
+                sharpness: round(q.sharpness, PIXELS),
+                brightness: round(q.brightness, PIXELS),
+                pose: round(q.pose, PIXELS),
+            },
+            warnings: face.poor.iter().map(|r| r.code().to_owned()).collect(),
+        }
+    }
 }

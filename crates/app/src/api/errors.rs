@@ -12,8 +12,7 @@ use poem_openapi::types::ToJSON;
 use poem_openapi::{Enum, Object};
 use serde_json::{Value, json};
 
-use super::dto::BBox;
-use super::search::QueryFaceBody;
+use super::dto::{BBox, QueryFaceBody};
 
 /// Declares [`ErrorCode`] from one table: each row is a code's status, variant, wire string
 /// and meaning, and `ALL`, `as_str` and `status` are generated from it, so a code cannot be

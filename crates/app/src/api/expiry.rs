@@ -9,8 +9,9 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
-use super::dto::{ApiTags, IdField, NullableTime, parse_session};
+use super::dto::{ApiTags, IdField, NullableTime};
 use super::errors::{endpoint_response, respond};
+use super::fields::parse_session;
 use super::state::AppState;
 
 #[derive(Debug, Object)]

@@ -10,8 +10,9 @@ use poem_openapi::types::multipart::Upload;
 use poem_openapi::{Multipart, Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
-use super::dto::{ApiTags, Constrained, IdField, ThresholdField, parse_session};
+use super::dto::{ApiTags, Constrained, IdField, ThresholdField};
 use super::errors::{ApiError, endpoint_response, respond};
+use super::fields::parse_session;
 use super::search::{parse_face_index, parse_threshold, read_selfies};
 use super::state::AppState;
 

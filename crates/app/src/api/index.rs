@@ -9,11 +9,9 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
-use super::dto::{
-    ApiTags, FaceBody, ForceField, IdField, KeyField, Optional, elapsed_ms, parse_key, parse_photo,
-    parse_session,
-};
+use super::dto::{ApiTags, FaceBody, ForceField, IdField, KeyField, Optional, elapsed_ms};
 use super::errors::{ApiError, endpoint_response, respond};
+use super::fields::{parse_key, parse_photo, parse_session};
 use super::state::AppState;
 
 #[derive(Debug, Object)]

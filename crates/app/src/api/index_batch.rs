@@ -12,10 +12,10 @@ use poem_openapi::{Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
 use super::dto::{
-    ApiTags, Constrained, ForceField, IdField, Items, KeyField, Optional, elapsed_ms, parse_key,
-    parse_photo, parse_session,
+    ApiTags, Constrained, ForceField, IdField, Items, KeyField, Optional, elapsed_ms,
 };
 use super::errors::{ApiError, ErrorCode, endpoint_response, respond};
+use super::fields::{parse_key, parse_photo, parse_session};
 use super::state::AppState;
 
 /// Most photos one batch request may carry.

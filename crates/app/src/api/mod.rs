@@ -10,6 +10,7 @@ pub mod diff;
 pub mod dto;
 pub mod errors;
 pub mod expiry;
+pub mod fields;
 pub mod forget;
 pub mod health;
 pub mod index;

@@ -13,8 +13,9 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::{Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
-use super::dto::{ApiTags, BBox, IdField, parse_session};
+use super::dto::{ApiTags, BBox, IdField};
 use super::errors::{ApiError, ErrorCode, endpoint_response, respond};
+use super::fields::parse_session;
 use super::state::AppState;
 
 /// Default and largest page size.

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use facepass_domain::people::Evidence;
 use facepass_domain::ports::{Embedder, PhotoSource, VectorStore};
-use facepass_domain::use_cases::{MAX_SELFIES, QueryFace, SearchLimit, SelfieSearchRequest};
+use facepass_domain::use_cases::{MAX_SELFIES, SearchLimit, SelfieSearchRequest};
 use facepass_domain::{ImageBytes, Threshold};
 use poem::Request;
 use poem_openapi::types::multipart::Upload;
@@ -16,10 +16,11 @@ use poem_openapi::{Enum, Multipart, Object, OpenApi};
 use serde_json::json;
 
 use super::dto::{
-    ApiTags, BBox, Constrained, IdChars, LimitField, PIXELS, SCORE, ThresholdField, elapsed_ms,
-    parse_session, round,
+    ApiTags, BBox, Constrained, IdChars, LimitField, QueryFaceBody, SCORE, ThresholdField,
+    elapsed_ms, round,
 };
 use super::errors::{ApiError, ErrorCode, endpoint_response};
+use super::fields::parse_session;
 use super::rate_limit::Scope;
 use super::state::AppState;
 
@@ -89,50 +90,6 @@ pub struct PhotoMatchBody {
     #[oai(skip_serializing_if_is_none)]
     pub person_id: Option<String>,
     pub evidence: EvidenceBody,
-}
-
-/// The selfie face that was searched for.
-#[derive(Debug, Object)]
-#[oai(rename = "QueryFace")]
-pub struct QueryFaceBody {
-    pub bbox: BBox,
-    pub det_score: f64,
-    pub quality: QualityBody,
-    /// Why this face is a poor query (`too_small`, `too_blurry`, `too_dark`,
-    /// `extreme_pose`; thresholds in `search.quality.*`); empty when it is not.
-    pub warnings: Vec<String>,
-}
-
-/// How recognisable a selfie face is.
-#[derive(Debug, Object)]
-#[oai(rename = "FaceQuality")]
-pub struct QualityBody {
-    /// Face height in pixels of the selfie.
-    pub face_px: f64,
-    /// Variance of the Laplacian of the aligned 112x112 grey face crop smoothed by σ 1 px
-    /// (detail, not noise), as if exposed to mid-grey (low: blurred; sharp faces 20 and up).
-    pub sharpness: f64,
-    /// Mean grey level of the aligned face crop, 0..255.
-    pub brightness: f64,
-    /// Head yaw estimated from the landmarks, degrees (0 frontal, 90 profile).
-    pub pose: f64,
-}
-
-impl From<&QueryFace> for QueryFaceBody {
-    fn from(face: &QueryFace) -> Self {
-        let q = &face.quality;
-        Self {
-            bbox: face.bbox.into(),
-            det_score: round(face.det_score, SCORE),
-            quality: QualityBody {
-                face_px: round(q.face_px, PIXELS),
-                sharpness: round(q.sharpness, PIXELS),
-                brightness: round(q.brightness, PIXELS),
-                pose: round(q.pose, PIXELS),
-            },
-            warnings: face.poor.iter().map(|r| r.code().to_owned()).collect(),
-        }
-    }
 }
 
 #[derive(Debug, Object)]

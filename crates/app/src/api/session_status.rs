@@ -7,8 +7,9 @@ use facepass_domain::ports::{Embedder, PhotoSource, VectorStore};
 use poem_openapi::param::Path;
 use poem_openapi::{Object, OpenApi};
 
-use super::dto::{ApiTags, IdField, parse_session};
+use super::dto::{ApiTags, IdField};
 use super::errors::{endpoint_response, respond};
+use super::fields::parse_session;
 use super::state::AppState;
 
 #[derive(Debug, Object)]

@@ -6,31 +6,19 @@ use std::sync::atomic::AtomicBool;
 
 use facepass_domain::Actor;
 use facepass_domain::ports::{Embedder, PhotoSource, VectorStore};
-use facepass_domain::use_cases::{
-    CheckHealth, DeletePhoto, DeleteSession, ForgetGuest, IndexBatch, IndexPhoto, IndexPhotoError,
-    IndexStatus, IndexedPhoto, ListPeople, SearchBySelfie, SessionLifecycle, SessionStatus,
-};
+use facepass_domain::use_cases::{IndexPhotoError, IndexStatus, IndexedPhoto};
 use tokio_util::task::TaskTracker;
 
 use super::auth::{ApiKeyAuth, ApiKeys};
 use super::errors::{ApiError, ErrorCode};
 use super::rate_limit::{RateLimits, Scope};
-use crate::embedder::MeteredEmbedder;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::wiring::UseCases;
 
 pub struct AppState<E, S, P> {
-    pub index_photo: IndexPhoto<MeteredEmbedder<E>, S, P>,
-    pub index_batch: IndexBatch<MeteredEmbedder<E>, S, P>,
-    pub search: Arc<SearchBySelfie<MeteredEmbedder<E>, S>>,
-    pub forget: ForgetGuest<MeteredEmbedder<E>, S>,
-    pub lifecycle: SessionLifecycle<S>,
-    pub session_status: SessionStatus<S>,
-    pub people: ListPeople<S>,
-    pub delete_session: DeleteSession<S>,
-    pub delete_photo: DeletePhoto<S>,
-    pub health: CheckHealth<E, S, P>,
+    /// The use cases, reached as the state's own fields (`state.search`, …) through `Deref`.
+    pub use_cases: UseCases<E, S, P>,
     pub store: Arc<S>,
     pub api_keys: ApiKeys,
     pub rate_limits: RateLimits,
@@ -50,6 +38,14 @@ pub struct AppState<E, S, P> {
     pub purge_batch: usize,
 }
 
+impl<E, S, P> std::ops::Deref for AppState<E, S, P> {
+    type Target = UseCases<E, S, P>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.use_cases
+    }
+}
+
 impl<E, S, P> std::fmt::Debug for AppState<E, S, P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState").finish_non_exhaustive()
@@ -65,36 +61,15 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> AppState<E, S, P> {
     ) -> anyhow::Result<Self> {
         let metrics = Arc::new(Metrics::new()?);
         let stopping = Arc::new(AtomicBool::new(false));
-        let UseCases {
-            index_photo,
-            index_batch,
-            search,
-            forget,
-            lifecycle,
-            session_status,
-            people,
-            delete_session,
-            delete_photo,
-            health,
-        } = UseCases::new(
-            embedder,
-            store.clone(),
-            photos,
-            settings,
-            metrics.clone(),
-            stopping.clone(),
-        )?;
         Ok(Self {
-            index_photo,
-            index_batch,
-            search,
-            forget,
-            lifecycle,
-            session_status,
-            people,
-            delete_session,
-            delete_photo,
-            health,
+            use_cases: UseCases::new(
+                embedder,
+                store.clone(),
+                photos,
+                settings,
+                metrics.clone(),
+                stopping.clone(),
+            )?,
             store,
             api_keys: ApiKeys::new(settings.auth.api_keys.clone()),
             rate_limits: RateLimits::new(&settings.rate_limit),

@@ -114,6 +114,23 @@ enum Removal<'a> {
     Faces(&'a [FaceId]),
 }
 
+/// The stored faces a write takes away, as the grouping plan finds them in the index.
+enum Removed {
+    Nothing,
+    Photo(String),
+    Faces(Vec<u128>),
+}
+
+impl Removed {
+    fn slots(&self, index: &SessionIndex) -> Vec<Slot> {
+        match self {
+            Removed::Nothing => Vec::new(),
+            Removed::Photo(photo) => index.photo(photo).to_vec(),
+            Removed::Faces(faces) => faces.iter().filter_map(|&f| index.find(f)).collect(),
+        }
+    }
+}
+
 impl<D: Dialect> SqlStore<D> {
     /// Applies `migrations` first when given, then checks the database holds `space`.
     pub async fn open(
@@ -296,36 +313,46 @@ impl<D: Dialect> SqlStore<D> {
     }
 
     /// The plan of a write against the entry's index, with the stored ids of the faces it
-    /// moves (and their photos).
-    fn plan_write(
+    /// moves (and their photos). The planning is CPU work (milliseconds per new face in a
+    /// large session): it runs off the async runtime's threads.
+    async fn plan_write(
         &self,
-        entry: &Entry,
+        entry: &Arc<Entry>,
         grouped: bool,
-        removed: impl FnOnce(&SessionIndex) -> Vec<Slot>,
-        added: &[NewFace<'_>],
+        removed: Removed,
+        added: Vec<(String, Vec<f32>)>,
     ) -> Result<(Vec<Slot>, Plan, Vec<writes::Move>), StoreError> {
-        let guard = entry.read();
-        let index = guard
-            .as_ref()
-            .ok_or_else(|| StoreError::Unexpected("no session index to plan on".into()))?;
-        let removed = removed(index);
-        let pending: Vec<Slot> = if grouped {
-            Vec::new()
-        } else {
-            let gone: HashSet<Slot> = removed.iter().copied().collect();
-            index.live_slots().filter(|s| !gone.contains(s)).collect()
-        };
-        let plan = grouping::plan(index, &self.people, &removed, &pending, added);
-        let moves = plan
-            .moved
-            .iter()
-            .map(|&(slot, person)| writes::Move {
-                face: index.slot(slot).face_id,
-                photo: index.photo_name(slot).to_owned(),
-                person,
-            })
-            .collect();
-        Ok((removed, plan, moves))
+        let (entry, people) = (entry.clone(), self.people);
+        tokio::task::spawn_blocking(move || {
+            let guard = entry.read();
+            let index = guard
+                .as_ref()
+                .ok_or_else(|| StoreError::Unexpected("no session index to plan on".into()))?;
+            let removed = removed.slots(index);
+            let pending: Vec<Slot> = if grouped {
+                Vec::new()
+            } else {
+                let gone: HashSet<Slot> = removed.iter().copied().collect();
+                index.live_slots().filter(|s| !gone.contains(s)).collect()
+            };
+            let added: Vec<NewFace> = added
+                .iter()
+                .map(|(photo, vector)| NewFace { photo, vector })
+                .collect();
+            let plan = grouping::plan(index, &people, &removed, &pending, &added);
+            let moves = plan
+                .moved
+                .iter()
+                .map(|&(slot, person)| writes::Move {
+                    face: index.slot(slot).face_id,
+                    photo: index.photo_name(slot).to_owned(),
+                    person,
+                })
+                .collect();
+            Ok((removed, plan, moves))
+        })
+        .await
+        .map_err(|e| StoreError::Unexpected(format!("grouping plan: {e}")))?
     }
 
     /// Runs `write` as one transaction of a session that took generation `bumped`, holding
@@ -389,18 +416,15 @@ impl<D: Dialect> SqlStore<D> {
                 .await?;
             let mut moves = Vec::new();
             if held {
-                let (slots, p, m) = self.plan_write(
-                    &entry,
-                    grouped,
-                    |index| match removal {
-                        Removal::Photo(p) => index.photo(p.as_str()).to_vec(),
-                        Removal::Faces(faces) => faces
-                            .iter()
-                            .filter_map(|f| index.find(f.as_uuid().as_u128()))
-                            .collect(),
-                    },
-                    &[],
-                )?;
+                let removed = match removal {
+                    Removal::Photo(p) => Removed::Photo(p.as_str().to_owned()),
+                    Removal::Faces(faces) => {
+                        Removed::Faces(faces.iter().map(|f| f.as_uuid().as_u128()).collect())
+                    }
+                };
+                let (slots, p, m) = self
+                    .plan_write(&entry, grouped, removed, Vec::new())
+                    .await?;
                 (removed_slots, plan, moves) = (slots, p, m);
             }
             // A guest's erasure removes faces, not photos: audited with no photo deleted.
@@ -467,7 +491,9 @@ impl<D: Dialect> SqlStore<D> {
             {
                 return Ok(false);
             }
-            let (_, p, moves) = self.plan_write(&entry, false, |_| Vec::new(), &[])?;
+            let (_, p, moves) = self
+                .plan_write(&entry, false, Removed::Nothing, Vec::new())
+                .await?;
             plan = p;
             writes::move_faces(&txn, session, bumped.generation, &moves).await?;
             writes::mark_grouped(&txn, session).await?;
@@ -571,19 +597,12 @@ impl<D: Dialect> VectorStore for SqlStore<D> {
                 .await?;
             let mut moves = Vec::new();
             if held {
-                let new: Vec<NewFace> = faces
+                let new: Vec<(String, Vec<f32>)> = faces
                     .iter()
-                    .map(|f| NewFace {
-                        photo: photo.as_str(),
-                        vector: f.embedding.as_slice(),
-                    })
+                    .map(|f| (photo.as_str().to_owned(), f.embedding.as_slice().to_vec()))
                     .collect();
-                let (_, p, m) = self.plan_write(
-                    &entry,
-                    grouped,
-                    |index| index.photo(photo.as_str()).to_vec(),
-                    &new,
-                )?;
+                let removed = Removed::Photo(photo.as_str().to_owned());
+                let (_, p, m) = self.plan_write(&entry, grouped, removed, new).await?;
                 (plan, moves) = (p, m);
             }
             let rows: Vec<FaceRow> = faces

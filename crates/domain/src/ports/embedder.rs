@@ -53,10 +53,21 @@ pub trait Embedder: Send + Sync + 'static {
     /// The embedding space of everything this embedder returns.
     fn space(&self) -> EmbeddingSpace;
 
+    /// Every face of the image: box, landmarks, score, embedding and quality.
+    ///
+    /// # Errors
+    /// [`EmbedError::InvalidImage`] / [`EmbedError::TruncatedImage`] for bytes that are not a
+    /// whole image of a supported format, [`EmbedError::ImageTooLarge`] over the pixel limit,
+    /// [`EmbedError::Overloaded`] when the inference queue is full (retry later),
+    /// [`EmbedError::Unavailable`] when the models cannot run, [`EmbedError::Unexpected`] for a
+    /// failure of the pipeline itself.
     async fn analyze(&self, image: ImageBytes, kind: ImageKind)
     -> Result<FaceAnalysis, EmbedError>;
 
-    /// Readiness: `Ok` while the models are loaded and inference can run, else
-    /// [`EmbedError::Unavailable`]. Cheap: runs no inference.
+    /// Readiness: `Ok` while the models are loaded and inference can run. Cheap: runs no
+    /// inference.
+    ///
+    /// # Errors
+    /// [`EmbedError::Unavailable`] when inference cannot run.
     async fn health(&self) -> Result<(), EmbedError>;
 }

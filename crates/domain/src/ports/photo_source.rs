@@ -36,8 +36,18 @@ pub enum PhotoSourceError {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait PhotoSource: Send + Sync + 'static {
+    /// The whole object stored under `key`.
+    ///
+    /// # Errors
+    /// [`PhotoSourceError::NotFound`] for a missing key, [`PhotoSourceError::AccessDenied`]
+    /// when the source refuses it, [`PhotoSourceError::TooLarge`] over the size limit,
+    /// [`PhotoSourceError::Timeout`] past the deadline, [`PhotoSourceError::Unavailable`] when
+    /// the source cannot be reached after retries, [`PhotoSourceError::Unexpected`] otherwise.
     async fn fetch(&self, key: &PhotoKey) -> Result<ImageBytes, PhotoSourceError>;
 
     /// Cheap reachability check for readiness probes.
+    ///
+    /// # Errors
+    /// [`PhotoSourceError::Unavailable`] (or another variant) when the source cannot be read.
     async fn health(&self) -> Result<(), PhotoSourceError>;
 }

@@ -128,12 +128,23 @@ pub struct SessionStats {
 #[async_trait]
 pub trait VectorStore: Send + Sync + 'static {
     /// The number of faces stored for the photo, or `None` when it is not indexed.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database cannot be reached (nothing was written),
+    /// [`StoreError::Unexpected`] for any other database failure.
     async fn indexed_faces(
         &self,
         session: &SessionId,
         photo: &PhotoId,
     ) -> Result<Option<u64>, StoreError>;
 
+    /// Replaces the photo's faces with `faces` (none: the photo is indexed without faces) in
+    /// one transaction that also groups them into persons; returns the stored faces.
+    ///
+    /// # Errors
+    /// [`StoreError::ModelMismatch`] for a vector of another embedding space (nothing is
+    /// written), [`StoreError::Unavailable`] when the database cannot be reached (nothing was
+    /// written), [`StoreError::Unexpected`] for any other database failure.
     async fn replace_photo(
         &self,
         session: &SessionId,
@@ -143,6 +154,11 @@ pub trait VectorStore: Send + Sync + 'static {
 
     /// The session's faces with cosine >= `floor` to any of `queries` (one to three
     /// embeddings), their persons' links, and the session's face count.
+    ///
+    /// # Errors
+    /// [`StoreError::ModelMismatch`] for a query of another embedding space,
+    /// [`StoreError::Unavailable`] when the database cannot be reached,
+    /// [`StoreError::Unexpected`] for any other database failure.
     async fn scores(
         &self,
         session: &SessionId,
@@ -150,12 +166,22 @@ pub trait VectorStore: Send + Sync + 'static {
         floor: f32,
     ) -> Result<SessionScores, StoreError>;
 
+    /// Deletes every photo and face of the session (audited); unknown: zero counts.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database cannot be reached (nothing was written),
+    /// [`StoreError::Unexpected`] for any other database failure.
     async fn delete_session(
         &self,
         session: &SessionId,
         actor: &Actor,
     ) -> Result<DeletedCounts, StoreError>;
 
+    /// Deletes one photo and its faces (audited), grouping the rest of their persons again.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database cannot be reached (nothing was written),
+    /// [`StoreError::Unexpected`] for any other database failure.
     async fn delete_photo(
         &self,
         session: &SessionId,
@@ -166,6 +192,10 @@ pub trait VectorStore: Send + Sync + 'static {
     /// Deletes these faces of the session (a guest's erasure; ids no longer stored are
     /// ignored) and groups what is left of their persons again; the photos stay indexed with
     /// their other faces.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database cannot be reached (nothing was written),
+    /// [`StoreError::Unexpected`] for any other database failure.
     async fn forget(
         &self,
         session: &SessionId,
@@ -174,6 +204,10 @@ pub trait VectorStore: Send + Sync + 'static {
     ) -> Result<ForgetCounts, StoreError>;
 
     /// A page of the session's people (unknown session: none).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database cannot be reached (nothing was written),
+    /// [`StoreError::Unexpected`] for any other database failure.
     async fn people(
         &self,
         session: &SessionId,
@@ -181,6 +215,10 @@ pub trait VectorStore: Send + Sync + 'static {
     ) -> Result<Vec<PersonSummary>, StoreError>;
 
     /// A page of one person's faces; `None` when the session has no such person.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database cannot be reached (nothing was written),
+    /// [`StoreError::Unexpected`] for any other database failure.
     async fn person_faces(
         &self,
         session: &SessionId,
@@ -189,6 +227,10 @@ pub trait VectorStore: Send + Sync + 'static {
     ) -> Result<Option<Vec<PersonFace>>, StoreError>;
 
     /// Changes the session's expiry; returns the expiry it has afterwards.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database cannot be reached (nothing was written),
+    /// [`StoreError::Unexpected`] for any other database failure.
     async fn set_expiry(
         &self,
         session: &SessionId,
@@ -198,6 +240,10 @@ pub trait VectorStore: Send + Sync + 'static {
     /// Deletes up to `max_sessions` sessions whose expiry is at or before `now`, one
     /// transaction each (audited as `expire`); safe to run from several replicas at once (each
     /// session is deleted by one of them). Returns what was deleted.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database cannot be reached (nothing was written),
+    /// [`StoreError::Unexpected`] for any other database failure.
     async fn purge_expired(
         &self,
         now: SystemTime,
@@ -208,10 +254,18 @@ pub trait VectorStore: Send + Sync + 'static {
     /// existed (one transaction each, as if their faces were indexed anew in order); safe to
     /// run from several replicas at once. Returns the sessions it grouped; a session this
     /// store cannot hold in memory stays ungrouped (its searches use faces alone).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database cannot be reached (nothing was written),
+    /// [`StoreError::Unexpected`] for any other database failure.
     async fn group_pending(&self, max_sessions: usize) -> Result<Vec<SessionId>, StoreError>;
 
     /// Compares the platform's list of the session's photos (distinct ids) with the index,
     /// in the database.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database cannot be reached (nothing was written),
+    /// [`StoreError::Unexpected`] for any other database failure.
     async fn diff(
         &self,
         session: &SessionId,
@@ -219,10 +273,18 @@ pub trait VectorStore: Send + Sync + 'static {
     ) -> Result<SessionDiff, StoreError>;
 
     /// Audit events, newest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database cannot be reached (nothing was written),
+    /// [`StoreError::Unexpected`] for any other database failure.
     async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError>;
 
     /// Counts of the session; `small_faces` counts faces whose box is shorter than
     /// `small_face_px` pixels.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database cannot be reached (nothing was written),
+    /// [`StoreError::Unexpected`] for any other database failure.
     async fn session_status(
         &self,
         session: &SessionId,
@@ -230,8 +292,16 @@ pub trait VectorStore: Send + Sync + 'static {
     ) -> Result<SessionStats, StoreError>;
 
     /// Photos and faces stored across all sessions (exact counts, for metrics).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database cannot be reached (nothing was written),
+    /// [`StoreError::Unexpected`] for any other database failure.
     async fn totals(&self) -> Result<StoreTotals, StoreError>;
 
     /// Cheap reachability check for readiness probes.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database cannot be reached (nothing was written),
+    /// [`StoreError::Unexpected`] for any other database failure.
     async fn health(&self) -> Result<(), StoreError>;
 }

@@ -97,19 +97,14 @@ endpoint_response!(
 #[derive(Debug)]
 pub struct AuditApi<E, S, P>(pub Arc<AppState<E, S, P>>);
 
-#[OpenApi]
+#[OpenApi(tag = "ApiTags::Indexing")]
 impl<E: Embedder, S: VectorStore, P: PhotoSource> AuditApi<E, S, P> {
     /// Deletion audit
     ///
     /// Every deletion (session, photo, expiry, a guest's erasure) with when, what and how
     /// many photos and faces, and which API key acted. Newest first, paged by `cursor`.
     /// Events are never removed by the deletions they record.
-    #[oai(
-        path = "/audit",
-        method = "get",
-        operation_id = "audit",
-        tag = "ApiTags::Indexing"
-    )]
+    #[oai(path = "/audit", method = "get", operation_id = "audit")]
     async fn audit(
         &self,
         auth: ApiKeyAuth,

@@ -26,7 +26,7 @@ endpoint_response!(
 #[derive(Debug)]
 pub struct DeletePhotoApi<E, S, P>(pub Arc<AppState<E, S, P>>);
 
-#[OpenApi]
+#[OpenApi(tag = "ApiTags::Indexing")]
 impl<E: Embedder, S: VectorStore, P: PhotoSource> DeletePhotoApi<E, S, P> {
     /// Delete one photo from the index
     ///
@@ -35,8 +35,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> DeletePhotoApi<E, S, P> {
     #[oai(
         path = "/index/:session_id/photos/:photo_id",
         method = "delete",
-        operation_id = "delete_photo",
-        tag = "ApiTags::Indexing"
+        operation_id = "delete_photo"
     )]
     async fn delete_photo(
         &self,

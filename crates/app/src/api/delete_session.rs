@@ -25,7 +25,7 @@ endpoint_response!(
 #[derive(Debug)]
 pub struct DeleteSessionApi<E, S, P>(pub Arc<AppState<E, S, P>>);
 
-#[OpenApi]
+#[OpenApi(tag = "ApiTags::Indexing")]
 impl<E: Embedder, S: VectorStore, P: PhotoSource> DeleteSessionApi<E, S, P> {
     /// Delete a session's index
     ///
@@ -34,8 +34,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> DeleteSessionApi<E, S, P> {
     #[oai(
         path = "/index/:session_id",
         method = "delete",
-        operation_id = "delete_session",
-        tag = "ApiTags::Indexing"
+        operation_id = "delete_session"
     )]
     async fn delete_session(
         &self,

@@ -50,7 +50,7 @@ endpoint_response!(
 #[derive(Debug)]
 pub struct DiffApi<E, S, P>(pub Arc<AppState<E, S, P>>);
 
-#[OpenApi]
+#[OpenApi(tag = "ApiTags::Indexing")]
 impl<E: Embedder, S: VectorStore, P: PhotoSource> DiffApi<E, S, P> {
     /// Reconcile the platform's photo list with the index
     ///
@@ -61,8 +61,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> DiffApi<E, S, P> {
     #[oai(
         path = "/index/:session_id/diff",
         method = "post",
-        operation_id = "diff_session",
-        tag = "ApiTags::Indexing"
+        operation_id = "diff_session"
     )]
     async fn diff(
         &self,

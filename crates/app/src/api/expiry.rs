@@ -45,7 +45,7 @@ endpoint_response!(
 #[derive(Debug)]
 pub struct ExpiryApi<E, S, P>(pub Arc<AppState<E, S, P>>);
 
-#[OpenApi]
+#[OpenApi(tag = "ApiTags::Indexing")]
 impl<E: Embedder, S: VectorStore, P: PhotoSource> ExpiryApi<E, S, P> {
     /// Set when a session expires
     ///
@@ -56,8 +56,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> ExpiryApi<E, S, P> {
     #[oai(
         path = "/index/:session_id/expiry",
         method = "put",
-        operation_id = "set_session_expiry",
-        tag = "ApiTags::Indexing"
+        operation_id = "set_session_expiry"
     )]
     async fn set_expiry(
         &self,

@@ -56,7 +56,7 @@ endpoint_response!(
 #[derive(Debug)]
 pub struct ForgetApi<E, S, P>(pub Arc<AppState<E, S, P>>);
 
-#[OpenApi]
+#[OpenApi(tag = "ApiTags::Indexing")]
 impl<E: Embedder, S: VectorStore, P: PhotoSource> ForgetApi<E, S, P> {
     /// Erase a guest from a session by selfie
     ///
@@ -66,8 +66,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> ForgetApi<E, S, P> {
     #[oai(
         path = "/index/:session_id/forget",
         method = "post",
-        operation_id = "forget_guest",
-        tag = "ApiTags::Indexing"
+        operation_id = "forget_guest"
     )]
     async fn forget(
         &self,

@@ -40,18 +40,13 @@ endpoint_response!(
 #[derive(Debug)]
 pub struct HealthApi<E, S, P>(pub Arc<AppState<E, S, P>>);
 
-#[OpenApi]
+#[OpenApi(tag = "ApiTags::Operations")]
 impl<E: Embedder, S: VectorStore, P: PhotoSource> HealthApi<E, S, P> {
     /// Readiness
     ///
     /// 200 when the database, the photo source and the models are all usable; 503 with the
     /// failing check otherwise.
-    #[oai(
-        path = "/health",
-        method = "get",
-        operation_id = "health",
-        tag = "ApiTags::Operations"
-    )]
+    #[oai(path = "/health", method = "get", operation_id = "health")]
     pub async fn health(&self) -> HealthResponse {
         let report = self.0.health.execute().await;
         let show = |name: &str, result: Result<(), String>| match result {

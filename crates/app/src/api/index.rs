@@ -73,19 +73,14 @@ endpoint_response!(
 #[derive(Debug)]
 pub struct IndexApi<E, S, P>(pub Arc<AppState<E, S, P>>);
 
-#[OpenApi]
+#[OpenApi(tag = "ApiTags::Indexing")]
 impl<E: Embedder, S: VectorStore, P: PhotoSource> IndexApi<E, S, P> {
     /// Index one photo
     ///
     /// Fetches the photo by `s3_key`, detects every face, embeds each one and stores the
     /// vectors under (`session_id`, `photo_id`). A photo already indexed is `skipped` unless
     /// `force` is true. The photo itself is never stored.
-    #[oai(
-        path = "/index",
-        method = "post",
-        operation_id = "index_photo",
-        tag = "ApiTags::Indexing"
-    )]
+    #[oai(path = "/index", method = "post", operation_id = "index_photo")]
     async fn index(&self, auth: ApiKeyAuth, body: Json<IndexRequest>) -> IndexResponse {
         respond(async {
             let body = body.0;

@@ -83,19 +83,14 @@ endpoint_response!(
 #[derive(Debug)]
 pub struct IndexBatchApi<E, S, P>(pub Arc<AppState<E, S, P>>);
 
-#[OpenApi]
+#[OpenApi(tag = "ApiTags::Indexing")]
 impl<E: Embedder, S: VectorStore, P: PhotoSource> IndexBatchApi<E, S, P> {
     /// Index many photos of a session
     ///
     /// Photos are processed concurrently and each is committed independently; per-photo
     /// failures are reported in `errors` with the single-photo route's codes, and the
     /// request itself still succeeds. Photos already indexed are `skipped` unless `force`.
-    #[oai(
-        path = "/index/batch",
-        method = "post",
-        operation_id = "index_batch",
-        tag = "ApiTags::Indexing"
-    )]
+    #[oai(path = "/index/batch", method = "post", operation_id = "index_batch")]
     async fn index_batch(
         &self,
         auth: ApiKeyAuth,

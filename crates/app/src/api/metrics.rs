@@ -22,18 +22,13 @@ pub enum MetricsResponse {
 #[derive(Debug)]
 pub struct MetricsApi<E, S, P>(pub Arc<AppState<E, S, P>>);
 
-#[OpenApi]
+#[OpenApi(tag = "ApiTags::Operations")]
 impl<E: Embedder, S: VectorStore, P: PhotoSource> MetricsApi<E, S, P> {
     /// Prometheus metrics
     ///
     /// HTTP requests by route and status, latency histograms, photos and faces indexed,
     /// inference time by model and stage, rate-limit refusals and the vectors stored.
-    #[oai(
-        path = "/metrics",
-        method = "get",
-        operation_id = "metrics",
-        tag = "ApiTags::Operations"
-    )]
+    #[oai(path = "/metrics", method = "get", operation_id = "metrics")]
     async fn metrics(&self) -> MetricsResponse {
         let metrics = &self.0.metrics;
         match self.0.store.totals().await {

@@ -101,7 +101,7 @@ endpoint_response!(
 #[derive(Debug)]
 pub struct PeopleApi<E, S, P>(pub Arc<AppState<E, S, P>>);
 
-#[OpenApi]
+#[OpenApi(tag = "ApiTags::Indexing")]
 impl<E: Embedder, S: VectorStore, P: PhotoSource> PeopleApi<E, S, P> {
     /// People of a session
     ///
@@ -111,8 +111,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> PeopleApi<E, S, P> {
     #[oai(
         path = "/index/:session_id/people",
         method = "get",
-        operation_id = "list_people",
-        tag = "ApiTags::Indexing"
+        operation_id = "list_people"
     )]
     async fn people(
         &self,
@@ -165,8 +164,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> PeopleApi<E, S, P> {
     #[oai(
         path = "/index/:session_id/people/:person_id",
         method = "get",
-        operation_id = "person_photos",
-        tag = "ApiTags::Indexing"
+        operation_id = "person_photos"
     )]
     async fn person(
         &self,

@@ -127,7 +127,7 @@ endpoint_response!(
 #[derive(Debug)]
 pub struct SearchApi<E, S, P>(pub Arc<AppState<E, S, P>>);
 
-#[OpenApi]
+#[OpenApi(tag = "ApiTags::Search")]
 impl<E: Embedder, S: VectorStore, P: PhotoSource> SearchApi<E, S, P> {
     /// Search a session by selfie
     ///
@@ -142,12 +142,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> SearchApi<E, S, P> {
     /// one that matches carries `warnings`. Never triggers indexing; an unknown or not yet
     /// indexed session answers 200 with no matches (use the status route to tell them
     /// apart).
-    #[oai(
-        path = "/search",
-        method = "post",
-        operation_id = "search",
-        tag = "ApiTags::Search"
-    )]
+    #[oai(path = "/search", method = "post", operation_id = "search")]
     async fn search(&self, request: &Request, form: SearchForm) -> SearchResponse {
         self.run(request, form).await.into()
     }
@@ -160,7 +155,6 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> SearchApi<E, S, P> {
         path = "/faces/search-session",
         method = "post",
         operation_id = "search_session_legacy",
-        tag = "ApiTags::Search",
         deprecated
     )]
     async fn search_session(&self, request: &Request, form: SearchForm) -> SearchResponse {

@@ -47,7 +47,7 @@ endpoint_response!(
 #[derive(Debug)]
 pub struct SessionStatusApi<E, S, P>(pub Arc<AppState<E, S, P>>);
 
-#[OpenApi]
+#[OpenApi(tag = "ApiTags::Search")]
 impl<E: Embedder, S: VectorStore, P: PhotoSource> SessionStatusApi<E, S, P> {
     /// Indexing status of a session
     ///
@@ -55,8 +55,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> SessionStatusApi<E, S, P> {
     #[oai(
         path = "/search/status/:session_id",
         method = "get",
-        operation_id = "session_status",
-        tag = "ApiTags::Search"
+        operation_id = "session_status"
     )]
     async fn session_status(&self, session_id: Path<IdField>) -> SessionStatusResponse {
         respond(async {

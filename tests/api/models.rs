@@ -69,7 +69,10 @@ async fn a_recognizer_entry_under_another_name_runs_end_to_end_in_its_own_space(
         kept.path(),
         &[("FACEPASS__STORAGE__URL", db.to_str().unwrap())],
     );
-    let refused = facepass::adapters::open_store(&other).await.unwrap_err();
+    let default_space = other.models.space().unwrap();
+    let refused = facepass::adapters::open_store(&other, default_space)
+        .await
+        .unwrap_err();
     assert!(refused.to_string().contains("mine@sha256:"), "{refused:#}");
 }
 

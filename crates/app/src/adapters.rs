@@ -25,9 +25,11 @@ pub enum StoreDialect {
 }
 
 /// Connects to the configured database, migrates it if `storage.migrate`, and checks it
-/// holds the configured model's embeddings.
-pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
-    let space = settings.models.space()?;
+/// holds embeddings of `space` (the running embedder's: its model files are not read again).
+pub async fn open_store(
+    settings: &Settings,
+    space: facepass_domain::EmbeddingSpace,
+) -> anyhow::Result<Store> {
     let storage = &settings.storage;
     let url = storage.url.expose();
     let (db, migrations, dialect) = match storage.backend {

@@ -495,26 +495,8 @@ impl ModelSettings {
     /// Checks that the names given are entries (no file is read).
     fn check_names(&self) -> anyhow::Result<()> {
         let (catalogue, detector, recognizer) = self.catalogue()?;
-        let mut detectors = vec![("models.detector", detector)];
-        if !self.fine_detector.is_empty() {
-            detectors.push(("models.fine_detector", self.fine_detector.clone()));
-        }
-        for (key, name) in detectors {
-            if !catalogue.detectors.contains_key(&name) {
-                anyhow::bail!(
-                    "{key} = {name:?} names no [models.detectors.{name}] entry; configured: {:?}",
-                    catalogue.detectors.keys().collect::<Vec<_>>()
-                );
-            }
-        }
-        if !catalogue.recognizers.contains_key(&recognizer) {
-            anyhow::bail!(
-                "models.recognizer = {recognizer:?} names no [models.recognizers.{recognizer}] \
-                 entry; configured: {:?}",
-                catalogue.recognizers.keys().collect::<Vec<_>>()
-            );
-        }
-        Ok(())
+        let fine = Some(self.fine_detector.as_str()).filter(|f| !f.is_empty());
+        Ok(catalogue.check_names(&detector, fine, &recognizer)?)
     }
 
     /// The recognizer that runs, checked against its file (its dimension and, unless

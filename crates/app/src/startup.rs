@@ -45,7 +45,11 @@ impl Application {
         let embedder_config = settings.models.embedder_config()?;
         let embedder =
             tokio::task::spawn_blocking(move || OnnxEmbedder::start(&embedder_config)).await??;
-        let store = adapters::open_store(&settings).await?;
+        let store = adapters::open_store(
+            &settings,
+            facepass_domain::ports::Embedder::space(&embedder),
+        )
+        .await?;
         let photos = Photos::open(&settings.photos).await?;
         let state = Arc::new(AppState::new(
             Arc::new(embedder),

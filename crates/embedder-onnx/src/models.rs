@@ -253,6 +253,20 @@ impl Catalogue {
         })
     }
 
+    /// Checks that the names given are entries of the catalogue (no file is read).
+    pub fn check_names(
+        &self,
+        detector: &str,
+        fine: Option<&str>,
+        recognizer: &str,
+    ) -> Result<(), InitError> {
+        self.detector_entry("models.detector", detector)?;
+        if let Some(fine) = fine {
+            self.detector_entry("models.fine_detector", fine)?;
+        }
+        self.recognizer_entry(recognizer).map(drop)
+    }
+
     /// The detector `name` (`key`: the setting that named it, for the message), checked
     /// against its file in `dir`.
     pub fn detector(&self, dir: &Path, key: &str, name: &str) -> Result<DetectorConfig, InitError> {

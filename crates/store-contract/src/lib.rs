@@ -126,7 +126,8 @@ fn axis(i: usize) -> Embedding {
     Embedding::normalise(&space(), v).expect("non-zero")
 }
 
-fn face(embedding: Embedding, x: f32) -> DetectedFace {
+/// A face with `embedding` at horizontal position `x` (box, landmarks and score fixed).
+pub fn face(embedding: Embedding, x: f32) -> DetectedFace {
     DetectedFace {
         bbox: BoundingBox {
             x,

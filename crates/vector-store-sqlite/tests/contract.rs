@@ -100,25 +100,14 @@ async fn migrations_go_up_down_and_up_again() {
 #[tokio::test]
 async fn sessions_indexed_before_people_are_grouped_by_the_backfill_once() {
     use facepass_domain::ports::VectorStore;
-    use facepass_domain::{BoundingBox, DetectedFace, Embedding, FaceQuality, PhotoId, Point};
+    use facepass_domain::{Embedding, PhotoId};
     use facepass_store_contract::{options, space};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.db");
     let session = facepass_domain::SessionId::parse("old").unwrap();
     let query =
         Embedding::normalise(&space(), vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]).unwrap();
-    let face = DetectedFace {
-        bbox: BoundingBox {
-            x: 0.0,
-            y: 0.0,
-            width: 10.0,
-            height: 10.0,
-        },
-        landmarks: [Point { x: 0.0, y: 0.0 }; 5],
-        det_score: 0.9,
-        embedding: query.clone(),
-        quality: FaceQuality::default(),
-    };
+    let face = facepass_store_contract::face(query.clone(), 0.0);
     {
         let store = facepass_vector_store_sqlite::open(&path, space(), true, options())
             .await

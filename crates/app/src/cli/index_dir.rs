@@ -102,7 +102,7 @@ pub fn run(settings: Settings, args: IndexDirArgs) -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async {
         let embedder = Arc::new(OnnxEmbedder::start(&settings.models.embedder_config()?)?);
-        let store = Arc::new(adapters::open_store(&settings).await?);
+        let store = Arc::new(adapters::open_store(&settings, facepass_domain::ports::Embedder::space(&*embedder)).await?);
         let photos = Arc::new(FsPhotoSource::new(&args.dir, settings.photos.max_bytes)?);
         let mut settings = settings;
         if let Some(concurrency) = args.concurrency {

@@ -16,7 +16,7 @@ pub fn default_toml() -> String {
 
 /// The model entries of `config/default.toml`.
 pub fn catalogue() -> Catalogue {
-    Catalogue::from_toml(&default_toml()).expect("model tables")
+    Catalogue::repository_defaults().expect("model tables")
 }
 
 /// The embedder of two configured entries over the fixture models, the default fine detector

@@ -188,18 +188,7 @@ async fn sessions_indexed_before_people_are_grouped_at_their_next_write() {
         .replace_photo(
             &session,
             &facepass_domain::PhotoId::parse("p4").unwrap(),
-            vec![facepass_domain::DetectedFace {
-                bbox: facepass_domain::BoundingBox {
-                    x: 0.0,
-                    y: 0.0,
-                    width: 10.0,
-                    height: 10.0,
-                },
-                landmarks: [facepass_domain::Point { x: 0.0, y: 0.0 }; 5],
-                det_score: 0.9,
-                embedding: query.clone(),
-                quality: facepass_domain::FaceQuality::default(),
-            }],
+            vec![contract::face(query.clone(), 0.0)],
         )
         .await
         .unwrap();

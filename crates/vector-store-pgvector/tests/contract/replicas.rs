@@ -4,9 +4,7 @@
 //! from the database each time.
 
 use facepass_domain::ports::{PeopleQuery, VectorStore};
-use facepass_domain::{
-    Actor, BoundingBox, DetectedFace, Embedding, FaceQuality, PhotoId, Point, SessionId,
-};
+use facepass_domain::{Actor, DetectedFace, Embedding, PhotoId, SessionId};
 use facepass_store_contract::{self as contract, search, space};
 use facepass_vector_store_pgvector::{PgOptions, PgVectorStore};
 use facepass_vector_store_sql::StoreOptions;
@@ -17,18 +15,7 @@ fn face(seed: usize) -> DetectedFace {
     let v = (0..8)
         .map(|d| ((seed * 7 + d * 3) % 11) as f32 - 5.0)
         .collect();
-    DetectedFace {
-        bbox: BoundingBox {
-            x: 0.0,
-            y: 0.0,
-            width: 10.0,
-            height: 10.0,
-        },
-        landmarks: [Point { x: 0.0, y: 0.0 }; 5],
-        det_score: 0.9,
-        embedding: Embedding::normalise(&space(), v).unwrap(),
-        quality: FaceQuality::default(),
-    }
+    contract::face(Embedding::normalise(&space(), v).unwrap(), 0.0)
 }
 
 /// A face of "person" `who` (one of eight axes), a little different in each photo.

@@ -4,12 +4,16 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use facepass_domain::people::SessionScores;
 use facepass_domain::ports::{PhotoSource, PhotoSourceError, StoreError};
-use facepass_domain::{EmbeddingSpace, ImageBytes, PhotoId, PhotoKey, SessionId};
+use facepass_domain::{Embedding, EmbeddingSpace, ImageBytes, PhotoId, PhotoKey, SessionId};
 use facepass_photo_source_fs::FsPhotoSource;
 use facepass_photo_source_s3::{S3Config, S3PhotoSource};
 use facepass_vector_store_pgvector::{PgDialect, PgOptions};
-use facepass_vector_store_sql::{DatabaseTransaction, Dialect, FaceRow, QueryResult, SqlStore};
+use facepass_vector_store_sql::{
+    DatabaseConnection, DatabaseTransaction, DbBackend, Dialect, FaceRow, QueryResult, SqlStore,
+    Syntax,
+};
 use facepass_vector_store_sqlite::SqliteDialect;
 
 use crate::cli::migrate::sqlite_path;
@@ -66,6 +70,68 @@ macro_rules! delegate {
     };
 }
 
+impl Syntax for StoreDialect {
+    fn backend(&self) -> DbBackend {
+        delegate!(self, backend())
+    }
+
+    fn placeholders(&self, sql: &str) -> String {
+        delegate!(self, placeholders(sql))
+    }
+
+    fn uuid_param(&self, n: usize) -> String {
+        delegate!(self, uuid_param(n))
+    }
+
+    fn millis_param(&self, n: usize) -> String {
+        delegate!(self, millis_param(n))
+    }
+
+    fn millis_column(&self, column: &str) -> String {
+        delegate!(self, millis_column(column))
+    }
+
+    fn json_texts(&self, n: usize) -> String {
+        delegate!(self, json_texts(n))
+    }
+
+    fn json_uuids(&self, n: usize) -> String {
+        delegate!(self, json_uuids(n))
+    }
+
+    fn bytewise(&self) -> &'static str {
+        delegate!(self, bytewise())
+    }
+
+    fn for_update(&self) -> &'static str {
+        delegate!(self, for_update())
+    }
+
+    fn for_update_skip_locked(&self) -> &'static str {
+        delegate!(self, for_update_skip_locked())
+    }
+
+    fn generation_prelude(&self) -> Option<&'static str> {
+        delegate!(self, generation_prelude())
+    }
+
+    fn fresh_generation(&self) -> &'static str {
+        delegate!(self, fresh_generation())
+    }
+
+    fn fresh_generation_value(&self) -> &'static str {
+        delegate!(self, fresh_generation_value())
+    }
+
+    fn lock_session_for_delete(&self) -> Option<&'static str> {
+        delegate!(self, lock_session_for_delete())
+    }
+
+    fn migration_lock(&self) -> Option<&'static str> {
+        delegate!(self, migration_lock())
+    }
+}
+
 #[async_trait]
 impl Dialect for StoreDialect {
     async fn insert_faces(
@@ -85,6 +151,16 @@ impl Dialect for StoreDialect {
 
     fn embedding(&self, row: &QueryResult, index: usize) -> Result<Option<Vec<f32>>, StoreError> {
         delegate!(self, embedding(row, index))
+    }
+
+    async fn scores_in_database(
+        &self,
+        db: &DatabaseConnection,
+        session: &SessionId,
+        queries: &[Embedding],
+        floor: f32,
+    ) -> Result<Option<SessionScores>, StoreError> {
+        delegate!(self, scores_in_database(db, session, queries, floor).await)
     }
 }
 

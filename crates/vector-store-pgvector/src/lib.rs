@@ -13,7 +13,7 @@ use facepass_domain::{
 };
 use facepass_vector_store_sql::migrate::Migration;
 use facepass_vector_store_sql::{
-    Dialect, FaceRow, QueryResult, SqlStore, StoreOptions, store_error,
+    Dialect, FaceRow, QueryResult, SqlStore, StoreOptions, Syntax, store_error,
 };
 use sea_orm::prelude::PgVector;
 use sea_orm::{
@@ -92,6 +92,74 @@ fn landmarks_literal(face: &DetectedFace) -> String {
         .flat_map(|p| [p.x.to_string(), p.y.to_string()])
         .collect();
     format!("{{{}}}", parts.join(","))
+}
+
+/// The advisory lock migrations hold: key 0x4650_4d49_4752 ("FP" + "MIGR" in ASCII).
+const MIGRATION_LOCK: &str = "SELECT pg_advisory_xact_lock(77310707976018)";
+
+impl Syntax for PgDialect {
+    fn backend(&self) -> DbBackend {
+        DbBackend::Postgres
+    }
+
+    fn placeholders(&self, sql: &str) -> String {
+        sql.to_owned()
+    }
+
+    fn uuid_param(&self, n: usize) -> String {
+        format!("${n}::uuid")
+    }
+
+    fn millis_param(&self, n: usize) -> String {
+        format!("to_timestamp(${n}::bigint / 1000.0)")
+    }
+
+    fn millis_column(&self, column: &str) -> String {
+        format!("(extract(epoch FROM {column}) * 1000)::bigint")
+    }
+
+    fn json_texts(&self, n: usize) -> String {
+        format!("SELECT value COLLATE \"C\" FROM jsonb_array_elements_text(${n}::jsonb)")
+    }
+
+    fn json_uuids(&self, n: usize) -> String {
+        format!("SELECT value::uuid FROM jsonb_array_elements_text(${n}::jsonb)")
+    }
+
+    fn bytewise(&self) -> &'static str {
+        " COLLATE \"C\""
+    }
+
+    fn for_update(&self) -> &'static str {
+        " FOR UPDATE"
+    }
+
+    fn for_update_skip_locked(&self) -> &'static str {
+        " FOR UPDATE SKIP LOCKED"
+    }
+
+    fn generation_prelude(&self) -> Option<&'static str> {
+        None
+    }
+
+    fn fresh_generation(&self) -> &'static str {
+        "(SELECT nextval('facepass_generation') AS v) g"
+    }
+
+    fn fresh_generation_value(&self) -> &'static str {
+        "nextval('facepass_generation')"
+    }
+
+    fn lock_session_for_delete(&self) -> Option<&'static str> {
+        Some(
+            "INSERT INTO sessions (session_id, generation) VALUES ($1, 0) \
+             ON CONFLICT (session_id) DO UPDATE SET generation = sessions.generation",
+        )
+    }
+
+    fn migration_lock(&self) -> Option<&'static str> {
+        Some(MIGRATION_LOCK)
+    }
 }
 
 #[async_trait]

@@ -6,9 +6,10 @@
 
 use facepass_domain::SessionId;
 use facepass_domain::ports::StoreError;
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, Statement};
 
-use crate::{migrate, store_error, unix_millis};
+use crate::syntax::Syntax;
+use crate::{store_error, unix_millis};
 
 /// What a write does to the session's photos.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,92 +39,59 @@ pub struct Bumped {
     pub previous: Option<Previous>,
 }
 
-const PREVIOUS_SQL: &str =
-    "SELECT generation, removed_generation, grouped FROM sessions WHERE session_id = $1";
-
 /// Takes the session's next generation inside `txn` and returns it with the session's row as
 /// it was committed before; `None` when a removal finds no session (then there is nothing to
 /// remove either).
+///
+/// The order of the statements is the protocol: the backend's prelude (SQLite's counter, which
+/// takes its one write lock), then the session row read under its lock (Postgres: `FOR
+/// UPDATE`, so no writer of the session comes between the read and this write), then the
+/// generation, taken where it is written: inside `ON CONFLICT DO UPDATE`, which holds the row's
+/// lock when it evaluates it, so generations grow in the order the session's writers commit. A
+/// new session starts with `removed_generation = generation`: a reader holding a deleted
+/// namesake rebuilds.
 pub async fn bump(
     txn: &DatabaseTransaction,
+    sql: &dyn Syntax,
     session: &SessionId,
     write: Write,
 ) -> Result<Option<Bumped>, StoreError> {
-    let backend = txn.get_database_backend();
-    let one = |sql: &str| {
-        Statement::from_sql_and_values(
-            backend,
-            migrate::placeholders(txn, sql),
-            [session.as_str().into()],
-        )
-    };
-    let (previous, generation) = match backend {
-        DbBackend::Postgres => {
-            // The row's lock first (when there is a row): its committed values are read under
-            // it, so no writer of the session comes between them and this write.
-            let lock = format!("{PREVIOUS_SQL} FOR UPDATE");
-            let previous = query_previous(txn, one(&lock)).await?;
-            if write == Write::Remove && previous.is_none() {
-                return Ok(None);
-            }
-            let sql = match write {
-                // ON CONFLICT DO UPDATE locks the row before it evaluates `nextval`, so
-                // generations grow in the order the session's writers commit. A new session
-                // starts with removed_generation = generation: a reader holding a deleted
-                // namesake rebuilds.
-                Write::Index => {
-                    "WITH g AS (SELECT nextval('facepass_generation') AS v) \
-                     INSERT INTO sessions (session_id, generation, removed_generation) SELECT $1, v, v FROM g \
-                     ON CONFLICT (session_id) DO UPDATE SET generation = nextval('facepass_generation') \
-                     RETURNING generation"
-                }
-                Write::Remove => {
-                    "UPDATE sessions SET generation = g.v, removed_generation = g.v \
-                     FROM (SELECT nextval('facepass_generation') AS v) g \
-                     WHERE session_id = $1 RETURNING generation"
-                }
-            };
-            (previous, query_i64(txn, one(sql)).await?)
-        }
-        // SQLite has one writer at a time: a counter row does what the sequence does, and
-        // taking it first takes the database's write lock before anything is read.
-        _ => {
-            let next = Statement::from_string(
-                backend,
-                "UPDATE facepass_generation SET value = value + 1 RETURNING value",
-            );
-            let g = query_i64(txn, next)
-                .await?
-                .ok_or_else(|| StoreError::Unexpected("facepass_generation is empty".into()))?;
-            let previous = query_previous(txn, one(PREVIOUS_SQL)).await?;
-            if write == Write::Remove && previous.is_none() {
-                return Ok(None);
-            }
-            let removed = if write == Write::Remove {
-                "excluded.removed_generation"
-            } else {
-                "sessions.removed_generation"
-            };
-            let sql = format!(
+    if let Some(prelude) = sql.generation_prelude() {
+        txn.execute_unprepared(prelude).await.map_err(store_error)?;
+    }
+    let read = format!(
+        "SELECT generation, removed_generation, grouped FROM sessions WHERE session_id = $1{}",
+        sql.for_update()
+    );
+    let previous = query_previous(txn, sql.statement(&read, vec![session.as_str().into()])).await?;
+    let (statement, values) = match write {
+        Write::Remove if previous.is_none() => return Ok(None),
+        Write::Remove => (
+            format!(
+                "UPDATE sessions SET generation = g.v, removed_generation = g.v \
+                 FROM {} WHERE session_id = $1 RETURNING generation",
+                sql.fresh_generation()
+            ),
+            vec![session.as_str().into()],
+        ),
+        Write::Index => (
+            format!(
                 "INSERT INTO sessions (session_id, generation, removed_generation, created_at) \
-                 VALUES (?1, ?2, ?2, ?3) ON CONFLICT (session_id) DO UPDATE \
-                 SET generation = excluded.generation, removed_generation = {removed} \
-                 RETURNING generation"
-            );
-            let stmt = Statement::from_sql_and_values(
-                backend,
-                sql,
-                [
-                    session.as_str().into(),
-                    g.into(),
-                    unix_millis(std::time::SystemTime::now()).into(),
-                ],
-            );
-            (previous, query_i64(txn, stmt).await?)
-        }
+                 SELECT $1, g.v, g.v, {} FROM {} WHERE true ON CONFLICT (session_id) \
+                 DO UPDATE SET generation = {} RETURNING generation",
+                sql.millis_param(2),
+                sql.fresh_generation(),
+                sql.fresh_generation_value()
+            ),
+            vec![
+                session.as_str().into(),
+                unix_millis(std::time::SystemTime::now()).into(),
+            ],
+        ),
     };
-    let generation =
-        generation.ok_or_else(|| StoreError::Unexpected("no generation returned".into()))?;
+    let generation = query_i64(txn, sql.statement(&statement, values))
+        .await?
+        .ok_or_else(|| StoreError::Unexpected("no generation returned".into()))?;
     Ok(Some(Bumped {
         generation,
         previous,
@@ -147,24 +115,18 @@ async fn query_previous(
 /// Takes the session row's lock for a session delete, inside `txn` and before it removes
 /// anything. Where no row exists yet, one is created for the delete to remove: an indexer that
 /// is creating the session at this moment then commits before the delete (which waits for it)
-/// or after it (it waits for the delete), never between the delete's statements.
-/// SQLite needs nothing: its first write already holds the database's only write lock.
+/// or after it (it waits for the delete), never between the delete's statements. A backend
+/// whose first write holds its only write lock needs nothing.
 pub async fn lock_for_delete(
     txn: &DatabaseTransaction,
+    sql: &dyn Syntax,
     session: &SessionId,
 ) -> Result<(), StoreError> {
-    if txn.get_database_backend() != DbBackend::Postgres {
-        return Ok(());
+    if let Some(lock) = sql.lock_session_for_delete() {
+        txn.execute_raw(sql.statement(lock, vec![session.as_str().into()]))
+            .await
+            .map_err(store_error)?;
     }
-    let sql = "INSERT INTO sessions (session_id, generation) VALUES ($1, 0) \
-         ON CONFLICT (session_id) DO UPDATE SET generation = sessions.generation";
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        sql,
-        [session.as_str().into()],
-    ))
-    .await
-    .map_err(store_error)?;
     Ok(())
 }
 

@@ -17,13 +17,15 @@ mod load;
 pub mod migrate;
 mod people;
 mod store;
+mod syntax;
 mod writes;
 
 pub use cache::CacheStats;
 pub use errors::store_error;
-/// The connection types in [`Dialect`]'s signatures.
-pub use sea_orm::{DatabaseConnection, DatabaseTransaction, QueryResult};
+/// The connection types in [`Dialect`]'s and [`Syntax`]'s signatures.
+pub use sea_orm::{DatabaseConnection, DatabaseTransaction, DbBackend, QueryResult};
 pub use store::{Dialect, FaceRow, SqlStore, StoreOptions};
+pub use syntax::Syntax;
 
 use facepass_domain::ports::StoreError;
 use facepass_domain::{DetectedFace, Embedding, EmbeddingSpace};
@@ -94,18 +96,14 @@ pub fn from_unix_millis(ms: i64) -> std::time::SystemTime {
 /// The stored face count of a photo, or `None` when it is not indexed (both backends).
 pub async fn indexed_faces(
     db: &DatabaseConnection,
+    sql: &dyn Syntax,
     session: &facepass_domain::SessionId,
     photo: &facepass_domain::PhotoId,
 ) -> Result<Option<u64>, StoreError> {
-    let sql = migrate::placeholders(
-        db,
-        "SELECT CAST(face_count AS BIGINT) FROM photos WHERE session_id = $1 AND photo_id = $2",
-    );
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            db.get_database_backend(),
-            sql,
-            [session.as_str().into(), photo.as_str().into()],
+        .query_one_raw(sql.statement(
+            "SELECT CAST(face_count AS BIGINT) FROM photos WHERE session_id = $1 AND photo_id = $2",
+            vec![session.as_str().into(), photo.as_str().into()],
         ))
         .await
         .map_err(store_error)?;
@@ -117,15 +115,14 @@ pub async fn indexed_faces(
 /// Photo and face counts of a session, and when it was last indexed (both backends).
 pub async fn session_status(
     db: &DatabaseConnection,
+    sql: &dyn Syntax,
     space: &EmbeddingSpace,
     session: &facepass_domain::SessionId,
     small_face_px: f32,
 ) -> Result<facepass_domain::ports::SessionStats, StoreError> {
-    let backend = db.get_database_backend();
-    // Postgres keeps a timestamptz, SQLite Unix milliseconds.
-    let last_ms = lifecycle::ts_column(backend, "max(indexed_at)");
-    let expires_ms = lifecycle::ts_column(backend, "expires_at");
-    let sql = format!(
+    let last_ms = sql.millis_column("max(indexed_at)");
+    let expires_ms = sql.millis_column("expires_at");
+    let select = format!(
         "SELECT count(*), coalesce(sum(face_count), 0), \
          coalesce(sum(CASE WHEN face_count = 0 THEN 1 ELSE 0 END), 0), {last_ms}, \
          (SELECT count(*) FROM faces WHERE session_id = $1 AND bbox_height < $2), \
@@ -133,11 +130,7 @@ pub async fn session_status(
          FROM photos WHERE session_id = $1"
     );
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            migrate::placeholders(db, &sql),
-            [session.as_str().into(), small_face_px.into()],
-        ))
+        .query_one_raw(sql.statement(&select, vec![session.as_str().into(), small_face_px.into()]))
         .await
         .map_err(store_error)?
         .ok_or_else(|| StoreError::Unexpected("aggregate returned no row".into()))?;

@@ -9,36 +9,12 @@ use facepass_domain::{
     Actor, AuditAction, AuditEvent, AuditQuery, ExpiryUpdate, PhotoId, SessionDiff, SessionId,
 };
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, QueryResult, Statement,
-    TransactionTrait, Value,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, QueryResult, TransactionTrait, Value,
 };
 
+use crate::syntax::Syntax;
 use crate::writes::delete_rows;
-use crate::{from_unix_millis, migrate, store_error, unix_millis};
-
-/// SQL reading the Unix-millisecond parameter `$n` as the backend's timestamp.
-pub(crate) fn ts_param(backend: DbBackend, n: usize) -> String {
-    match backend {
-        DbBackend::Postgres => format!("to_timestamp(${n}::bigint / 1000.0)"),
-        _ => format!("${n}"),
-    }
-}
-
-/// SQL giving the timestamp column `col` as Unix milliseconds.
-pub(crate) fn ts_column(backend: DbBackend, col: &str) -> String {
-    match backend {
-        DbBackend::Postgres => format!("(extract(epoch FROM {col}) * 1000)::bigint"),
-        _ => col.to_owned(),
-    }
-}
-
-fn stmt(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statement {
-    Statement::from_sql_and_values(
-        c.get_database_backend(),
-        migrate::placeholders(c, sql),
-        values,
-    )
-}
+use crate::{from_unix_millis, store_error, unix_millis};
 
 fn parse_session(s: String) -> Result<SessionId, StoreError> {
     SessionId::parse(s).map_err(|e| StoreError::Unexpected(format!("stored session id: {e}")))
@@ -51,20 +27,20 @@ fn parse_photo(s: String) -> Result<PhotoId, StoreError> {
 /// Records a deletion inside the transaction that makes it.
 pub(crate) async fn record(
     txn: &DatabaseTransaction,
+    sql: &dyn Syntax,
     action: AuditAction,
     session: &SessionId,
     photo: Option<&PhotoId>,
     counts: DeletedCounts,
     actor: &Actor,
 ) -> Result<(), StoreError> {
-    let at = ts_param(txn.get_database_backend(), 1);
-    let sql = format!(
+    let insert = format!(
         "INSERT INTO audit_events (at, action, session_id, photo_id, deleted_photos, \
-         deleted_faces, key_id) VALUES ({at}, $2, $3, $4, $5, $6, $7)"
+         deleted_faces, key_id) VALUES ({}, $2, $3, $4, $5, $6, $7)",
+        sql.millis_param(1)
     );
-    txn.execute_raw(stmt(
-        txn,
-        &sql,
+    txn.execute_raw(sql.statement(
+        &insert,
         vec![
             unix_millis(SystemTime::now()).into(),
             action.as_str().into(),
@@ -86,15 +62,12 @@ pub(crate) async fn record(
 /// session and a concurrent indexer waits, then starts the session afresh.
 pub async fn purge_expired(
     db: &DatabaseConnection,
+    sql: &dyn Syntax,
     now: SystemTime,
     max_sessions: usize,
 ) -> Result<Vec<(SessionId, DeletedCounts)>, StoreError> {
-    let backend = db.get_database_backend();
-    let due = format!("expires_at <= {}", ts_param(backend, 1));
-    let lock = match backend {
-        DbBackend::Postgres => " FOR UPDATE SKIP LOCKED",
-        _ => "",
-    };
+    let due = format!("expires_at <= {}", sql.millis_param(1));
+    let lock = sql.for_update_skip_locked();
     let take = format!(
         "DELETE FROM sessions WHERE session_id = (SELECT session_id FROM sessions WHERE {due} \
          ORDER BY expires_at, session_id LIMIT 1{lock}) AND {due} RETURNING session_id"
@@ -103,7 +76,7 @@ pub async fn purge_expired(
     while purged.len() < max_sessions {
         let txn = db.begin().await.map_err(store_error)?;
         let row = txn
-            .query_one_raw(stmt(&txn, &take, vec![unix_millis(now).into()]))
+            .query_one_raw(sql.statement(&take, vec![unix_millis(now).into()]))
             .await
             .map_err(store_error)?;
         let Some(row) = row else {
@@ -111,9 +84,11 @@ pub async fn purge_expired(
             break;
         };
         let session = parse_session(row.try_get_by_index(0).map_err(store_error)?)?;
-        let counts = delete_rows(&txn, "session_id = $1", vec![session.as_str().into()]).await?;
+        let counts =
+            delete_rows(&txn, sql, "session_id = $1", vec![session.as_str().into()]).await?;
         record(
             &txn,
+            sql,
             AuditAction::Expire,
             &session,
             None,
@@ -131,10 +106,10 @@ pub async fn purge_expired(
 /// it has none); returns the expiry it has afterwards.
 pub async fn set_expiry(
     db: &DatabaseConnection,
+    sql: &dyn Syntax,
     session: &SessionId,
     update: ExpiryUpdate,
 ) -> Result<Option<SystemTime>, StoreError> {
-    let backend = db.get_database_backend();
     let (at, overwrite) = match update {
         ExpiryUpdate::Set(at) => (at, true),
         ExpiryUpdate::Default(at) => (Some(at), false),
@@ -144,40 +119,31 @@ pub async fn set_expiry(
     } else {
         "DO NOTHING"
     };
-    let expires = ts_param(backend, 2);
     let txn = db.begin().await.map_err(store_error)?;
-    let insert = match backend {
-        DbBackend::Postgres => format!(
-            "WITH g AS (SELECT nextval('facepass_generation') AS v) \
-             INSERT INTO sessions (session_id, generation, removed_generation, expires_at) \
-             SELECT $1, v, v, {expires} FROM g ON CONFLICT (session_id) {on_conflict}"
-        ),
-        _ => {
-            // SQLite's counter row stands in for the sequence; taking it also takes the
-            // database's write lock before anything is read.
-            txn.execute_unprepared("UPDATE facepass_generation SET value = value + 1")
-                .await
-                .map_err(store_error)?;
-            format!(
-                "INSERT INTO sessions (session_id, generation, removed_generation, created_at, \
-                 expires_at) SELECT $1, value, value, $3, {expires} FROM facepass_generation \
-                 WHERE true ON CONFLICT (session_id) {on_conflict}"
-            )
-        }
-    };
-    let mut values: Vec<Value> = vec![session.as_str().into(), at.map(unix_millis).into()];
-    if backend != DbBackend::Postgres {
-        values.push(unix_millis(SystemTime::now()).into());
+    if let Some(prelude) = sql.generation_prelude() {
+        txn.execute_unprepared(prelude).await.map_err(store_error)?;
     }
-    txn.execute_raw(stmt(&txn, &insert, values))
+    let insert = format!(
+        "INSERT INTO sessions (session_id, generation, removed_generation, created_at, expires_at) \
+         SELECT $1, g.v, g.v, {}, {} FROM {} WHERE true ON CONFLICT (session_id) {on_conflict}",
+        sql.millis_param(3),
+        sql.millis_param(2),
+        sql.fresh_generation()
+    );
+    let values: Vec<Value> = vec![
+        session.as_str().into(),
+        at.map(unix_millis).into(),
+        unix_millis(SystemTime::now()).into(),
+    ];
+    txn.execute_raw(sql.statement(&insert, values))
         .await
         .map_err(store_error)?;
     let read = format!(
         "SELECT {} FROM sessions WHERE session_id = $1",
-        ts_column(backend, "expires_at")
+        sql.millis_column("expires_at")
     );
     let row = txn
-        .query_one_raw(stmt(&txn, &read, vec![session.as_str().into()]))
+        .query_one_raw(sql.statement(&read, vec![session.as_str().into()]))
         .await
         .map_err(store_error)?
         .ok_or_else(|| StoreError::Unexpected("the session row vanished".into()))?;
@@ -193,30 +159,24 @@ pub async fn set_expiry(
 /// computed by the database from the list bound as one JSON array.
 pub async fn diff(
     db: &DatabaseConnection,
+    sql: &dyn Syntax,
     session: &SessionId,
     listed: &[PhotoId],
 ) -> Result<SessionDiff, StoreError> {
-    let backend = db.get_database_backend();
-    let (elements, collate) = match backend {
-        DbBackend::Postgres => (
-            "SELECT value COLLATE \"C\" AS photo_id FROM jsonb_array_elements_text($2::jsonb)",
-            "",
-        ),
-        _ => ("SELECT value AS photo_id FROM json_each($2)", ""),
-    };
-    let sql = format!(
-        "WITH listed AS ({elements}) \
-         SELECT 0, l.photo_id{collate} FROM listed l WHERE NOT EXISTS \
+    let query = format!(
+        "WITH listed(photo_id) AS ({}) \
+         SELECT 0, l.photo_id FROM listed l WHERE NOT EXISTS \
            (SELECT 1 FROM photos p WHERE p.session_id = $1 AND p.photo_id = l.photo_id) \
          UNION ALL \
          SELECT 1, p.photo_id FROM photos p WHERE p.session_id = $1 AND NOT EXISTS \
-           (SELECT 1 FROM listed l WHERE l.photo_id = p.photo_id)"
+           (SELECT 1 FROM listed l WHERE l.photo_id = p.photo_id)",
+        sql.json_texts(2)
     );
     let ids: Vec<&str> = listed.iter().map(PhotoId::as_str).collect();
     let json = serde_json::to_string(&ids)
         .map_err(|e| StoreError::Unexpected(format!("photo ids as JSON: {e}")))?;
     let rows = db
-        .query_all_raw(stmt(db, &sql, vec![session.as_str().into(), json.into()]))
+        .query_all_raw(sql.statement(&query, vec![session.as_str().into(), json.into()]))
         .await
         .map_err(store_error)?;
     let mut out = SessionDiff::default();
@@ -241,9 +201,9 @@ pub async fn diff(
 /// Audit events, newest first.
 pub async fn audit(
     db: &DatabaseConnection,
+    sql: &dyn Syntax,
     query: &AuditQuery,
 ) -> Result<Vec<AuditEvent>, StoreError> {
-    let backend = db.get_database_backend();
     let mut filters = Vec::new();
     let mut values: Vec<Value> = Vec::new();
     if let Some(session) = &query.session {
@@ -252,7 +212,7 @@ pub async fn audit(
     }
     if let Some(since) = query.since {
         values.push(unix_millis(since).into());
-        filters.push(format!("at >= {}", ts_param(backend, values.len())));
+        filters.push(format!("at >= {}", sql.millis_param(values.len())));
     }
     if let Some(before) = query.before_id {
         values.push(before.into());
@@ -264,14 +224,14 @@ pub async fn audit(
     } else {
         format!("WHERE {}", filters.join(" AND "))
     };
-    let sql = format!(
+    let query = format!(
         "SELECT id, {}, action, session_id, photo_id, deleted_photos, deleted_faces, key_id \
          FROM audit_events {filter} ORDER BY id DESC LIMIT ${}",
-        ts_column(backend, "at"),
+        sql.millis_column("at"),
         values.len()
     );
     let rows = db
-        .query_all_raw(stmt(db, &sql, values))
+        .query_all_raw(sql.statement(&query, values))
         .await
         .map_err(store_error)?;
     rows.iter().map(audit_event).collect()

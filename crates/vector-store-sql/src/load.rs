@@ -8,11 +8,11 @@ use std::collections::HashMap;
 use facepass_domain::ports::StoreError;
 use facepass_domain::{BoundingBox, SessionId};
 use futures::StreamExt;
-use sea_orm::{ConnectionTrait, QueryResult, Statement, StreamTrait};
+use sea_orm::{ConnectionTrait, QueryResult, StreamTrait};
 
 use crate::index::{LoadedFace, SessionIndex};
 use crate::store::Dialect;
-use crate::{migrate, store_error};
+use crate::store_error;
 
 /// Which rows to read.
 #[derive(Debug, Clone, Copy)]
@@ -54,13 +54,10 @@ pub(crate) async fn load<C: ConnectionTrait + StreamTrait, D: Dialect>(
     range: Range,
     max_bytes: usize,
 ) -> Result<Loaded, StoreError> {
-    let backend = ConnectionTrait::get_database_backend(conn);
-    let sql = migrate::placeholders_of(backend, dialect.load_sql());
     let stream = conn
-        .stream_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [
+        .stream_raw(dialect.statement(
+            dialect.load_sql(),
+            vec![
                 session.as_str().into(),
                 range.after.into(),
                 range.before.into(),

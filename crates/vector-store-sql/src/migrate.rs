@@ -6,6 +6,8 @@
 use facepass_domain::EmbeddingSpace;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement, TransactionTrait};
 
+use crate::syntax::Syntax;
+
 /// One step: `version` orders steps; `up` and `down` undo each other.
 #[derive(Debug, Clone, Copy)]
 pub struct Migration {
@@ -57,27 +59,25 @@ pub async fn applied(db: &DatabaseConnection) -> Result<Vec<i64>, DbErr> {
 }
 
 /// Applies every pending step in order; returns the versions applied now. Safe to run from
-/// several processes at once (replicas starting together): on Postgres each step's
-/// transaction first takes an advisory lock, then re-checks whether the step is applied.
+/// several processes at once (replicas starting together): each step's transaction first takes
+/// the backend's migration lock, then re-checks whether the step is applied.
 pub async fn up(
     db: &DatabaseConnection,
+    sql: &dyn Syntax,
     steps: &[Migration],
     space: &EmbeddingSpace,
 ) -> Result<Vec<i64>, DbErr> {
-    let backend = db.get_database_backend();
     let mut now = Vec::new();
     for step in steps {
         let txn = db.begin().await?;
-        if backend == sea_orm::DbBackend::Postgres {
-            txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
-                .await?;
+        if let Some(lock) = sql.migration_lock() {
+            txn.execute_unprepared(lock).await?;
         }
         txn.execute_unprepared(TRACKING).await?;
         let done = txn
-            .query_one_raw(Statement::from_sql_and_values(
-                backend,
-                placeholders(db, "SELECT 1 FROM facepass_migrations WHERE version = $1"),
-                [step.version.into()],
+            .query_one_raw(sql.statement(
+                "SELECT 1 FROM facepass_migrations WHERE version = $1",
+                vec![step.version.into()],
             ))
             .await?
             .is_some();
@@ -91,13 +91,9 @@ pub async fn up(
             "applying migration"
         );
         txn.execute_unprepared(&render(step.up, space)).await?;
-        txn.execute_raw(Statement::from_sql_and_values(
-            backend,
-            placeholders(
-                db,
-                "INSERT INTO facepass_migrations (version, name) VALUES ($1, $2)",
-            ),
-            [step.version.into(), step.name.into()],
+        txn.execute_raw(sql.statement(
+            "INSERT INTO facepass_migrations (version, name) VALUES ($1, $2)",
+            vec![step.version.into(), step.name.into()],
         ))
         .await?;
         txn.commit().await?;
@@ -106,12 +102,10 @@ pub async fn up(
     Ok(now)
 }
 
-/// The advisory lock key migrations hold on Postgres ("FP" + "MIGR" in ASCII).
-const MIGRATION_LOCK: i64 = 0x4650_4d49_4752;
-
 /// Reverts the latest applied step; returns its version, or `None` when nothing is applied.
 pub async fn down(
     db: &DatabaseConnection,
+    sql: &dyn Syntax,
     steps: &[Migration],
     space: &EmbeddingSpace,
 ) -> Result<Option<i64>, DbErr> {
@@ -130,26 +124,11 @@ pub async fn down(
     );
     let txn = db.begin().await?;
     txn.execute_unprepared(&render(step.down, space)).await?;
-    txn.execute_raw(Statement::from_sql_and_values(
-        db.get_database_backend(),
-        placeholders(db, "DELETE FROM facepass_migrations WHERE version = $1"),
-        [latest.into()],
+    txn.execute_raw(sql.statement(
+        "DELETE FROM facepass_migrations WHERE version = $1",
+        vec![latest.into()],
     ))
     .await?;
     txn.commit().await?;
     Ok(Some(latest))
-}
-
-/// Rewrites Postgres `$1, $2, ...` into SQLite's numbered `?1, ?2, ...` (same binding order,
-/// reusable), so one statement text serves both backends.
-pub fn placeholders(db: &impl ConnectionTrait, sql: &str) -> String {
-    placeholders_of(db.get_database_backend(), sql)
-}
-
-/// [`placeholders`] for a backend known without a connection.
-pub fn placeholders_of(backend: sea_orm::DbBackend, sql: &str) -> String {
-    match backend {
-        sea_orm::DbBackend::Sqlite => sql.replace('$', "?"),
-        _ => sql.to_owned(),
-    }
 }

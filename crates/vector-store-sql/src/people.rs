@@ -6,18 +6,11 @@ use facepass_domain::ports::{
     PeopleQuery, PersonFace, PersonFacesQuery, PersonSummary, StoreError, StoredFace,
 };
 use facepass_domain::{BoundingBox, FaceId, PersonId, PhotoId, SessionId};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, Value};
 
 use crate::load::parse_uuid;
-use crate::{migrate, store_error};
-
-/// `$n` as a UUID on Postgres (text on SQLite, which stores UUIDs as text).
-fn uuid_param(backend: DbBackend, n: usize) -> String {
-    match backend {
-        DbBackend::Postgres => format!("${n}::uuid"),
-        _ => format!("${n}"),
-    }
-}
+use crate::store_error;
+use crate::syntax::Syntax;
 
 /// The face columns of [`face_of`], from table alias `f`.
 const FACE_COLUMNS: &str = "f.photo_id, CAST(f.face_id AS TEXT), f.bbox_x, f.bbox_y, f.bbox_width, \
@@ -52,23 +45,17 @@ fn face_of(row: &QueryResult, at: usize) -> Result<PersonFace, StoreError> {
 /// face with the highest detector score, then the tallest, then the oldest.
 pub async fn people(
     db: &DatabaseConnection,
+    sql: &dyn Syntax,
     session: &SessionId,
     query: &PeopleQuery,
 ) -> Result<Vec<PersonSummary>, StoreError> {
-    let backend = db.get_database_backend();
+    // Without a cursor the page starts above every count (the person id is then never read).
     let (before_photos, after_person) = match query.after {
         Some(c) => (c.photos as i64, c.person.to_string()),
-        None => (i64::MAX, String::new()),
+        None => (i64::MAX, uuid::Uuid::nil().to_string()),
     };
-    let after = match backend {
-        // No UUID sorts before the nil one: an empty cursor compares as nil.
-        DbBackend::Postgres => {
-            "COALESCE(NULLIF($4, '')::uuid, '00000000-0000-0000-0000-000000000000'::uuid)"
-                .to_owned()
-        }
-        _ => "$4".to_owned(),
-    };
-    let sql = format!(
+    let after = sql.uuid_param(4);
+    let select = format!(
         "WITH p AS ( \
              SELECT person_id, count(DISTINCT photo_id) AS photos, count(*) AS faces FROM faces \
              WHERE session_id = $1 AND person_id IS NOT NULL GROUP BY person_id \
@@ -91,11 +78,7 @@ pub async fn people(
         (query.limit as i64).into(),
     ];
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            backend,
-            migrate::placeholders(db, &sql),
-            values,
-        ))
+        .query_all_raw(sql.statement(&select, values))
         .await
         .map_err(store_error)?;
     rows.iter()
@@ -120,18 +103,18 @@ pub async fn people(
 /// when the session has no face of that person.
 pub async fn person_faces(
     db: &DatabaseConnection,
+    sql: &dyn Syntax,
     session: &SessionId,
     person: &PersonId,
     query: &PersonFacesQuery,
 ) -> Result<Option<Vec<PersonFace>>, StoreError> {
-    let backend = db.get_database_backend();
-    let person_param = uuid_param(backend, 2);
+    let person_param = sql.uuid_param(2);
     // Without a cursor the page starts above every score (the face id is then never read).
-    let sql = format!(
+    let select = format!(
         "SELECT {FACE_COLUMNS} FROM faces f WHERE f.session_id = $1 AND f.person_id = {person_param} \
          AND (f.det_score < $3 OR (f.det_score = $3 AND f.face_id > {})) \
          ORDER BY f.det_score DESC, f.face_id LIMIT $5",
-        uuid_param(backend, 4)
+        sql.uuid_param(4)
     );
     let (score, face) = match query.after {
         Some(c) => (c.det_score, c.face.to_string()),
@@ -145,11 +128,7 @@ pub async fn person_faces(
         (query.limit as i64).into(),
     ];
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            backend,
-            migrate::placeholders(db, &sql),
-            values,
-        ))
+        .query_all_raw(sql.statement(&select, values))
         .await
         .map_err(store_error)?;
     if rows.is_empty() {
@@ -157,10 +136,9 @@ pub async fn person_faces(
             "SELECT 1 FROM faces WHERE session_id = $1 AND person_id = {person_param} LIMIT 1"
         );
         let found = db
-            .query_one_raw(Statement::from_sql_and_values(
-                backend,
-                migrate::placeholders(db, &exists),
-                [session.as_str().into(), person.to_string().into()],
+            .query_one_raw(sql.statement(
+                &exists,
+                vec![session.as_str().into(), person.to_string().into()],
             ))
             .await
             .map_err(store_error)?;

@@ -33,6 +33,7 @@ use crate::grouping::{self, NewFace, Plan};
 use crate::index::{LoadedFace, SessionIndex, Slot};
 use crate::load::{self, Loaded, Range};
 use crate::migrate::{self, Migration};
+use crate::syntax::Syntax;
 use crate::{check_space, ensure_faces_in_space, ensure_in_space, lifecycle, store_error, writes};
 
 /// A readiness probe answers within this long: a stopped server otherwise holds it for the
@@ -41,7 +42,7 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The backend-specific part of a SQL vector store.
 #[async_trait]
-pub trait Dialect: Debug + Send + Sync + 'static {
+pub trait Dialect: Syntax + Debug + Send + Sync + 'static {
     /// Writes the face rows of a photo inside the transaction that replaces it; the photo row
     /// is already written.
     async fn insert_faces(
@@ -68,15 +69,14 @@ pub trait Dialect: Debug + Send + Sync + 'static {
 
     /// [`VectorStore::scores`] computed by the database, for a session this process does not
     /// hold in memory; `None` where the backend cannot (the store then reads the session).
+    /// No default: a dialect that wraps others must forward it.
     async fn scores_in_database(
         &self,
-        _db: &DatabaseConnection,
-        _session: &SessionId,
-        _queries: &[Embedding],
-        _floor: f32,
-    ) -> Result<Option<SessionScores>, StoreError> {
-        Ok(None)
-    }
+        db: &DatabaseConnection,
+        session: &SessionId,
+        queries: &[Embedding],
+        floor: f32,
+    ) -> Result<Option<SessionScores>, StoreError>;
 }
 
 /// One face row a photo's write inserts: the face, its stored form (id, box, score) and the
@@ -141,7 +141,9 @@ impl<D: Dialect> SqlStore<D> {
         options: StoreOptions,
     ) -> Result<Self, StoreError> {
         if let Some(steps) = migrations {
-            migrate::up(&db, steps, &space).await.map_err(store_error)?;
+            migrate::up(&db, &dialect, steps, &space)
+                .await
+                .map_err(store_error)?;
         }
         check_space(&db, &space).await?;
         Ok(Self {
@@ -398,10 +400,11 @@ impl<D: Dialect> SqlStore<D> {
             Removal::Photo(p) => (AuditAction::DeletePhoto, Some(p)),
             Removal::Faces(_) => (AuditAction::Forget, None),
         };
-        let Some(bumped) = generation::bump(&txn, session, Write::Remove).await? else {
+        let Some(bumped) = generation::bump(&txn, &self.dialect, session, Write::Remove).await?
+        else {
             // No session row: the session holds nothing to remove.
             let none = DeletedCounts::default();
-            lifecycle::record(&txn, action, session, photo, none, actor).await?;
+            lifecycle::record(&txn, &self.dialect, action, session, photo, none, actor).await?;
             txn.commit().await.map_err(store_error)?;
             return Ok((none, 0));
         };
@@ -430,11 +433,12 @@ impl<D: Dialect> SqlStore<D> {
             // A guest's erasure removes faces, not photos: audited with no photo deleted.
             let (counts, affected) = match removal {
                 Removal::Photo(p) => {
-                    let counts = writes::delete_photo_rows(&txn, session, p).await?;
+                    let counts = writes::delete_photo_rows(&txn, &self.dialect, session, p).await?;
                     (counts, counts.photos)
                 }
                 Removal::Faces(faces) => {
-                    let forgotten = writes::delete_faces(&txn, session, faces).await?;
+                    let forgotten =
+                        writes::delete_faces(&txn, &self.dialect, session, faces).await?;
                     let audited = DeletedCounts {
                         photos: 0,
                         faces: forgotten.faces,
@@ -442,13 +446,13 @@ impl<D: Dialect> SqlStore<D> {
                     (audited, forgotten.photos)
                 }
             };
-            writes::move_faces(&txn, session, bumped.generation, &moves).await?;
+            writes::move_faces(&txn, &self.dialect, session, bumped.generation, &moves).await?;
             if !held {
-                writes::drop_lone_persons(&txn, session).await?;
+                writes::drop_lone_persons(&txn, &self.dialect, session).await?;
             } else if !grouped {
-                writes::mark_grouped(&txn, session).await?;
+                writes::mark_grouped(&txn, &self.dialect, session).await?;
             }
-            lifecycle::record(&txn, action, session, photo, counts, actor).await?;
+            lifecycle::record(&txn, &self.dialect, action, session, photo, counts, actor).await?;
             Ok::<_, StoreError>((counts, affected, held))
         }
         .await;
@@ -474,7 +478,8 @@ impl<D: Dialect> SqlStore<D> {
     /// `false`: nothing to do (no session, grouped already) or the session cannot be held.
     async fn group_session(&self, session: &SessionId) -> Result<bool, StoreError> {
         let txn = self.db.begin().await.map_err(store_error)?;
-        let Some(bumped) = generation::bump(&txn, session, Write::Remove).await? else {
+        let Some(bumped) = generation::bump(&txn, &self.dialect, session, Write::Remove).await?
+        else {
             return Ok(false);
         };
         if bumped.previous.is_none_or(|p| p.grouped) {
@@ -495,8 +500,8 @@ impl<D: Dialect> SqlStore<D> {
                 .plan_write(&entry, false, Removed::Nothing, Vec::new())
                 .await?;
             plan = p;
-            writes::move_faces(&txn, session, bumped.generation, &moves).await?;
-            writes::mark_grouped(&txn, session).await?;
+            writes::move_faces(&txn, &self.dialect, session, bumped.generation, &moves).await?;
+            writes::mark_grouped(&txn, &self.dialect, session).await?;
             Ok::<_, StoreError>(true)
         }
         .await;
@@ -565,7 +570,7 @@ impl<D: Dialect> VectorStore for SqlStore<D> {
         session: &SessionId,
         photo: &PhotoId,
     ) -> Result<Option<u64>, StoreError> {
-        crate::indexed_faces(&self.db, session, photo).await
+        crate::indexed_faces(&self.db, &self.dialect, session, photo).await
     }
 
     async fn replace_photo(
@@ -584,7 +589,7 @@ impl<D: Dialect> VectorStore for SqlStore<D> {
             })
             .collect();
         let txn = self.db.begin().await.map_err(store_error)?;
-        let bumped = generation::bump(&txn, session, Write::Index)
+        let bumped = generation::bump(&txn, &self.dialect, session, Write::Index)
             .await?
             .ok_or_else(|| StoreError::Unexpected("indexing took no generation".into()))?;
         let entry = self.cache.entry(session.as_str());
@@ -622,6 +627,7 @@ impl<D: Dialect> VectorStore for SqlStore<D> {
                 .collect();
             writes::write_photo_row(
                 &txn,
+                &self.dialect,
                 &self.space,
                 session,
                 photo,
@@ -634,11 +640,11 @@ impl<D: Dialect> VectorStore for SqlStore<D> {
                     .insert_faces(&txn, &self.space, session, photo, &rows)
                     .await?;
             }
-            writes::move_faces(&txn, session, bumped.generation, &moves).await?;
+            writes::move_faces(&txn, &self.dialect, session, bumped.generation, &moves).await?;
             if !held {
-                writes::drop_lone_persons(&txn, session).await?;
+                writes::drop_lone_persons(&txn, &self.dialect, session).await?;
             } else if !grouped {
-                writes::mark_grouped(&txn, session).await?;
+                writes::mark_grouped(&txn, &self.dialect, session).await?;
             }
             Ok::<_, StoreError>(held)
         }
@@ -713,7 +719,7 @@ impl<D: Dialect> VectorStore for SqlStore<D> {
         session: &SessionId,
         actor: &Actor,
     ) -> Result<DeletedCounts, StoreError> {
-        let counts = writes::delete_session(&self.db, session, actor).await?;
+        let counts = writes::delete_session(&self.db, &self.dialect, session, actor).await?;
         self.cache.forget(session.as_str());
         Ok(counts)
     }
@@ -745,7 +751,7 @@ impl<D: Dialect> VectorStore for SqlStore<D> {
         session: &SessionId,
         query: &PeopleQuery,
     ) -> Result<Vec<PersonSummary>, StoreError> {
-        crate::people::people(&self.db, session, query).await
+        crate::people::people(&self.db, &self.dialect, session, query).await
     }
 
     async fn person_faces(
@@ -754,7 +760,7 @@ impl<D: Dialect> VectorStore for SqlStore<D> {
         person: &PersonId,
         query: &PersonFacesQuery,
     ) -> Result<Option<Vec<PersonFace>>, StoreError> {
-        crate::people::person_faces(&self.db, session, person, query).await
+        crate::people::person_faces(&self.db, &self.dialect, session, person, query).await
     }
 
     async fn set_expiry(
@@ -762,7 +768,7 @@ impl<D: Dialect> VectorStore for SqlStore<D> {
         session: &SessionId,
         update: ExpiryUpdate,
     ) -> Result<Option<SystemTime>, StoreError> {
-        lifecycle::set_expiry(&self.db, session, update).await
+        lifecycle::set_expiry(&self.db, &self.dialect, session, update).await
     }
 
     async fn purge_expired(
@@ -770,7 +776,7 @@ impl<D: Dialect> VectorStore for SqlStore<D> {
         now: SystemTime,
         max_sessions: usize,
     ) -> Result<Vec<(SessionId, DeletedCounts)>, StoreError> {
-        let purged = lifecycle::purge_expired(&self.db, now, max_sessions).await?;
+        let purged = lifecycle::purge_expired(&self.db, &self.dialect, now, max_sessions).await?;
         for (session, _) in &purged {
             self.cache.forget(session.as_str());
         }
@@ -779,7 +785,7 @@ impl<D: Dialect> VectorStore for SqlStore<D> {
 
     async fn group_pending(&self, max_sessions: usize) -> Result<Vec<SessionId>, StoreError> {
         let mut grouped = Vec::new();
-        for session in writes::ungrouped_sessions(&self.db).await? {
+        for session in writes::ungrouped_sessions(&self.db, &self.dialect).await? {
             if grouped.len() >= max_sessions {
                 break;
             }
@@ -798,11 +804,11 @@ impl<D: Dialect> VectorStore for SqlStore<D> {
         session: &SessionId,
         listed: &[PhotoId],
     ) -> Result<SessionDiff, StoreError> {
-        lifecycle::diff(&self.db, session, listed).await
+        lifecycle::diff(&self.db, &self.dialect, session, listed).await
     }
 
     async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
-        lifecycle::audit(&self.db, query).await
+        lifecycle::audit(&self.db, &self.dialect, query).await
     }
 
     async fn session_status(
@@ -810,7 +816,7 @@ impl<D: Dialect> VectorStore for SqlStore<D> {
         session: &SessionId,
         small_face_px: f32,
     ) -> Result<SessionStats, StoreError> {
-        crate::session_status(&self.db, &self.space, session, small_face_px).await
+        crate::session_status(&self.db, &self.dialect, &self.space, session, small_face_px).await
     }
 
     async fn totals(&self) -> Result<StoreTotals, StoreError> {

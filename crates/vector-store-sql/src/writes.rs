@@ -6,20 +6,10 @@ use std::collections::BTreeMap;
 
 use facepass_domain::ports::{DeletedCounts, StoreError};
 use facepass_domain::{Actor, AuditAction, EmbeddingSpace, FaceId, PhotoId, SessionId};
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement,
-    TransactionTrait, Value,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait, Value};
 
-use crate::{generation, lifecycle, migrate, store_error, unix_millis};
-
-fn stmt(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statement {
-    Statement::from_sql_and_values(
-        c.get_database_backend(),
-        migrate::placeholders(c, sql),
-        values,
-    )
-}
+use crate::syntax::Syntax;
+use crate::{generation, lifecycle, store_error, unix_millis};
 
 /// A stored face the write gives another person (`None`: no person).
 #[derive(Debug, Clone, PartialEq)]
@@ -27,19 +17,6 @@ pub(crate) struct Move {
     pub face: u128,
     pub photo: String,
     pub person: Option<u128>,
-}
-
-/// The ids of a JSON array parameter as rows (`value`), typed as the column they match.
-fn json_ids(backend: DbBackend, n: usize, uuid: bool) -> String {
-    match (backend, uuid) {
-        (DbBackend::Postgres, true) => {
-            format!("SELECT value::uuid FROM jsonb_array_elements_text(${n}::jsonb)")
-        }
-        (DbBackend::Postgres, false) => {
-            format!("SELECT value COLLATE \"C\" FROM jsonb_array_elements_text(${n}::jsonb)")
-        }
-        _ => format!("SELECT value FROM json_each(${n})"),
-    }
 }
 
 fn json_array<T: AsRef<str>>(ids: &[T]) -> Result<String, StoreError> {
@@ -54,13 +31,14 @@ fn uuid_text(id: u128) -> String {
 /// Upserts the photo's row with the write's generation and removes its old faces.
 pub(crate) async fn write_photo_row(
     txn: &DatabaseTransaction,
+    sql: &dyn Syntax,
     space: &EmbeddingSpace,
     session: &SessionId,
     photo: &PhotoId,
     face_count: usize,
     generation: i64,
 ) -> Result<(), StoreError> {
-    let indexed_at = lifecycle::ts_param(txn.get_database_backend(), 5);
+    let indexed_at = sql.millis_param(5);
     let upsert = format!(
         "INSERT INTO photos (session_id, photo_id, face_count, model_id, indexed_at, generation) \
          VALUES ($1, $2, $3, $4, {indexed_at}, $6) \
@@ -68,8 +46,7 @@ pub(crate) async fn write_photo_row(
          SET face_count = excluded.face_count, model_id = excluded.model_id, \
              indexed_at = excluded.indexed_at, generation = excluded.generation"
     );
-    txn.execute_raw(stmt(
-        txn,
+    txn.execute_raw(sql.statement(
         &upsert,
         vec![
             session.as_str().into(),
@@ -82,8 +59,7 @@ pub(crate) async fn write_photo_row(
     ))
     .await
     .map_err(store_error)?;
-    txn.execute_raw(stmt(
-        txn,
+    txn.execute_raw(sql.statement(
         "DELETE FROM faces WHERE session_id = $1 AND photo_id = $2",
         vec![session.as_str().into(), photo.as_str().into()],
     ))
@@ -96,6 +72,7 @@ pub(crate) async fn write_photo_row(
 /// generation, so that other processes holding the session read them again.
 pub(crate) async fn move_faces(
     txn: &DatabaseTransaction,
+    sql: &dyn Syntax,
     session: &SessionId,
     generation: i64,
     moves: &[Move],
@@ -103,7 +80,6 @@ pub(crate) async fn move_faces(
     if moves.is_empty() {
         return Ok(());
     }
-    let backend = txn.get_database_backend();
     let mut by_person: BTreeMap<Option<u128>, Vec<String>> = BTreeMap::new();
     for m in moves {
         by_person
@@ -111,18 +87,14 @@ pub(crate) async fn move_faces(
             .or_default()
             .push(uuid_text(m.face));
     }
-    let person_param = match backend {
-        DbBackend::Postgres => "$2::uuid",
-        _ => "$2",
-    };
-    let sql = format!(
-        "UPDATE faces SET person_id = {person_param} WHERE session_id = $1 AND face_id IN ({})",
-        json_ids(backend, 3, true)
+    let query = format!(
+        "UPDATE faces SET person_id = {} WHERE session_id = $1 AND face_id IN ({})",
+        sql.uuid_param(2),
+        sql.json_uuids(3)
     );
     for (person, faces) in by_person {
-        txn.execute_raw(stmt(
-            txn,
-            &sql,
+        txn.execute_raw(sql.statement(
+            &query,
             vec![
                 session.as_str().into(),
                 person.map(uuid_text).into(),
@@ -135,13 +107,12 @@ pub(crate) async fn move_faces(
     let mut photos: Vec<&str> = moves.iter().map(|m| m.photo.as_str()).collect();
     photos.sort_unstable();
     photos.dedup();
-    let sql = format!(
+    let query = format!(
         "UPDATE photos SET generation = $2 WHERE session_id = $1 AND photo_id IN ({})",
-        json_ids(backend, 3, false)
+        sql.json_texts(3)
     );
-    txn.execute_raw(stmt(
-        txn,
-        &sql,
+    txn.execute_raw(sql.statement(
+        &query,
         vec![
             session.as_str().into(),
             generation.into(),
@@ -157,10 +128,10 @@ pub(crate) async fn move_faces(
 /// again; at least a person left with one face is no person any more.
 pub(crate) async fn drop_lone_persons(
     txn: &DatabaseTransaction,
+    sql: &dyn Syntax,
     session: &SessionId,
 ) -> Result<(), StoreError> {
-    txn.execute_raw(stmt(
-        txn,
+    txn.execute_raw(sql.statement(
         "UPDATE faces SET person_id = NULL WHERE session_id = $1 AND person_id IN ( \
              SELECT person_id FROM faces WHERE session_id = $1 AND person_id IS NOT NULL \
              GROUP BY person_id HAVING count(*) = 1)",
@@ -174,13 +145,11 @@ pub(crate) async fn drop_lone_persons(
 /// Records that every face of the session is grouped (the write grouped the pending ones).
 pub(crate) async fn mark_grouped(
     txn: &DatabaseTransaction,
+    sql: &dyn Syntax,
     session: &SessionId,
 ) -> Result<(), StoreError> {
-    let sql = match txn.get_database_backend() {
-        DbBackend::Postgres => "UPDATE sessions SET grouped = TRUE WHERE session_id = $1",
-        _ => "UPDATE sessions SET grouped = 1 WHERE session_id = $1",
-    };
-    txn.execute_raw(stmt(txn, sql, vec![session.as_str().into()]))
+    let query = "UPDATE sessions SET grouped = TRUE WHERE session_id = $1";
+    txn.execute_raw(sql.statement(query, vec![session.as_str().into()]))
         .await
         .map_err(store_error)?;
     Ok(())
@@ -189,15 +158,14 @@ pub(crate) async fn mark_grouped(
 /// The sessions whose faces were never grouped (indexed before persons existed), in id order.
 pub(crate) async fn ungrouped_sessions(
     db: &DatabaseConnection,
+    sql: &dyn Syntax,
 ) -> Result<Vec<SessionId>, StoreError> {
-    let sql = match db.get_database_backend() {
-        DbBackend::Postgres => {
-            "SELECT session_id FROM sessions WHERE NOT grouped ORDER BY session_id COLLATE \"C\""
-        }
-        _ => "SELECT session_id FROM sessions WHERE grouped = 0 ORDER BY session_id",
-    };
+    let query = format!(
+        "SELECT session_id FROM sessions WHERE NOT grouped ORDER BY session_id{}",
+        sql.bytewise()
+    );
     let rows = db
-        .query_all_raw(stmt(db, sql, Vec::new()))
+        .query_all_raw(sql.statement(&query, Vec::new()))
         .await
         .map_err(store_error)?;
     rows.iter()
@@ -212,14 +180,15 @@ pub(crate) async fn ungrouped_sessions(
 /// Deletes the faces, then the photos, matching `filter` inside `txn`.
 pub(crate) async fn delete_rows(
     txn: &DatabaseTransaction,
+    sql: &dyn Syntax,
     filter: &str,
     values: Vec<Value>,
 ) -> Result<DeletedCounts, StoreError> {
     let mut counts = [0u64; 2];
     for (table, count) in ["faces", "photos"].into_iter().zip(&mut counts) {
-        let sql = format!("DELETE FROM {table} WHERE {filter}");
+        let query = format!("DELETE FROM {table} WHERE {filter}");
         *count = txn
-            .execute_raw(stmt(txn, &sql, values.clone()))
+            .execute_raw(sql.statement(&query, values.clone()))
             .await
             .map_err(store_error)?
             .rows_affected();
@@ -233,11 +202,13 @@ pub(crate) async fn delete_rows(
 /// Deletes one photo's faces and row.
 pub(crate) async fn delete_photo_rows(
     txn: &DatabaseTransaction,
+    sql: &dyn Syntax,
     session: &SessionId,
     photo: &PhotoId,
 ) -> Result<DeletedCounts, StoreError> {
     delete_rows(
         txn,
+        sql,
         "session_id = $1 AND photo_id = $2",
         vec![session.as_str().into(), photo.as_str().into()],
     )
@@ -248,25 +219,24 @@ pub(crate) async fn delete_photo_rows(
 /// deleted and the photos that lost one.
 pub(crate) async fn delete_faces(
     txn: &DatabaseTransaction,
+    sql: &dyn Syntax,
     session: &SessionId,
     faces: &[FaceId],
 ) -> Result<DeletedCounts, StoreError> {
     if faces.is_empty() {
         return Ok(DeletedCounts::default());
     }
-    let backend = txn.get_database_backend();
     let ids: Vec<String> = faces
         .iter()
         .map(|f| f.as_uuid().hyphenated().to_string())
         .collect();
-    let sql = format!(
+    let query = format!(
         "DELETE FROM faces WHERE session_id = $1 AND face_id IN ({}) RETURNING photo_id",
-        json_ids(backend, 2, true)
+        sql.json_uuids(2)
     );
     let rows = txn
-        .query_all_raw(stmt(
-            txn,
-            &sql,
+        .query_all_raw(sql.statement(
+            &query,
             vec![session.as_str().into(), json_array(&ids)?.into()],
         ))
         .await
@@ -277,9 +247,7 @@ pub(crate) async fn delete_faces(
         *per_photo.entry(photo).or_default() += 1;
     }
     for (photo, n) in &per_photo {
-        txn.execute_raw(stmt(
-            txn,
-            "UPDATE photos SET face_count = face_count - $3 WHERE session_id = $1 AND photo_id = $2",
+        txn.execute_raw(sql.statement("UPDATE photos SET face_count = face_count - $3 WHERE session_id = $1 AND photo_id = $2",
             vec![session.as_str().into(), photo.as_str().into(), (*n).into()],
         ))
         .await
@@ -295,22 +263,23 @@ pub(crate) async fn delete_faces(
 /// deletion in the audit.
 pub(crate) async fn delete_session(
     db: &DatabaseConnection,
+    sql: &dyn Syntax,
     session: &SessionId,
     actor: &Actor,
 ) -> Result<DeletedCounts, StoreError> {
     let txn = db.begin().await.map_err(store_error)?;
     // The session row first, as every writer does: one lock order, no deadlock.
-    generation::lock_for_delete(&txn, session).await?;
-    txn.execute_raw(stmt(
-        &txn,
+    generation::lock_for_delete(&txn, sql, session).await?;
+    txn.execute_raw(sql.statement(
         "DELETE FROM sessions WHERE session_id = $1",
         vec![session.as_str().into()],
     ))
     .await
     .map_err(store_error)?;
-    let counts = delete_rows(&txn, "session_id = $1", vec![session.as_str().into()]).await?;
+    let counts = delete_rows(&txn, sql, "session_id = $1", vec![session.as_str().into()]).await?;
     lifecycle::record(
         &txn,
+        sql,
         AuditAction::DeleteSession,
         session,
         None,

@@ -6,11 +6,12 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
+use facepass_domain::people::SessionScores;
 use facepass_domain::ports::StoreError;
-use facepass_domain::{EmbeddingSpace, PhotoId, SessionId};
-use facepass_vector_store_sql::migrate::{self, Migration};
+use facepass_domain::{Embedding, EmbeddingSpace, PhotoId, SessionId};
+use facepass_vector_store_sql::migrate::Migration;
 use facepass_vector_store_sql::{
-    Dialect, FaceRow, QueryResult, SqlStore, StoreOptions, store_error, unix_millis,
+    Dialect, FaceRow, QueryResult, SqlStore, StoreOptions, Syntax, store_error, unix_millis,
 };
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
@@ -72,11 +73,7 @@ pub async fn connect(path: &Path) -> Result<DatabaseConnection, StoreError> {
 }
 
 fn stmt(sql: &str, values: Vec<Value>) -> Statement {
-    Statement::from_sql_and_values(
-        DbBackend::Sqlite,
-        migrate::placeholders_of(DbBackend::Sqlite, sql),
-        values,
-    )
+    SqliteDialect.statement(sql, values)
 }
 
 fn f32_blob(values: impl IntoIterator<Item = f32>) -> Vec<u8> {
@@ -88,6 +85,75 @@ fn blob_f32(bytes: &[u8]) -> Vec<f32> {
         .chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect()
+}
+
+/// SQLite has one writer at a time: a transaction's first write takes the database's write
+/// lock, so nothing needs row locks, and a counter row does what Postgres's sequence does.
+impl Syntax for SqliteDialect {
+    fn backend(&self) -> DbBackend {
+        DbBackend::Sqlite
+    }
+
+    /// SQLite's numbered `?1, ?2, ...`.
+    fn placeholders(&self, sql: &str) -> String {
+        sql.replace('$', "?")
+    }
+
+    /// UUIDs are stored as hyphenated text.
+    fn uuid_param(&self, n: usize) -> String {
+        format!("${n}")
+    }
+
+    /// Timestamps are stored as Unix milliseconds.
+    fn millis_param(&self, n: usize) -> String {
+        format!("${n}")
+    }
+
+    fn millis_column(&self, column: &str) -> String {
+        column.to_owned()
+    }
+
+    /// Text compares bytewise by default (`BINARY`).
+    fn json_texts(&self, n: usize) -> String {
+        format!("SELECT value FROM json_each(${n})")
+    }
+
+    fn json_uuids(&self, n: usize) -> String {
+        self.json_texts(n)
+    }
+
+    fn bytewise(&self) -> &'static str {
+        ""
+    }
+
+    fn for_update(&self) -> &'static str {
+        ""
+    }
+
+    fn for_update_skip_locked(&self) -> &'static str {
+        ""
+    }
+
+    /// Taking the counter first takes the write lock before anything is read.
+    fn generation_prelude(&self) -> Option<&'static str> {
+        Some("UPDATE facepass_generation SET value = value + 1")
+    }
+
+    fn fresh_generation(&self) -> &'static str {
+        "(SELECT value AS v FROM facepass_generation) g"
+    }
+
+    fn fresh_generation_value(&self) -> &'static str {
+        "(SELECT value FROM facepass_generation)"
+    }
+
+    fn lock_session_for_delete(&self) -> Option<&'static str> {
+        None
+    }
+
+    fn migration_lock(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 #[async_trait]
@@ -142,6 +208,17 @@ impl Dialect for SqliteDialect {
             .try_get_by_index::<Option<Vec<u8>>>(index)
             .map_err(store_error)?
             .map(|blob| blob_f32(&blob)))
+    }
+
+    /// SQLite has no vector arithmetic: the store reads the session.
+    async fn scores_in_database(
+        &self,
+        _db: &DatabaseConnection,
+        _session: &SessionId,
+        _queries: &[Embedding],
+        _floor: f32,
+    ) -> Result<Option<SessionScores>, StoreError> {
+        Ok(None)
     }
 }
 

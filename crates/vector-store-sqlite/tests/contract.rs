@@ -5,7 +5,7 @@
 
 use facepass_domain::EmbeddingSpace;
 use facepass_store_contract::Guarded;
-use facepass_vector_store_sqlite::SqliteVectorStore;
+use facepass_vector_store_sqlite::{SqliteDialect, SqliteVectorStore};
 
 async fn fresh(space: EmbeddingSpace) -> Guarded<SqliteVectorStore> {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -35,21 +35,52 @@ async fn migrations_go_up_down_and_up_again() {
     let steps = facepass_vector_store_sqlite::MIGRATIONS;
 
     assert_eq!(
-        migrate::up(&db, steps, &space()).await.unwrap(),
+        migrate::up(&db, &SqliteDialect, steps, &space())
+            .await
+            .unwrap(),
         vec![1, 2, 3, 4]
     );
     assert_eq!(
-        migrate::up(&db, steps, &space()).await.unwrap(),
+        migrate::up(&db, &SqliteDialect, steps, &space())
+            .await
+            .unwrap(),
         Vec::<i64>::new()
     );
-    assert_eq!(migrate::down(&db, steps, &space()).await.unwrap(), Some(4));
-    assert_eq!(migrate::down(&db, steps, &space()).await.unwrap(), Some(3));
-    assert_eq!(migrate::down(&db, steps, &space()).await.unwrap(), Some(2));
-    assert_eq!(migrate::down(&db, steps, &space()).await.unwrap(), Some(1));
-    assert_eq!(migrate::down(&db, steps, &space()).await.unwrap(), None);
+    assert_eq!(
+        migrate::down(&db, &SqliteDialect, steps, &space())
+            .await
+            .unwrap(),
+        Some(4)
+    );
+    assert_eq!(
+        migrate::down(&db, &SqliteDialect, steps, &space())
+            .await
+            .unwrap(),
+        Some(3)
+    );
+    assert_eq!(
+        migrate::down(&db, &SqliteDialect, steps, &space())
+            .await
+            .unwrap(),
+        Some(2)
+    );
+    assert_eq!(
+        migrate::down(&db, &SqliteDialect, steps, &space())
+            .await
+            .unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        migrate::down(&db, &SqliteDialect, steps, &space())
+            .await
+            .unwrap(),
+        None
+    );
     // Step 2 backfills the sessions of photos indexed before it.
     assert_eq!(
-        migrate::up(&db, &steps[..1], &space()).await.unwrap(),
+        migrate::up(&db, &SqliteDialect, &steps[..1], &space())
+            .await
+            .unwrap(),
         vec![1]
     );
     db.execute_unprepared(
@@ -60,7 +91,9 @@ async fn migrations_go_up_down_and_up_again() {
     .await
     .unwrap();
     assert_eq!(
-        migrate::up(&db, steps, &space()).await.unwrap(),
+        migrate::up(&db, &SqliteDialect, steps, &space())
+            .await
+            .unwrap(),
         vec![2, 3, 4]
     );
     let row = db

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use facepass_vector_store_sql::migrate;
+use facepass_vector_store_sql::{Syntax, migrate};
 
 use crate::settings::{Settings, StorageBackend};
 
@@ -65,22 +65,24 @@ pub fn run(settings: Settings, args: MigrateArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let (db, steps) = match backend {
+        let (db, steps, syntax): (_, _, &dyn Syntax) = match backend {
             StorageBackend::Postgres => (
                 facepass_vector_store_pgvector::connect(&url, &Default::default()).await?,
                 facepass_vector_store_pgvector::MIGRATIONS,
+                &facepass_vector_store_pgvector::PgDialect,
             ),
             StorageBackend::Sqlite => (
                 facepass_vector_store_sqlite::connect(&sqlite_path(&url)).await?,
                 facepass_vector_store_sqlite::MIGRATIONS,
+                &facepass_vector_store_sqlite::SqliteDialect,
             ),
         };
         match args.direction {
             Direction::Up => {
-                let applied = migrate::up(&db, steps, &space).await?;
+                let applied = migrate::up(&db, syntax, steps, &space).await?;
                 println!("applied {applied:?} ({} {}-d)", space.model, space.dim);
             }
-            Direction::Down => match migrate::down(&db, steps, &space).await? {
+            Direction::Down => match migrate::down(&db, syntax, steps, &space).await? {
                 Some(v) => println!("reverted {v}"),
                 None => println!("nothing to revert"),
             },

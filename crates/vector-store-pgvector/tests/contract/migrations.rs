@@ -5,7 +5,7 @@
 use facepass_domain::ports::{StoreError, VectorStore};
 use facepass_domain::{Embedding, EmbeddingSpace, ModelId, SessionId};
 use facepass_store_contract::{self as contract, space};
-use facepass_vector_store_pgvector::{MIGRATIONS, PgOptions, PgVectorStore, connect};
+use facepass_vector_store_pgvector::{MIGRATIONS, PgDialect, PgOptions, PgVectorStore, connect};
 use facepass_vector_store_sql::migrate;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
@@ -36,7 +36,9 @@ async fn migrations_go_up_down_and_up_again() {
     let db = connect(&url, &PgOptions::default()).await.unwrap();
 
     assert_eq!(
-        migrate::up(&db, MIGRATIONS, &space()).await.unwrap(),
+        migrate::up(&db, &PgDialect, MIGRATIONS, &space())
+            .await
+            .unwrap(),
         vec![1, 2, 3, 4]
     );
     assert_eq!(
@@ -50,16 +52,22 @@ async fn migrations_go_up_down_and_up_again() {
         ]
     );
     assert_eq!(
-        migrate::up(&db, MIGRATIONS, &space()).await.unwrap(),
+        migrate::up(&db, &PgDialect, MIGRATIONS, &space())
+            .await
+            .unwrap(),
         Vec::<i64>::new(),
         "idempotent"
     );
     assert_eq!(
-        migrate::down(&db, MIGRATIONS, &space()).await.unwrap(),
+        migrate::down(&db, &PgDialect, MIGRATIONS, &space())
+            .await
+            .unwrap(),
         Some(4)
     );
     assert_eq!(
-        migrate::down(&db, MIGRATIONS, &space()).await.unwrap(),
+        migrate::down(&db, &PgDialect, MIGRATIONS, &space())
+            .await
+            .unwrap(),
         Some(3)
     );
     assert_eq!(
@@ -67,21 +75,29 @@ async fn migrations_go_up_down_and_up_again() {
         ["facepass_space", "faces", "photos", "sessions"]
     );
     assert_eq!(
-        migrate::down(&db, MIGRATIONS, &space()).await.unwrap(),
+        migrate::down(&db, &PgDialect, MIGRATIONS, &space())
+            .await
+            .unwrap(),
         Some(2)
     );
     assert_eq!(tables(&db).await, ["facepass_space", "faces", "photos"]);
     assert_eq!(
-        migrate::down(&db, MIGRATIONS, &space()).await.unwrap(),
+        migrate::down(&db, &PgDialect, MIGRATIONS, &space())
+            .await
+            .unwrap(),
         Some(1)
     );
     assert!(tables(&db).await.is_empty());
     assert_eq!(
-        migrate::down(&db, MIGRATIONS, &space()).await.unwrap(),
+        migrate::down(&db, &PgDialect, MIGRATIONS, &space())
+            .await
+            .unwrap(),
         None
     );
     assert_eq!(
-        migrate::up(&db, MIGRATIONS, &space()).await.unwrap(),
+        migrate::up(&db, &PgDialect, MIGRATIONS, &space())
+            .await
+            .unwrap(),
         vec![1, 2, 3, 4]
     );
     assert_eq!(migrate::applied(&db).await.unwrap(), vec![1, 2, 3, 4]);
@@ -93,7 +109,9 @@ async fn sessions_indexed_before_migration_2_are_searchable_after_it() {
     let database = TestDatabase::create().await;
     let url = database.url.clone();
     let db = connect(&url, &PgOptions::default()).await.unwrap();
-    migrate::up(&db, &MIGRATIONS[..1], &space()).await.unwrap();
+    migrate::up(&db, &PgDialect, &MIGRATIONS[..1], &space())
+        .await
+        .unwrap();
     let v = "[1,0,0,0,0,0,0,0]";
     db.execute_unprepared(&format!(
         "INSERT INTO photos (session_id, photo_id, face_count, model_id) VALUES ('old', 'p1', 1, 'contract-model'); \
@@ -119,7 +137,9 @@ async fn sessions_indexed_before_migration_2_are_searchable_after_it() {
 async fn database_indexed_before_people() -> TestDatabase {
     let database = TestDatabase::create().await;
     let db = connect(&database.url, &PgOptions::default()).await.unwrap();
-    migrate::up(&db, &MIGRATIONS[..3], &space()).await.unwrap();
+    migrate::up(&db, &PgDialect, &MIGRATIONS[..3], &space())
+        .await
+        .unwrap();
     for photo in ["p1", "p2", "p3"] {
         db.execute_unprepared(&format!(
             "INSERT INTO sessions (session_id, generation) VALUES ('old', nextval('facepass_generation')) \
@@ -224,7 +244,7 @@ async fn replicas_migrating_at_once_apply_each_step_exactly_once() {
         let url = url.clone();
         runners.push(tokio::spawn(async move {
             let db = connect(&url, &PgOptions::default()).await.unwrap();
-            migrate::up(&db, MIGRATIONS, &space()).await
+            migrate::up(&db, &PgDialect, MIGRATIONS, &space()).await
         }));
     }
     let mut applied = Vec::new();

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use facepass_domain::ports::VectorStore;
 use facepass_domain::{
-    BoundingBox, DetectedFace, Embedding, EmbeddingSpace, FaceQuality, ModelId, PhotoId, Point,
-    SessionId,
+    BoundingBox, Cosine, DetectedFace, Embedding, EmbeddingSpace, FaceQuality, ModelId, PhotoId,
+    Point, SessionId,
 };
 use facepass_vector_store_pgvector::PgOptions;
 use facepass_vector_store_sql::StoreOptions;
@@ -61,7 +61,7 @@ async fn measure(
     store: &impl VectorStore,
     space: &EmbeddingSpace,
     label: &str,
-    threshold: f32,
+    threshold: Cosine,
     rng: &mut Rng,
 ) {
     for size in SIZES {
@@ -80,9 +80,10 @@ async fn measure(
         }
         times.sort();
         println!(
-            "| {label:<8} | {size:>7} | {:>8.1} | {:>8.1} | (last query: {total} faces >= {threshold})",
+            "| {label:<8} | {size:>7} | {:>8.1} | {:>8.1} | (last query: {total} faces >= {})",
             percentile(&times, 0.5),
-            percentile(&times, 0.95)
+            percentile(&times, 0.95),
+            threshold.value()
         );
     }
 }
@@ -98,7 +99,11 @@ async fn load_sessions(
         let session = SessionId::parse(format!("bench-{size}")).expect("valid");
         let t = Instant::now();
         store
-            .scores(&session, &[rng.vector(space)], 0.1)
+            .scores(
+                &session,
+                &[rng.vector(space)],
+                Cosine::new(0.1).expect("a cosine"),
+            )
             .await
             .expect("scores");
         println!(
@@ -356,16 +361,16 @@ async fn main() {
     )
     .await
     .expect("pg store");
-    for threshold in [0.1, 0.3] {
+    for threshold in [0.1, 0.3].map(|c| Cosine::new(c).expect("a cosine")) {
         measure(&reading, &space, "pgvector (read)", threshold, &mut rng).await;
     }
     // The first search of a session loads it into memory; time the ones after.
     load_sessions(&pg, &space, "pgvector", &mut rng).await;
     load_sessions(&sqlite, &space, "sqlite", &mut rng).await;
-    for threshold in [0.1, 0.3] {
+    for threshold in [0.1, 0.3].map(|c| Cosine::new(c).expect("a cosine")) {
         measure(&pg, &space, "pgvector", threshold, &mut rng).await;
     }
-    for threshold in [0.1, 0.3] {
+    for threshold in [0.1, 0.3].map(|c| Cosine::new(c).expect("a cosine")) {
         measure(&sqlite, &space, "sqlite", threshold, &mut rng).await;
     }
     println!();

@@ -517,13 +517,15 @@ impl ModelSettings {
 
     /// Face height from which the configured recognizer's faces are reliably recognised (no
     /// file is read).
-    pub fn reliable_face_px(&self) -> anyhow::Result<f32> {
+    pub fn reliable_face(&self) -> anyhow::Result<facepass_domain::Pixels> {
         let (catalogue, _, recognizer) = self.catalogue()?;
-        catalogue
+        let px = catalogue
             .recognizers
             .get(&recognizer)
             .map(|r| r.reliable_face_px)
-            .ok_or_else(|| anyhow::anyhow!("no [models.recognizers.{recognizer}] entry"))
+            .ok_or_else(|| anyhow::anyhow!("no [models.recognizers.{recognizer}] entry"))?;
+        facepass_domain::Pixels::new(px)
+            .map_err(|e| anyhow::anyhow!("models.recognizers.{recognizer}.reliable_face_px: {e}"))
     }
 
     /// The embedder configuration these settings describe, every model checked against its

@@ -80,7 +80,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> UseCases<E, S, P> {
             forget: ForgetGuest::new(search.clone(), store.clone()),
             search,
             lifecycle: SessionLifecycle::new(store.clone(), settings.retention.default_retention()),
-            session_status: SessionStatus::new(store.clone(), settings.models.reliable_face_px()?),
+            session_status: SessionStatus::new(store.clone(), settings.models.reliable_face()?),
             people: ListPeople::new(store.clone()),
             delete_session: DeleteSession::new(store.clone()),
             delete_photo: DeletePhoto::new(store.clone()),

@@ -193,6 +193,42 @@ impl Default for Threshold {
     }
 }
 
+/// A raw cosine between two embeddings, in [-1, 1]: the scale the stores scan and the
+/// recognizers' calibrations are measured on (not the API's calibrated similarity).
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+pub struct Cosine(f32);
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("a cosine must be a number between -1 and 1, got {0}")]
+pub struct CosineError(pub f32);
+
+impl Cosine {
+    /// The lowest cosine: a floor that every face passes.
+    pub const MIN: Cosine = Cosine(-1.0);
+
+    /// `value` brought into [-1, 1]: a floor computed above 1 lets nothing pass but an exact
+    /// match (the caller's own rules then refuse it), one below -1 everything; NaN, nothing.
+    pub fn saturating(value: f32) -> Self {
+        if value.is_nan() {
+            Self(1.0)
+        } else {
+            Self(value.clamp(-1.0, 1.0))
+        }
+    }
+
+    pub fn new(value: f32) -> Result<Self, CosineError> {
+        if value.is_finite() && (-1.0..=1.0).contains(&value) {
+            Ok(Self(value))
+        } else {
+            Err(CosineError(value))
+        }
+    }
+
+    pub fn value(self) -> f32 {
+        self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,6 +237,15 @@ mod tests {
         EmbeddingSpace {
             model: ModelId::parse("test-model").unwrap(),
             dim,
+        }
+    }
+
+    #[test]
+    fn a_cosine_is_a_finite_number_in_minus_one_to_one() {
+        assert_eq!(Cosine::new(-1.0).unwrap(), Cosine::MIN);
+        assert_eq!(Cosine::new(0.42).unwrap().value(), 0.42);
+        for bad in [-1.01, 1.01, f32::NAN, f32::INFINITY] {
+            assert!(Cosine::new(bad).is_err(), "{bad}");
         }
     }
 

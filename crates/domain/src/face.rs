@@ -87,6 +87,28 @@ impl BoundingBox {
     }
 }
 
+/// A length in pixels of the image it was measured in (a face's height); finite and >= 0.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+pub struct Pixels(f32);
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("a length in pixels must be a finite number >= 0, got {0}")]
+pub struct PixelsError(pub f32);
+
+impl Pixels {
+    pub fn new(value: f32) -> Result<Self, PixelsError> {
+        if value.is_finite() && value >= 0.0 {
+            Ok(Self(value))
+        } else {
+            Err(PixelsError(value))
+        }
+    }
+
+    pub fn value(self) -> f32 {
+        self.0
+    }
+}
+
 /// How well a face can be recognised, measured on what the recognizer sees.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct FaceQuality {

@@ -13,10 +13,12 @@ pub mod secret;
 pub mod use_cases;
 
 pub use calibration::SimilarityCalibration;
-pub use embedding::{Embedding, EmbeddingError, EmbeddingSpace, ModelId, Threshold};
+pub use embedding::{
+    Cosine, CosineError, Embedding, EmbeddingError, EmbeddingSpace, ModelId, Threshold,
+};
 pub use face::{
-    BoundingBox, DetectedFace, FaceAnalysis, FaceQuality, ImageBytes, ImageKind, Landmarks, Point,
-    StageTimings,
+    BoundingBox, DetectedFace, FaceAnalysis, FaceQuality, ImageBytes, ImageKind, Landmarks, Pixels,
+    PixelsError, Point, StageTimings,
 };
 pub use ids::{
     FaceId, IdError, PersonId, PersonIdError, PhotoId, PhotoKey, PhotoKeyError, SessionId,

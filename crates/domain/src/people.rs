@@ -26,6 +26,7 @@
 //! decides with the numbers it reports ([`SessionScores`]), so that search, erasure and
 //! grouping use one rule.
 
+use crate::embedding::Cosine;
 use crate::ids::{PersonId, PhotoId};
 use crate::ports::StoredFace;
 
@@ -198,8 +199,8 @@ pub struct Matcher<'a> {
 
 impl Matcher<'_> {
     /// The lowest cosine a face can be accepted at: the floor a store scans from.
-    pub fn scan_floor(&self) -> f32 {
-        self.policy.floor_cosine + self.margin
+    pub fn scan_floor(&self) -> Cosine {
+        Cosine::saturating(self.policy.floor_cosine + self.margin)
     }
 
     /// Every accepted candidate of `scores` for `queries` selfies of one guest, each with its
@@ -235,7 +236,7 @@ impl Matcher<'_> {
             .filter(|p| p.faces >= 2)
             .map(|p| (p.person, person_score(p)))
             .collect();
-        let floor = self.scan_floor();
+        let floor = self.scan_floor().value();
         let mut accepted = Vec::new();
         for (i, face) in scores.candidates.iter().enumerate() {
             let best = face.best_cosine();

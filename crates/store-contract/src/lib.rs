@@ -13,8 +13,9 @@ use facepass_domain::ports::{
     DeletedCounts, PeopleQuery, PersonFacesQuery, StoreError, StoredFace, VectorStore,
 };
 use facepass_domain::{
-    Actor, AuditAction, AuditQuery, BoundingBox, DetectedFace, Embedding, EmbeddingSpace,
-    ExpiryUpdate, FaceId, FaceQuality, ForgetCounts, ModelId, PersonId, PhotoId, Point, SessionId,
+    Actor, AuditAction, AuditQuery, BoundingBox, Cosine, DetectedFace, Embedding, EmbeddingSpace,
+    ExpiryUpdate, FaceId, FaceQuality, ForgetCounts, ModelId, PersonId, PhotoId, Pixels, Point,
+    SessionId,
 };
 
 use facepass_vector_store_sql::StoreOptions;
@@ -126,6 +127,16 @@ fn axis(i: usize) -> Embedding {
     Embedding::normalise(&space(), v).expect("non-zero")
 }
 
+/// A cosine floor of a test (in [-1, 1]).
+pub fn cosine(value: f32) -> Cosine {
+    Cosine::new(value).unwrap()
+}
+
+/// The face height the status counts small faces under: the recognizers' reliable size.
+pub fn reliable_face() -> Pixels {
+    Pixels::new(48.0).unwrap()
+}
+
 /// A face with `embedding` at horizontal position `x` (box, landmarks and score fixed).
 pub fn face(embedding: Embedding, x: f32) -> DetectedFace {
     DetectedFace {
@@ -175,7 +186,7 @@ pub async fn search(
     limit: usize,
 ) -> Result<Hits, StoreError> {
     let scores = store
-        .scores(s, std::slice::from_ref(query), min_cosine)
+        .scores(s, std::slice::from_ref(query), cosine(min_cosine))
         .await?;
     let mut best: BTreeMap<PhotoId, Hit> = BTreeMap::new();
     for c in scores.candidates {
@@ -220,7 +231,7 @@ async fn faces_matching(
     queries: &[Embedding],
     min_cosine: f32,
 ) -> Vec<FaceId> {
-    let scores = store.scores(s, queries, min_cosine).await.unwrap();
+    let scores = store.scores(s, queries, cosine(min_cosine)).await.unwrap();
     scores.candidates.iter().map(|c| c.face.face_id).collect()
 }
 
@@ -229,7 +240,7 @@ async fn grouping(
     store: &impl VectorStore,
     s: &SessionId,
 ) -> Vec<(PhotoId, FaceId, Option<PersonId>)> {
-    let scores = store.scores(s, &[axis(0)], -2.0).await.unwrap();
+    let scores = store.scores(s, &[axis(0)], Cosine::MIN).await.unwrap();
     let mut out: Vec<_> = scores
         .candidates
         .into_iter()
@@ -266,7 +277,7 @@ pub async fn an_indexed_photo_is_reported_with_its_face_count(store: &impl Vecto
             .unwrap(),
         None
     );
-    let stats = store.session_status(&s, 48.0).await.unwrap();
+    let stats = store.session_status(&s, reliable_face()).await.unwrap();
     assert_eq!(
         (
             stats.photos_indexed,
@@ -278,7 +289,10 @@ pub async fn an_indexed_photo_is_reported_with_its_face_count(store: &impl Vecto
     );
     // Both faces are 40 px tall: "small" is strictly below the height asked for.
     for (px, small) in [(40.0, 0), (40.5, 2)] {
-        let stats = store.session_status(&s, px).await.unwrap();
+        let stats = store
+            .session_status(&s, Pixels::new(px).unwrap())
+            .await
+            .unwrap();
         assert_eq!(stats.small_faces, small, "below {px} px");
     }
     assert_eq!(stats.model, Some(space().model));
@@ -310,7 +324,11 @@ pub async fn replacing_a_photo_replaces_all_its_faces(store: &impl VectorStore) 
     assert_eq!(hits.matches[0].face.face_id, second[0].face_id);
     assert_eq!(hits.matches[0].face.bbox.x, 9.0);
     assert_eq!(
-        store.session_status(&s, 48.0).await.unwrap().faces_indexed,
+        store
+            .session_status(&s, reliable_face())
+            .await
+            .unwrap()
+            .faces_indexed,
         1
     );
 }
@@ -443,7 +461,7 @@ async fn assert_brute_force(
 /// lowest floor.
 async fn assert_people_consistent(store: &impl VectorStore, s: &SessionId, query: &Embedding) {
     let scores = store
-        .scores(s, std::slice::from_ref(query), -2.0)
+        .scores(s, std::slice::from_ref(query), Cosine::MIN)
         .await
         .unwrap();
     assert_eq!(scores.faces, scores.candidates.len() as u64);
@@ -563,7 +581,7 @@ pub async fn an_unknown_session_is_empty_everywhere(store: &impl VectorStore) {
     let hits = search(store, &s, &axis(0), -1.0, 10).await.unwrap();
     assert!(hits.matches.is_empty());
     assert_eq!(hits.total_matches, 0);
-    let stats = store.session_status(&s, 48.0).await.unwrap();
+    let stats = store.session_status(&s, reliable_face()).await.unwrap();
     assert_eq!((stats.photos_indexed, stats.faces_indexed), (0, 0));
     assert!(stats.last_indexed_at.is_none() && stats.model.is_none());
     assert_eq!(
@@ -612,7 +630,11 @@ pub async fn deletes_report_counts_and_are_idempotent(store: &impl VectorStore) 
         DeletedCounts::default()
     );
     assert_eq!(
-        store.session_status(&s, 48.0).await.unwrap().photos_indexed,
+        store
+            .session_status(&s, reliable_face())
+            .await
+            .unwrap()
+            .photos_indexed,
         0
     );
     // The other session is untouched.
@@ -770,7 +792,7 @@ pub async fn expired_sessions_are_purged_audited_and_start_clean_when_indexed_ag
             .unwrap(),
         None
     );
-    let status = store.session_status(&kept, 48.0).await.unwrap();
+    let status = store.session_status(&kept, reliable_face()).await.unwrap();
     assert_eq!(millis(status.expires_at), millis(Some(future)));
     // A session not indexed yet gets the default, and exists with no photo.
     let fresh = sid("fresh");
@@ -781,7 +803,7 @@ pub async fn expired_sessions_are_purged_audited_and_start_clean_when_indexed_ag
     assert_eq!(millis(default), millis(Some(future)));
     assert_eq!(
         store
-            .session_status(&fresh, 48.0)
+            .session_status(&fresh, reliable_face())
             .await
             .unwrap()
             .photos_indexed,
@@ -800,7 +822,7 @@ pub async fn expired_sessions_are_purged_audited_and_start_clean_when_indexed_ag
         )]
     );
     assert!(store.purge_expired(now, 100).await.unwrap().is_empty());
-    let status = store.session_status(&old, 48.0).await.unwrap();
+    let status = store.session_status(&old, reliable_face()).await.unwrap();
     assert_eq!((status.photos_indexed, status.expires_at), (0, None));
     assert_eq!(
         search(store, &old, &axis(1), 0.5, 10)
@@ -811,7 +833,11 @@ pub async fn expired_sessions_are_purged_audited_and_start_clean_when_indexed_ag
     );
     for s in [&kept, &forever] {
         assert_eq!(
-            store.session_status(s, 48.0).await.unwrap().faces_indexed,
+            store
+                .session_status(s, reliable_face())
+                .await
+                .unwrap()
+                .faces_indexed,
             3
         );
     }
@@ -833,7 +859,7 @@ pub async fn expired_sessions_are_purged_audited_and_start_clean_when_indexed_ag
         .replace_photo(&old, &pid("p9"), vec![face(axis(4), 0.0)])
         .await
         .unwrap();
-    let status = store.session_status(&old, 48.0).await.unwrap();
+    let status = store.session_status(&old, reliable_face()).await.unwrap();
     assert_eq!((status.photos_indexed, status.faces_indexed), (1, 1));
     assert_eq!(status.expires_at, None);
     // "Keep" clears an expiry.
@@ -842,7 +868,11 @@ pub async fn expired_sessions_are_purged_audited_and_start_clean_when_indexed_ag
         .await
         .unwrap();
     assert_eq!(
-        store.session_status(&kept, 48.0).await.unwrap().expires_at,
+        store
+            .session_status(&kept, reliable_face())
+            .await
+            .unwrap()
+            .expires_at,
         None
     );
     assert!(
@@ -938,11 +968,11 @@ pub async fn a_purge_while_another_session_is_indexed_leaves_that_session_whole(
             }
         )]
     );
-    let status = store.session_status(&live, 48.0).await.unwrap();
+    let status = store.session_status(&live, reliable_face()).await.unwrap();
     assert_eq!((status.photos_indexed, status.faces_indexed), (20, 20));
     assert_eq!(
         store
-            .session_status(&old, 48.0)
+            .session_status(&old, reliable_face())
             .await
             .unwrap()
             .photos_indexed,
@@ -998,7 +1028,7 @@ pub async fn forget_deletes_the_guests_faces_and_keeps_everyone_else(store: &imp
     assert_eq!(found, ["p1", "p3"]);
     assert_eq!(store.indexed_faces(&s, &pid("p1")).await.unwrap(), Some(1));
     assert_eq!(store.indexed_faces(&s, &pid("p2")).await.unwrap(), Some(0));
-    let status = store.session_status(&s, 48.0).await.unwrap();
+    let status = store.session_status(&s, reliable_face()).await.unwrap();
     assert_eq!((status.photos_indexed, status.faces_indexed), (3, 2));
     assert_eq!(
         search(store, &sid("s2"), &query, 0.9, 10)
@@ -1213,7 +1243,7 @@ pub async fn concurrent_re_indexing_of_one_photo_leaves_one_version(store: &impl
         .collect();
     assert_eq!(counts, [1, 2, 3, 4]);
     let kept = store.indexed_faces(&s, &photo).await.unwrap().unwrap();
-    let status = store.session_status(&s, 48.0).await.unwrap();
+    let status = store.session_status(&s, reliable_face()).await.unwrap();
     assert_eq!(
         (status.photos_indexed, status.faces_indexed),
         (1, kept),
@@ -1368,7 +1398,7 @@ pub async fn faces_of_one_person_are_grouped_listed_and_linked(store: &impl Vect
     // Scores report the guest's person with its mean cosine over all four faces.
     let q = axis(1);
     let scores = store
-        .scores(&s, std::slice::from_ref(&q), 0.9)
+        .scores(&s, std::slice::from_ref(&q), cosine(0.9))
         .await
         .unwrap();
     assert_eq!(scores.faces, 7);
@@ -1456,7 +1486,7 @@ pub async fn faces_of_one_photo_are_never_one_person(store: &impl VectorStore) {
         )
         .await
         .unwrap();
-    let scores = store.scores(&s, &[axis(1)], 0.5).await.unwrap();
+    let scores = store.scores(&s, &[axis(1)], cosine(0.5)).await.unwrap();
     assert_eq!(scores.candidates.len(), 2);
     assert!(scores.candidates.iter().all(|c| c.person.is_none()));
     // A third face of them in another photo joins one of the two, not both.

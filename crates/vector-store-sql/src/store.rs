@@ -22,8 +22,8 @@ use facepass_domain::ports::{
     StoreError, StoreTotals, StoredFace, VectorStore,
 };
 use facepass_domain::{
-    Actor, AuditAction, AuditEvent, AuditQuery, DetectedFace, Embedding, EmbeddingSpace,
-    ExpiryUpdate, FaceId, ForgetCounts, PersonId, PhotoId, SessionDiff, SessionId,
+    Actor, AuditAction, AuditEvent, AuditQuery, Cosine, DetectedFace, Embedding, EmbeddingSpace,
+    ExpiryUpdate, FaceId, ForgetCounts, PersonId, PhotoId, Pixels, SessionDiff, SessionId,
 };
 use sea_orm::{DatabaseConnection, DatabaseTransaction, QueryResult, TransactionTrait};
 
@@ -677,8 +677,9 @@ impl<D: Dialect> VectorStore for SqlStore<D> {
         &self,
         session: &SessionId,
         queries: &[Embedding],
-        floor: f32,
+        floor: Cosine,
     ) -> Result<SessionScores, StoreError> {
+        let floor = floor.value();
         for query in queries {
             ensure_in_space(&self.space, query)?;
         }
@@ -814,9 +815,16 @@ impl<D: Dialect> VectorStore for SqlStore<D> {
     async fn session_status(
         &self,
         session: &SessionId,
-        small_face_px: f32,
+        small_face: Pixels,
     ) -> Result<SessionStats, StoreError> {
-        crate::session_status(&self.db, &self.dialect, &self.space, session, small_face_px).await
+        crate::session_status(
+            &self.db,
+            &self.dialect,
+            &self.space,
+            session,
+            small_face.value(),
+        )
+        .await
     }
 
     async fn totals(&self) -> Result<StoreTotals, StoreError> {

@@ -164,7 +164,11 @@ async fn sessions_indexed_before_people_are_grouped_by_the_backfill_once() {
         .await
         .unwrap();
     let before = store
-        .scores(&session, std::slice::from_ref(&query), 0.5)
+        .scores(
+            &session,
+            std::slice::from_ref(&query),
+            facepass_store_contract::cosine(0.5),
+        )
         .await
         .unwrap();
     assert!(before.candidates.iter().all(|c| c.person.is_none()));
@@ -176,7 +180,10 @@ async fn sessions_indexed_before_people_are_grouped_by_the_backfill_once() {
         store.group_pending(10).await.unwrap().is_empty(),
         "grouped once"
     );
-    let after = store.scores(&session, &[query], 0.5).await.unwrap();
+    let after = store
+        .scores(&session, &[query], facepass_store_contract::cosine(0.5))
+        .await
+        .unwrap();
     let person = after.candidates[0].person.expect("grouped");
     assert!(after.candidates.iter().all(|c| c.person == Some(person)));
     assert_eq!((after.candidates.len(), after.people), (3, 1));

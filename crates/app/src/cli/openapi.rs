@@ -12,8 +12,8 @@ use facepass_domain::ports::{
 use std::time::SystemTime;
 
 use facepass_domain::{
-    Actor, AuditEvent, AuditQuery, DetectedFace, Embedding, EmbeddingSpace, ExpiryUpdate,
-    FaceAnalysis, FaceId, ForgetCounts, ImageBytes, ImageKind, PersonId, PhotoId, PhotoKey,
+    Actor, AuditEvent, AuditQuery, Cosine, DetectedFace, Embedding, EmbeddingSpace, ExpiryUpdate,
+    FaceAnalysis, FaceId, ForgetCounts, ImageBytes, ImageKind, PersonId, PhotoId, PhotoKey, Pixels,
     SessionDiff, SessionId,
 };
 
@@ -106,7 +106,7 @@ impl VectorStore for Offline {
         &self,
         _: &SessionId,
         _: &[Embedding],
-        _: f32,
+        _: Cosine,
     ) -> Result<SessionScores, StoreError> {
         Err(StoreError::Unavailable(OFFLINE.into()))
     }
@@ -178,7 +178,7 @@ impl VectorStore for Offline {
         Err(StoreError::Unavailable(OFFLINE.into()))
     }
 
-    async fn session_status(&self, _: &SessionId, _: f32) -> Result<SessionStats, StoreError> {
+    async fn session_status(&self, _: &SessionId, _: Pixels) -> Result<SessionStats, StoreError> {
         Err(StoreError::Unavailable(OFFLINE.into()))
     }
 

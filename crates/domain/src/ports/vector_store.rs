@@ -4,8 +4,8 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 
-use crate::embedding::{Embedding, ModelId};
-use crate::face::{BoundingBox, DetectedFace};
+use crate::embedding::{Cosine, Embedding, ModelId};
+use crate::face::{BoundingBox, DetectedFace, Pixels};
 use crate::ids::{FaceId, PersonId, PhotoId, SessionId};
 use crate::lifecycle::{Actor, AuditEvent, AuditQuery, ExpiryUpdate, ForgetCounts, SessionDiff};
 use crate::people::SessionScores;
@@ -163,7 +163,7 @@ pub trait VectorStore: Send + Sync + 'static {
         &self,
         session: &SessionId,
         queries: &[Embedding],
-        floor: f32,
+        floor: Cosine,
     ) -> Result<SessionScores, StoreError>;
 
     /// Deletes every photo and face of the session (audited); unknown: zero counts.
@@ -280,7 +280,7 @@ pub trait VectorStore: Send + Sync + 'static {
     async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError>;
 
     /// Counts of the session; `small_faces` counts faces whose box is shorter than
-    /// `small_face_px` pixels.
+    /// `small_face`.
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] when the database cannot be reached (nothing was written),
@@ -288,7 +288,7 @@ pub trait VectorStore: Send + Sync + 'static {
     async fn session_status(
         &self,
         session: &SessionId,
-        small_face_px: f32,
+        small_face: Pixels,
     ) -> Result<SessionStats, StoreError>;
 
     /// Photos and faces stored across all sessions (exact counts, for metrics).

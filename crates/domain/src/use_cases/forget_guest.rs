@@ -123,7 +123,9 @@ mod tests {
         let wanted = found.face.face_id;
         store
             .expect_scores()
-            .withf(|s, q, floor| s.as_str() == "s1" && q.len() == 1 && (floor - 0.30).abs() < 1e-6)
+            .withf(|s, q, floor| {
+                s.as_str() == "s1" && q.len() == 1 && (floor.value() - 0.30).abs() < 1e-6
+            })
             .times(1)
             .return_once(move |_, _, _| {
                 Ok(SessionScores {

@@ -567,7 +567,7 @@ pub(crate) mod tests {
                     person: f.person,
                     cosines: queries.iter().map(|q| cos(q, &f.vector)).collect(),
                 })
-                .filter(|c| c.best_cosine() >= floor)
+                .filter(|c| c.best_cosine() >= floor.value())
                 .collect();
             let mut persons: Vec<ScoredPerson> = Vec::new();
             for person in candidates.iter().filter_map(|c| c.person) {
@@ -630,7 +630,7 @@ pub(crate) mod tests {
                 session.as_str() == "s1"
                     && queries.len() == 1
                     && queries[0].as_slice()[2] == 1.0
-                    && (*floor - 0.30).abs() < 1e-6
+                    && (floor.value() - 0.30).abs() < 1e-6
             })
             .times(1)
             .returning(|_, _, _| Ok(SessionScores::default()));

@@ -2,28 +2,27 @@
 
 use std::sync::Arc;
 
+use crate::face::Pixels;
 use crate::ids::SessionId;
 use crate::ports::{SessionStats, StoreError, VectorStore};
 
 #[derive(Debug)]
 pub struct SessionStatus<S> {
     store: Arc<S>,
-    /// Faces shorter than this (pixels) are counted as below the recognizer's reliable size.
-    reliable_face_px: f32,
+    /// Faces shorter than this are counted as below the recognizer's reliable size.
+    reliable_face: Pixels,
 }
 
 impl<S: VectorStore> SessionStatus<S> {
-    pub fn new(store: Arc<S>, reliable_face_px: f32) -> Self {
+    pub fn new(store: Arc<S>, reliable_face: Pixels) -> Self {
         Self {
             store,
-            reliable_face_px,
+            reliable_face,
         }
     }
 
     pub async fn execute(&self, session: &SessionId) -> Result<SessionStats, StoreError> {
-        self.store
-            .session_status(session, self.reliable_face_px)
-            .await
+        self.store.session_status(session, self.reliable_face).await
     }
 }
 
@@ -37,10 +36,10 @@ mod tests {
         let mut store = MockVectorStore::new();
         store
             .expect_session_status()
-            .withf(|_, px| *px == 48.0)
+            .withf(|_, px| px.value() == 48.0)
             .returning(|_, _| Ok(SessionStats::default()));
 
-        let stats = SessionStatus::new(Arc::new(store), 48.0)
+        let stats = SessionStatus::new(Arc::new(store), Pixels::new(48.0).unwrap())
             .execute(&SessionId::parse("new").unwrap())
             .await
             .unwrap();

@@ -166,7 +166,11 @@ async fn sessions_indexed_before_people_are_grouped_by_the_backfill_once() {
     let query =
         Embedding::normalise(&space(), vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]).unwrap();
     let before = searcher
-        .scores(&session, std::slice::from_ref(&query), 0.5)
+        .scores(
+            &session,
+            std::slice::from_ref(&query),
+            contract::cosine(0.5),
+        )
         .await
         .unwrap();
     assert!(before.candidates.iter().all(|c| c.person.is_none()));
@@ -182,7 +186,10 @@ async fn sessions_indexed_before_people_are_grouped_by_the_backfill_once() {
     assert!(searcher.group_pending(10).await.unwrap().is_empty());
 
     // The other replica sees the persons at its next search.
-    let after = searcher.scores(&session, &[query], 0.5).await.unwrap();
+    let after = searcher
+        .scores(&session, &[query], contract::cosine(0.5))
+        .await
+        .unwrap();
     assert_eq!(after.candidates.len(), 3);
     let person = after.candidates[0].person.expect("grouped");
     assert!(after.candidates.iter().all(|c| c.person == Some(person)));
@@ -198,7 +205,11 @@ async fn sessions_indexed_before_people_are_grouped_at_their_next_write() {
     let query =
         Embedding::normalise(&space(), vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]).unwrap();
     let before = store
-        .scores(&session, std::slice::from_ref(&query), 0.5)
+        .scores(
+            &session,
+            std::slice::from_ref(&query),
+            contract::cosine(0.5),
+        )
         .await
         .unwrap();
     assert_eq!(before.candidates.len(), 3);
@@ -213,7 +224,10 @@ async fn sessions_indexed_before_people_are_grouped_at_their_next_write() {
         .await
         .unwrap();
 
-    let after = store.scores(&session, &[query], 0.5).await.unwrap();
+    let after = store
+        .scores(&session, &[query], contract::cosine(0.5))
+        .await
+        .unwrap();
     assert_eq!(after.candidates.len(), 4);
     let person = after.candidates[0].person.expect("grouped");
     assert!(after.candidates.iter().all(|c| c.person == Some(person)));

@@ -143,7 +143,11 @@ async fn processes_writing_one_session_in_turn_keep_one_grouping_of_its_people()
         for person in &from_a {
             let q = &person.cover;
             let scores = store
-                .scores(&s, &[person_face(0, 0).embedding], -2.0)
+                .scores(
+                    &s,
+                    &[person_face(0, 0).embedding],
+                    facepass_domain::Cosine::MIN,
+                )
                 .await
                 .unwrap();
             let members = scores

@@ -40,10 +40,6 @@ pub fn settings(dir: &std::path::Path, overrides: &[(&str, &str)]) -> Settings {
             dir.join("facepass.db").display().to_string(),
         ),
         (
-            "FACEPASS__PHOTOS__ROOT".into(),
-            faces_dir().display().to_string(),
-        ),
-        (
             "FACEPASS__MODELS__DIR".into(),
             models_dir().display().to_string(),
         ),
@@ -53,6 +49,16 @@ pub fn settings(dir: &std::path::Path, overrides: &[(&str, &str)]) -> Settings {
             "10".into(),
         ),
     ];
+    // The fixtures folder, unless the test chooses a photo backend (whose keys it then sets).
+    if !overrides
+        .iter()
+        .any(|(k, _)| *k == "FACEPASS__PHOTOS__BACKEND")
+    {
+        env.push((
+            "FACEPASS__PHOTOS__ROOT".into(),
+            faces_dir().display().to_string(),
+        ));
+    }
     env.extend(
         overrides
             .iter()

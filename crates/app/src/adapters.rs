@@ -16,8 +16,7 @@ use facepass_vector_store_sql::{
 };
 use facepass_vector_store_sqlite::SqliteDialect;
 
-use crate::cli::migrate::sqlite_path;
-use crate::settings::{PhotoBackend, PhotoSettings, Settings, StorageBackend};
+use crate::settings::{Database, PhotoSettings, PhotoStore, Settings};
 
 /// The vector store chosen by `storage.backend`: the one SQL store, in that backend's dialect.
 pub type Store = SqlStore<StoreDialect>;
@@ -35,21 +34,23 @@ pub async fn open_store(
     space: facepass_domain::EmbeddingSpace,
 ) -> anyhow::Result<Store> {
     let storage = &settings.storage;
-    let url = storage.url.expose();
-    let (db, migrations, dialect) = match storage.backend {
-        StorageBackend::Sqlite => (
-            facepass_vector_store_sqlite::connect(&sqlite_path(url)).await?,
+    let (db, migrations, dialect) = match &storage.database {
+        Database::Sqlite { path } => (
+            facepass_vector_store_sqlite::connect(path).await?,
             facepass_vector_store_sqlite::MIGRATIONS,
             StoreDialect::Sqlite(SqliteDialect),
         ),
-        StorageBackend::Postgres => {
+        Database::Postgres {
+            url,
+            max_connections,
+        } => {
             let options = PgOptions {
-                max_connections: storage.max_connections,
+                max_connections: *max_connections,
                 migrate: storage.migrate,
                 ..PgOptions::default()
             };
             (
-                facepass_vector_store_pgvector::connect(url, &options).await?,
+                facepass_vector_store_pgvector::connect(url.expose(), &options).await?,
                 facepass_vector_store_pgvector::MIGRATIONS,
                 StoreDialect::Postgres(PgDialect),
             )
@@ -173,22 +174,22 @@ pub enum Photos {
 
 impl Photos {
     pub async fn open(settings: &PhotoSettings) -> anyhow::Result<Self> {
-        Ok(match settings.backend {
-            PhotoBackend::Fs => {
+        Ok(match &settings.source {
+            PhotoStore::Fs { root } => {
                 // The embedded default must start on a fresh machine: an empty folder is a
                 // valid (if empty) photo source.
-                std::fs::create_dir_all(&settings.root).map_err(|e| {
-                    anyhow::anyhow!("cannot create photos.root {}: {e}", settings.root.display())
+                std::fs::create_dir_all(root).map_err(|e| {
+                    anyhow::anyhow!("cannot create photos.root {}: {e}", root.display())
                 })?;
-                Self::Fs(FsPhotoSource::new(&settings.root, settings.max_bytes)?)
+                Self::Fs(FsPhotoSource::new(root, settings.max_bytes)?)
             }
-            PhotoBackend::S3 => {
-                let mut config = S3Config::new(settings.bucket.clone());
-                config.endpoint = settings.endpoint.clone().filter(|e| !e.is_empty());
-                config.region = settings.region.clone();
-                config.access_key_id = settings.access_key_id.clone();
-                config.secret_access_key = settings.secret_access_key.clone();
-                config.force_path_style = settings.force_path_style;
+            PhotoStore::S3(s3) => {
+                let mut config = S3Config::new(s3.bucket.clone());
+                config.endpoint = s3.endpoint.clone();
+                config.region = s3.region.clone();
+                config.access_key_id = s3.access_key_id.clone();
+                config.secret_access_key = s3.secret_access_key.clone();
+                config.force_path_style = s3.force_path_style;
                 config.timeout = Duration::from_secs(settings.timeout_secs.max(1));
                 config.max_bytes = settings.max_bytes;
                 Self::S3(S3PhotoSource::new(&config).await)

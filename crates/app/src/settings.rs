@@ -31,13 +31,11 @@ pub struct Settings {
 
 pub use facepass_domain::Secret;
 
+mod backends;
+pub use backends::{Database, PhotoSettings, PhotoStore, S3Settings, StorageSettings, sqlite_path};
+
 /// Every setting's default, with its documentation: the one source of defaults.
 pub const DEFAULTS: &str = include_str!("../../../config/default.toml");
-
-/// A [`Secret`] from a string.
-fn secret<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Secret, D::Error> {
-    String::deserialize(deserializer).map(Secret::new)
-}
 
 /// An optional [`Secret`] from a string.
 fn optional_secret<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Secret>, D::Error> {
@@ -105,65 +103,6 @@ fn strings_or_csv<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Stri
         .map(|k| k.trim().to_owned())
         .filter(|k| !k.is_empty())
         .collect())
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StorageBackend {
-    /// An embedded SQLite file: nothing to run.
-    Sqlite,
-    /// PostgreSQL with the pgvector extension.
-    Postgres,
-}
-
-/// `storage.*`: where face vectors live.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StorageSettings {
-    pub backend: StorageBackend,
-    /// SQLite: a file path (`sqlite://` prefix optional). Postgres: a `postgres://` URL.
-    #[serde(deserialize_with = "secret")]
-    pub url: Secret,
-    /// Apply pending migrations at startup.
-    pub migrate: bool,
-    /// Postgres connection pool size.
-    pub max_connections: u32,
-    /// Memory (MiB) for the sessions held in process, which search scans and the grouping of
-    /// people plans against: about 2.1 MiB per 1,000 faces at 512-d. A session larger than
-    /// this is read from the database at each search and its new faces are not grouped; 0
-    /// holds none.
-    pub search_cache_mb: usize,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PhotoBackend {
-    /// Keys are paths below `photos.root`.
-    Fs,
-    /// Keys are object keys of `photos.bucket`.
-    S3,
-}
-
-/// `photos.*`: where the photos to index are fetched from.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PhotoSettings {
-    pub backend: PhotoBackend,
-    /// `fs`: the folder keys are relative to.
-    pub root: PathBuf,
-    /// `s3`: the bucket, and optionally an S3-compatible endpoint.
-    pub bucket: String,
-    pub endpoint: Option<String>,
-    pub region: String,
-    /// Static credentials; the AWS default chain (env, profile, IMDS) when unset.
-    pub access_key_id: Option<String>,
-    #[serde(default, deserialize_with = "optional_secret")]
-    pub secret_access_key: Option<Secret>,
-    pub force_path_style: bool,
-    /// Total time to fetch one photo, retries included.
-    pub timeout_secs: u64,
-    /// Largest photo accepted, in bytes.
-    pub max_bytes: u64,
 }
 
 /// `models.*`: which detector and recognizer to run, and where their files are.
@@ -356,9 +295,6 @@ impl Settings {
         }
         self.models.check_names()?;
         self.similarity()?;
-        if self.photos.backend == PhotoBackend::S3 && self.photos.bucket.is_empty() {
-            anyhow::bail!("photos.backend = \"s3\" needs photos.bucket");
-        }
         self.people()?;
         for (key, ratio) in [
             ("competing_face_ratio", self.search.competing_face_ratio),
@@ -570,8 +506,18 @@ mod tests {
         let compiled = Settings::load_from(None, None, env(&[])).unwrap();
         let on_disk = std::fs::read_to_string(config_file("default.toml")).unwrap();
         assert_eq!(DEFAULTS, on_disk);
-        assert_eq!(compiled.storage.backend, StorageBackend::Sqlite);
-        assert_eq!(compiled.photos.backend, PhotoBackend::Fs);
+        assert_eq!(
+            compiled.storage.database,
+            Database::Sqlite {
+                path: backends::DEFAULT_SQLITE_PATH.into()
+            }
+        );
+        assert_eq!(
+            compiled.photos.source,
+            PhotoStore::Fs {
+                root: backends::DEFAULT_PHOTOS_ROOT.into()
+            }
+        );
         assert!(compiled.auth.api_keys.is_empty(), "never open by default");
         assert!(compiled.rate_limit.enabled);
         // The values the code falls back on where no setting reaches it.
@@ -637,9 +583,28 @@ mod tests {
         .unwrap();
         assert_eq!(settings.server.host, "0.0.0.0");
         assert_eq!(settings.server.port, 9000);
-        assert_eq!(settings.storage.backend, StorageBackend::Postgres);
-        assert_eq!(settings.photos.backend, PhotoBackend::S3);
-        assert_eq!(settings.photos.bucket, "pixora-photos");
+        assert_eq!(
+            settings.storage.database,
+            Database::Postgres {
+                url: Secret::new("postgres://facepass:s3cret@db:5432/facepass"),
+                max_connections: 20
+            }
+        );
+        let PhotoStore::S3(s3) = &settings.photos.source else {
+            panic!("s3 expected: {:?}", settings.photos.source);
+        };
+        assert_eq!(
+            (
+                s3.bucket.as_str(),
+                s3.region.as_str(),
+                s3.endpoint.as_deref()
+            ),
+            ("pixora-photos", "eu-central-1", None)
+        );
+        assert_eq!(
+            s3.secret_access_key.as_ref().map(Secret::expose),
+            Some("aws-secret")
+        );
         assert_eq!(settings.models.detector, "yunet");
         assert_eq!(
             settings.auth.api_keys,
@@ -651,6 +616,77 @@ mod tests {
         }
     }
 
+    /// The `# backend = "X":` blocks of `section` in `config/default.toml`: each backend with
+    /// its documented `key = value` lines (optional keys, which have no default, left out).
+    fn documented_backends(section: &str) -> Vec<(String, Vec<String>)> {
+        let header = format!("[{section}]");
+        let lines = DEFAULTS
+            .lines()
+            .skip_while(|l| *l != header)
+            .skip(1)
+            .take_while(|l| !l.starts_with('['));
+        let mut blocks: Vec<(String, Vec<String>)> = Vec::new();
+        for line in lines {
+            if let Some(backend) = line.strip_prefix("# backend = ") {
+                blocks.push((backend.trim_end_matches(':').to_owned(), Vec::new()));
+            } else if let (Some(key), Some(block)) = (line.strip_prefix("#   "), blocks.last_mut())
+                && !line.contains("# optional")
+            {
+                block.1.push(key.to_owned());
+            }
+        }
+        blocks
+    }
+
+    fn load_section(section: &str, backend: &str, lines: &[&String]) -> anyhow::Result<Settings> {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f.toml");
+        let body: Vec<&str> = lines.iter().map(|l| l.as_str()).collect();
+        std::fs::write(
+            &file,
+            format!("[{section}]\nbackend = {backend}\n{}\n", body.join("\n")),
+        )
+        .unwrap();
+        Settings::load_from(None, Some(file), env(&[]))
+    }
+
+    #[test]
+    fn each_backends_documented_defaults_are_its_typed_defaults() {
+        for section in ["storage", "photos"] {
+            let blocks = documented_backends(section);
+            assert_eq!(blocks.len(), 2, "{section}: {blocks:?}");
+            for (backend, lines) in &blocks {
+                let all: Vec<&String> = lines.iter().collect();
+                let required: Vec<&String> =
+                    lines.iter().filter(|l| l.contains("# required")).collect();
+                let shown = load_section(section, backend, &all).unwrap();
+                let typed = load_section(section, backend, &required).unwrap();
+                let of = |s: &Settings| match section {
+                    "storage" => format!("{:?}", s.storage),
+                    _ => format!("{:?}", s.photos),
+                };
+                assert_eq!(of(&shown), of(&typed), "{section}.backend = {backend}");
+                // Every key of another backend is refused by name.
+                for (other, other_lines) in blocks.iter().filter(|(b, _)| b != backend) {
+                    for line in other_lines {
+                        let key = line.split(' ').next().unwrap();
+                        if lines.iter().any(|l| l.starts_with(&format!("{key} "))) {
+                            continue;
+                        }
+                        let with: Vec<&String> = required.iter().copied().chain([line]).collect();
+                        let err = load_section(section, backend, &with)
+                            .unwrap_err()
+                            .to_string();
+                        assert!(
+                            err.contains(&format!("{section}.{key}")) && err.contains(other),
+                            "{section}.{key} under {backend}: {err}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn bad_values_are_refused_at_startup() {
         for (key, value) in [
@@ -658,6 +694,10 @@ mod tests {
             ("FACEPASS__MODELS__DETECTOR", "mtcnn"),
             ("FACEPASS__STORAGE__BACKEND", "mysql"),
             ("FACEPASS__PHOTOS__BACKEND", "s3"),
+            ("FACEPASS__STORAGE__BACKEND", "postgres"),
+            ("FACEPASS__STORAGE__URL", "postgres://db/facepass"),
+            ("FACEPASS__STORAGE__MAX_CONNECTIONS", "4"),
+            ("FACEPASS__PHOTOS__BUCKET", "b"),
             ("FACEPASS__SEARCH__COMPETING_FACE_RATIO", "0"),
             ("FACEPASS__SERVER__PORT", "http"),
         ] {

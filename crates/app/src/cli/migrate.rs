@@ -1,11 +1,9 @@
 //! `facepass migrate up|down|status`: the storage schema, against `DATABASE_URL` when set,
 //! else `storage.url`. The vector dimension comes from `models.recognizer`.
 
-use std::path::PathBuf;
-
 use facepass_vector_store_sql::{Syntax, migrate};
 
-use crate::settings::{Settings, StorageBackend};
+use crate::settings::{Database, Settings};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Direction {
@@ -26,53 +24,24 @@ pub struct MigrateArgs {
     pub url: Option<String>,
 }
 
-/// Which backend a URL names: `postgres://`/`postgresql://`, else a SQLite path.
-pub fn backend_of(url: &str) -> StorageBackend {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        StorageBackend::Postgres
-    } else {
-        StorageBackend::Sqlite
-    }
-}
-
-/// A SQLite location without its optional `sqlite://` scheme.
-/// The file of a SQLite `storage.url`: a path, or sqlx's URL forms `sqlite://PATH`,
-/// `sqlite:PATH` (both with `?` parameters, which FacePass sets itself: WAL, create the
-/// file). `sqlite:///abs/f.db` is the absolute path `/abs/f.db`.
-pub fn sqlite_path(url: &str) -> PathBuf {
-    let path = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .map_or(url, |rest| {
-            rest.split_once('?').map_or(rest, |(path, _)| path)
-        });
-    PathBuf::from(path)
-}
-
 pub fn run(settings: Settings, args: MigrateArgs) -> anyhow::Result<()> {
     let space = settings.models.space()?;
-    let (url, backend) = match args.url.or_else(|| std::env::var("DATABASE_URL").ok()) {
-        Some(url) => {
-            let backend = backend_of(&url);
-            (url, backend)
-        }
-        None => (
-            settings.storage.url.expose().to_owned(),
-            settings.storage.backend,
-        ),
+    let database = match args.url.or_else(|| std::env::var("DATABASE_URL").ok()) {
+        Some(url) => Database::from_url(&url),
+        None => settings.storage.database,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let (db, steps, syntax): (_, _, &dyn Syntax) = match backend {
-            StorageBackend::Postgres => (
-                facepass_vector_store_pgvector::connect(&url, &Default::default()).await?,
+        let (db, steps, syntax): (_, _, &dyn Syntax) = match &database {
+            Database::Postgres { url, .. } => (
+                facepass_vector_store_pgvector::connect(url.expose(), &Default::default()).await?,
                 facepass_vector_store_pgvector::MIGRATIONS,
                 &facepass_vector_store_pgvector::PgDialect,
             ),
-            StorageBackend::Sqlite => (
-                facepass_vector_store_sqlite::connect(&sqlite_path(&url)).await?,
+            Database::Sqlite { path } => (
+                facepass_vector_store_sqlite::connect(path).await?,
                 facepass_vector_store_sqlite::MIGRATIONS,
                 &facepass_vector_store_sqlite::SqliteDialect,
             ),
@@ -98,22 +67,4 @@ pub fn run(settings: Settings, args: MigrateArgs) -> anyhow::Result<()> {
         }
         anyhow::Ok(())
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sqlite_urls_and_paths_name_the_same_files() {
-        for (url, path) in [
-            ("var/facepass.db", "var/facepass.db"),
-            ("/data/f.db", "/data/f.db"),
-            ("sqlite://var/f.db", "var/f.db"),
-            ("sqlite:///path/f.db?mode=rwc", "/path/f.db"),
-            ("sqlite:var/f.db?mode=rwc&cache=shared", "var/f.db"),
-        ] {
-            assert_eq!(sqlite_path(url), PathBuf::from(path), "{url}");
-        }
-    }
 }

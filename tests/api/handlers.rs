@@ -1,5 +1,6 @@
-//! The HTTP layer over mocked ports (poem's test client, no socket): routing, auth, parsing,
-//! limits, the error shape, and that every documented error code is produced.
+//! The HTTP layer over mocked ports (the typed in-process client of `in_process`, no socket):
+//! routing, auth, parsing, limits, the error shape, and that every documented error code is
+//! produced.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -9,7 +10,6 @@ use std::time::Duration;
 use facepass::api::errors::ErrorCode;
 use facepass::api::health::HealthResponse;
 use facepass::api::state::AppState;
-use facepass::api::{SpecRoutes, routes, spec_json};
 use facepass_domain::people::SessionScores;
 use facepass_domain::ports::{
     EmbedError, MockEmbedder, MockPhotoSource, MockVectorStore, PersonFace, PersonSummary,
@@ -20,11 +20,11 @@ use facepass_domain::{
     ModelId, PersonId, PhotoId, Point, StageTimings,
 };
 use poem::http::StatusCode;
-use poem::test::{TestClient, TestForm, TestRequestBuilder};
-use poem::{Endpoint, EndpointExt};
+use poem::test::TestForm;
 use poem_openapi::payload::Json;
 use serde_json::{Value, json};
 
+use crate::in_process::{Answer, api, code_of};
 use crate::support::{API_KEY, settings};
 
 /// The one person the mocked store knows, in session "indexed".
@@ -211,71 +211,6 @@ fn state(overrides: &[(&str, &str)]) -> (Arc<State>, Ports) {
     (Arc::new(state), ports)
 }
 
-/// The service's routes, checking that every answer's status is one the spec declares for
-/// its operation (an undeclared one would reach generated clients as an unknown response).
-fn client(state: &Arc<State>) -> TestClient<impl Endpoint> {
-    let spec = Arc::new(SpecRoutes::from_spec(&spec_json(state)));
-    TestClient::new(routes(state.clone()).around(move |ep, req| {
-        let spec = spec.clone();
-        async move {
-            let (method, path) = (req.method().to_string(), req.uri().path().to_owned());
-            let response = ep.call(req).await?;
-            if let Some(declared) = spec.declared(&method, &path) {
-                let status = response.status().as_u16();
-                assert!(
-                    declared.contains(&status),
-                    "{method} {path} answered {status}, which its spec does not declare ({declared:?})"
-                );
-            }
-            Ok(response)
-        }
-    }))
-}
-
-/// Status, JSON body and `Retry-After` of an answer; a 5xx fails the test: server-side
-/// failures reach clients here only inside a batch's `errors`.
-async fn body<E: Endpoint>(
-    request: TestRequestBuilder<'_, E>,
-) -> (StatusCode, Value, Option<String>) {
-    let response = request.send().await;
-    let status = response.0.status();
-    let retry_after = response
-        .0
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    assert!(
-        response.0.headers().contains_key("x-request-id"),
-        "every response has X-Request-Id"
-    );
-    let bytes = response.0.into_body().into_vec().await.expect("body");
-    assert!(
-        !status.is_server_error(),
-        "unexpected {status}: {}",
-        String::from_utf8_lossy(&bytes)
-    );
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        retry_after,
-    )
-}
-
-/// The error code of an error answer, checking its shape.
-fn code_of(status: StatusCode, body: &Value) -> String {
-    assert!(
-        status.is_client_error() || status.is_server_error(),
-        "{status} {body}"
-    );
-    let error = &body["error"];
-    assert!(
-        error["message"].is_string() && error["details"].is_object(),
-        "{body}"
-    );
-    error["code"].as_str().expect("a code").to_owned()
-}
-
 fn index_body(photo: &str, key: &str) -> Value {
     json!({"session_id": "s1", "photo_id": photo, "s3_key": key})
 }
@@ -286,12 +221,6 @@ fn selfie(bytes: &[u8]) -> TestForm {
         .text("session_id", "s1")
 }
 
-/// Records the code of an error answer.
-/// The error code of an answer (see [`code_of`]).
-fn code((status, body, _): (StatusCode, Value, Option<String>)) -> String {
-    code_of(status, &body)
-}
-
 #[tokio::test]
 async fn every_documented_error_code_is_produced_without_any_5xx_answer() {
     let (state, ports) = state(&[
@@ -300,71 +229,43 @@ async fn every_documented_error_code_is_produced_without_any_5xx_answer() {
         ("FACEPASS__RATE_LIMIT__ENABLED", "true"),
         ("FACEPASS__RATE_LIMIT__SEARCH_BURST", "1000"),
     ]);
-    let cli = client(&state);
+    let api = self::api(&state);
     let mut seen = BTreeSet::new();
 
     // Routing, parsing, auth and limits.
-    seen.insert(code(body(cli.get("/nope")).await));
-    seen.insert(code(body(cli.get("/api/v2/index")).await));
-    seen.insert(code(
-        body(
-            cli.post("/api/v2/index")
-                .header("X-API-Key", API_KEY)
-                .content_type("application/json")
-                .body("{not json"),
-        )
-        .await,
-    ));
-    seen.insert(code(
-        body(cli.post("/api/v2/index").body_json(&index_body("p1", "k"))).await,
-    ));
-    seen.insert(code(
-        body(
-            cli.post("/api/v2/index")
-                .header("X-API-Key", API_KEY)
-                .content_type("text/plain")
-                .body("photo please"),
-        )
-        .await,
-    ));
-    seen.insert(code(
-        body(
-            cli.post("/api/v2/index")
-                .header("X-API-Key", API_KEY)
-                .body_json(
-                    &json!({"session_id": "s1", "photo_id": "p1", "s3_key": "x".repeat(5000)}),
-                ),
-        )
-        .await,
-    ));
+    seen.insert(api.get("/nope").await.code());
+    seen.insert(api.get("/api/v2/index").await.code());
+    for (content_type, body) in [("application/json", "{not json"), ("text/plain", "photo")] {
+        let request = api
+            .raw()
+            .post("/api/v2/index")
+            .header("X-API-Key", API_KEY)
+            .content_type(content_type)
+            .body(body);
+        seen.insert(api.send(request).await.code());
+    }
+    let no_key = api
+        .raw()
+        .post("/api/v2/index")
+        .body_json(&index_body("p1", "k"));
+    seen.insert(api.send(no_key).await.code());
+    let long_key = json!({"session_id": "s1", "photo_id": "p1", "s3_key": "x".repeat(5000)});
+    seen.insert(api.index(&long_key).await.code());
 
     // Single-photo indexing failures that are the client's (422).
     for key in ["missing", "big"] {
-        seen.insert(code(
-            body(
-                cli.post("/api/v2/index")
-                    .header("X-API-Key", API_KEY)
-                    .body_json(&index_body("p1", key)),
-            )
-            .await,
-        ));
+        seen.insert(api.index(&index_body("p1", key)).await.code());
     }
 
     // Selfie failures.
     for bytes in [&b"garbage"[..], b"huge", b"no-face", b"two-faces", b"busy"] {
-        seen.insert(code(
-            body(cli.post("/api/v2/search").multipart(selfie(bytes))).await,
-        ));
+        seen.insert(api.search(selfie(bytes)).await.code());
     }
     // A blurred selfie that matches nothing in a session with faces.
-    let (s, b, _) = body(
-        cli.post("/api/v2/search").multipart(
-            TestForm::new()
-                .bytes("file", b"blurred".to_vec())
-                .text("session_id", "indexed"),
-        ),
-    )
-    .await;
+    let blurred = TestForm::new()
+        .bytes("file", b"blurred".to_vec())
+        .text("session_id", "indexed");
+    let Answer(s, b, _) = api.search(blurred).await;
     assert_eq!(
         b["error"]["details"]["reason"], "too_blurry",
         "poor_selfie names its reason: {b}"
@@ -383,12 +284,9 @@ async fn every_documented_error_code_is_produced_without_any_5xx_answer() {
     .iter()
     .map(|(p, k)| json!({"photo_id": p, "s3_key": k}))
     .collect();
-    let (s, b, _) = body(
-        cli.post("/api/v2/index/batch")
-            .header("X-API-Key", API_KEY)
-            .body_json(&json!({"session_id": "s1", "photos": photos})),
-    )
-    .await;
+    let Answer(s, b, _) = api
+        .batch(&json!({"session_id": "s1", "photos": photos}))
+        .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(
         (b["total"].as_u64(), b["failed"].as_u64()),
@@ -400,29 +298,23 @@ async fn every_documented_error_code_is_produced_without_any_5xx_answer() {
 
     // Shutdown: photos not yet started are reported, not silently dropped.
     state.stopping.store(true, Ordering::SeqCst);
-    let (s, b, _) = body(
-        cli.post("/api/v2/index/batch")
-            .header("X-API-Key", API_KEY)
-            .body_json(
-                &json!({"session_id": "s1", "photos": [{"photo_id": "late", "s3_key": "fine"}]}),
-            ),
-    )
-    .await;
+    let late = json!({"session_id": "s1", "photos": [{"photo_id": "late", "s3_key": "fine"}]});
+    let Answer(s, b, _) = api.batch(&late).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     seen.insert(b["errors"][0]["code"].as_str().expect("code").to_owned());
     state.stopping.store(false, Ordering::SeqCst);
 
     // A selfie over the upload limit, then a rate-limited client.
-    let (s, b, _) = body(cli.post("/api/v2/search").multipart(selfie(&[0u8; 2000]))).await;
+    let Answer(s, b, _) = api.search(selfie(&[0u8; 2000])).await;
     seen.insert(code_of(s, &b));
     let (limited, _) = self::state(&[
         ("FACEPASS__RATE_LIMIT__ENABLED", "true"),
         ("FACEPASS__RATE_LIMIT__SEARCH_BURST", "1"),
     ]);
-    let limited = client(&limited);
-    let (s, _, _) = body(limited.post("/api/v2/search").multipart(selfie(b"face"))).await;
+    let limited = self::api(&limited);
+    let Answer(s, _, _) = limited.search(selfie(b"face")).await;
     assert_eq!(s, StatusCode::OK);
-    let (s, b, retry) = body(limited.post("/api/v2/search").multipart(selfie(b"face"))).await;
+    let Answer(s, b, retry) = limited.search(selfie(b"face")).await;
     seen.insert(code_of(s, &b));
     assert!(retry.is_some(), "429 carries Retry-After");
 
@@ -468,33 +360,28 @@ fn the_readme_lists_every_error_code() {
 #[tokio::test]
 async fn people_are_listed_with_a_key_and_an_unknown_person_is_404() {
     let (state, _) = state(&[]);
-    let cli = client(&state);
-    let (s, b, _) = body(cli.get("/api/v2/index/indexed/people")).await;
+    let api = self::api(&state);
+    let Answer(s, b, _) = api.get("/api/v2/index/indexed/people").await;
     assert_eq!(
         (s, code_of(s, &b).as_str()),
         (StatusCode::UNAUTHORIZED, "unauthorized")
     );
 
-    let get = |path: String| cli.get(path).header("X-API-Key", API_KEY);
-    let (s, b, _) = body(get("/api/v2/index/indexed/people".into())).await;
+    let Answer(s, b, _) = api.get_with_key("/api/v2/index/indexed/people").await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["people"][0]["person_id"], known_person().to_string());
     assert_eq!(b["people"][0]["photo_count"], 2);
     assert_eq!(b["people"][0]["cover"]["photo_id"], "p7");
     assert!(b.get("next_cursor").is_none(), "{b}");
 
-    let (s, b, _) = body(get(format!(
-        "/api/v2/index/indexed/people/{}",
-        known_person()
-    )))
-    .await;
+    let Answer(s, b, _) = api
+        .get_with_key(&format!("/api/v2/index/indexed/people/{}", known_person()))
+        .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["photos"][0]["photo_id"], "p7");
-    let (s, b, _) = body(get(format!(
-        "/api/v2/index/other/people/{}",
-        known_person()
-    )))
-    .await;
+    let Answer(s, b, _) = api
+        .get_with_key(&format!("/api/v2/index/other/people/{}", known_person()))
+        .await;
     assert_eq!(
         (s, code_of(s, &b).as_str()),
         (StatusCode::NOT_FOUND, "not_found")
@@ -506,7 +393,7 @@ async fn people_are_listed_with_a_key_and_an_unknown_person_is_404() {
         "/api/v2/index/indexed/people?limit=0",
         "/api/v2/index/indexed/people?min_photos=0",
     ] {
-        let (s, b, _) = body(get(path.into())).await;
+        let Answer(s, b, _) = api.get_with_key(path).await;
         assert_eq!(
             (s, code_of(s, &b).as_str()),
             (StatusCode::BAD_REQUEST, "invalid_request"),
@@ -518,35 +405,20 @@ async fn people_are_listed_with_a_key_and_an_unknown_person_is_404() {
 #[tokio::test]
 async fn indexing_needs_a_configured_key_and_compares_it_exactly() {
     let (state, _) = state(&[("FACEPASS__AUTH__API_KEYS", "alpha, beta")]);
-    let cli = client(&state);
+    let api = self::api(&state);
     for key in ["alph", "alphaa", "ALPHA", ""] {
-        let (s, b, _) = body(
-            cli.post("/api/v2/index")
-                .header("X-API-Key", key)
-                .body_json(&index_body("p1", "k")),
-        )
-        .await;
+        let Answer(s, b, _) = api.index_as(key, &index_body("p1", "k")).await;
         assert_eq!(
             (s, code_of(s, &b).as_str()),
             (StatusCode::UNAUTHORIZED, "unauthorized")
         );
     }
-    let (s, b, _) = body(
-        cli.post("/api/v2/index")
-            .header("X-API-Key", "beta")
-            .body_json(&index_body("p1", "k")),
-    )
-    .await;
+    let Answer(s, b, _) = api.index_as("beta", &index_body("p1", "k")).await;
     assert_eq!(s, StatusCode::OK, "{b}");
 
     // No key configured: never open by default.
     let (closed, _) = self::state(&[("FACEPASS__AUTH__API_KEYS", "")]);
-    let (s, b, _) = body(
-        client(&closed)
-            .delete("/api/v2/index/s1")
-            .header("X-API-Key", ""),
-    )
-    .await;
+    let Answer(s, b, _) = self::api(&closed).delete_as("", "/api/v2/index/s1").await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert!(
         b["error"]["message"]
@@ -560,7 +432,7 @@ async fn indexing_needs_a_configured_key_and_compares_it_exactly() {
 #[tokio::test]
 async fn invalid_fields_are_400_naming_the_field() {
     let (state, _) = state(&[]);
-    let cli = client(&state);
+    let api = self::api(&state);
     let cases = [
         (
             json!({"session_id": "bad id!", "photo_id": "p1", "s3_key": "k"}),
@@ -580,38 +452,30 @@ async fn invalid_fields_are_400_naming_the_field() {
         ),
     ];
     for (request, field) in cases {
-        let (s, b, _) = body(
-            cli.post("/api/v2/index")
-                .header("X-API-Key", API_KEY)
-                .body_json(&request),
-        )
-        .await;
-        assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
-        assert_eq!(b["error"]["details"]["field"], field, "{b}");
+        let answer = api.index(&request).await;
+        assert_eq!(
+            (answer.0, answer.field()),
+            (StatusCode::BAD_REQUEST, Some(field)),
+            "{}",
+            answer.1
+        );
     }
 
     let too_many: Vec<Value> = (0..501)
         .map(|i| json!({"photo_id": format!("p{i}"), "s3_key": "k"}))
         .collect();
     for photos in [json!([]), Value::Array(too_many)] {
-        let (s, b, _) = body(
-            cli.post("/api/v2/index/batch")
-                .header("X-API-Key", API_KEY)
-                .body_json(&json!({"session_id": "s1", "photos": photos})),
-        )
-        .await;
+        let answer = api
+            .batch(&json!({"session_id": "s1", "photos": photos}))
+            .await;
         assert_eq!(
-            (s, b["error"]["details"]["field"].as_str()),
+            (answer.0, answer.field()),
             (StatusCode::BAD_REQUEST, Some("photos"))
         );
     }
-    let (s, b, _) = body(
-        cli.post("/api/v2/index/batch")
-            .header("X-API-Key", API_KEY)
-            .body_json(&json!({"session_id": "s1", "photos": [{"photo_id": "ok", "s3_key": "k"}, {"photo_id": "p 2", "s3_key": "k"}]})))
-    .await;
+    let answer = api.batch(&json!({"session_id": "s1", "photos": [{"photo_id": "ok", "s3_key": "k"}, {"photo_id": "p 2", "s3_key": "k"}]})).await;
     assert_eq!(
-        (s, b["error"]["details"]["field"].as_str()),
+        (answer.0, answer.field()),
         (StatusCode::BAD_REQUEST, Some("photos[1].photo_id"))
     );
 
@@ -622,26 +486,18 @@ async fn invalid_fields_are_400_naming_the_field() {
         ("limit", "0"),
         ("limit", "1001"),
     ] {
-        let (s, b, _) = body(
-            cli.post("/api/v2/search")
-                .multipart(selfie(b"face").text(field, value)),
-        )
-        .await;
+        let Answer(s, b, _) = api.search(selfie(b"face").text(field, value)).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{field}={value}: {b}");
     }
-    let (s, _, _) = body(
-        cli.post("/api/v2/search")
-            .multipart(TestForm::new().text("session_id", "s1")),
-    )
-    .await;
+    let Answer(s, _, _) = api.search(TestForm::new().text("session_id", "s1")).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "the file is required");
 }
 
 #[tokio::test]
 async fn multiple_faces_are_refused_with_their_boxes_and_a_smaller_face_is_ignored() {
     let (state, _) = state(&[]);
-    let cli = client(&state);
-    let (s, b, _) = body(cli.post("/api/v2/search").multipart(selfie(b"two-faces"))).await;
+    let api = self::api(&state);
+    let Answer(s, b, _) = api.search(selfie(b"two-faces")).await;
     assert_eq!(
         (s, code_of(s, &b).as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, "multiple_faces")
@@ -653,37 +509,36 @@ async fn multiple_faces_are_refused_with_their_boxes_and_a_smaller_face_is_ignor
     );
 
     // One large face and one small background face: the large one is used.
-    let (s, b, _) = body(cli.post("/api/v2/search").multipart(selfie(b"face"))).await;
+    let Answer(s, b, _) = api.search(selfie(b"face")).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["query_face"]["bbox"]["width"], 100.0);
     assert_eq!(b["query_faces"][0]["quality"]["sharpness"], 300.0);
     assert_eq!(b["warnings"], json!([]));
 
     // A face cut off by the frame edge competes with what is visible of it.
-    let (s, b, _) = body(cli.post("/api/v2/search").multipart(selfie(b"cut-off"))).await;
+    let Answer(s, b, _) = api.search(selfie(b"cut-off")).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["query_face"]["bbox"]["x"], 100.0);
 
     // face_index picks one face of the refusal's list.
-    let (s, b, _) = body(
-        cli.post("/api/v2/search")
-            .multipart(selfie(b"two-faces").text("face_index", "1")),
-    )
-    .await;
+    let Answer(s, b, _) = api
+        .search(selfie(b"two-faces").text("face_index", "1"))
+        .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["query_face"]["bbox"]["x"], 200.0);
-    let (s, b, _) = body(
-        cli.post("/api/v2/search")
-            .multipart(selfie(b"two-faces").text("face_index", "2")),
-    )
-    .await;
+    let answer = api
+        .search(selfie(b"two-faces").text("face_index", "2"))
+        .await;
     assert_eq!(
-        (s, b["error"]["details"]["field"].as_str()),
+        (answer.0, answer.field()),
         (StatusCode::BAD_REQUEST, Some("face_index")),
-        "{b}"
+        "{}",
+        answer.1
     );
     assert_eq!(
-        b["error"]["details"]["faces"].as_array().map(Vec::len),
+        answer.1["error"]["details"]["faces"]
+            .as_array()
+            .map(Vec::len),
         Some(2)
     );
 }
@@ -691,28 +546,25 @@ async fn multiple_faces_are_refused_with_their_boxes_and_a_smaller_face_is_ignor
 #[tokio::test]
 async fn up_to_three_selfies_are_searched_together() {
     let (state, _) = state(&[]);
-    let cli = client(&state);
+    let api = self::api(&state);
     let selfies = |n: usize| {
         (0..n).fold(TestForm::new().text("session_id", "indexed"), |form, _| {
             form.bytes("file", b"face".to_vec())
         })
     };
-    let (s, b, _) = body(cli.post("/api/v2/search").multipart(selfies(3))).await;
+    let Answer(s, b, _) = api.search(selfies(3)).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["query_faces"].as_array().map(Vec::len), Some(3), "{b}");
 
-    let (s, b, _) = body(cli.post("/api/v2/search").multipart(selfies(4))).await;
+    let Answer(s, b, _) = api.search(selfies(4)).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
 
-    let (s, b, _) = body(
-        cli.post("/api/v2/search")
-            .multipart(selfies(2).text("face_index", "0")),
-    )
-    .await;
+    let answer = api.search(selfies(2).text("face_index", "0")).await;
     assert_eq!(
-        (s, b["error"]["details"]["field"].as_str()),
+        (answer.0, answer.field()),
         (StatusCode::BAD_REQUEST, Some("face_index")),
-        "{b}"
+        "{}",
+        answer.1
     );
 
     // One selfie without a face fails the search and says which.
@@ -720,7 +572,7 @@ async fn up_to_three_selfies_are_searched_together() {
         .text("session_id", "indexed")
         .bytes("file", b"face".to_vec())
         .bytes("file", b"no-face".to_vec());
-    let (s, b, _) = body(cli.post("/api/v2/search").multipart(form)).await;
+    let Answer(s, b, _) = api.search(form).await;
     assert_eq!(
         (s, b["error"]["details"]["selfie"].as_u64()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some(1)),
@@ -731,14 +583,16 @@ async fn up_to_three_selfies_are_searched_together() {
 #[tokio::test]
 async fn the_request_id_is_echoed_or_generated() {
     let (state, _) = state(&[]);
-    let cli = client(&state);
-    let response = cli
+    let api = self::api(&state);
+    let response = api
+        .raw()
         .get("/api/v2/health")
         .header("X-Request-Id", "pixora-42")
         .send()
         .await;
     response.assert_header("x-request-id", "pixora-42");
-    let response = cli
+    let response = api
+        .raw()
         .get("/api/v2/health")
         .header("X-Request-Id", "bad id\twith tab")
         .send()
@@ -754,15 +608,15 @@ async fn the_request_id_is_echoed_or_generated() {
 #[tokio::test]
 async fn a_chunked_body_without_length_is_still_limited() {
     let (state, _) = state(&[("FACEPASS__SERVER__MAX_JSON_BYTES", "1024")]);
-    let cli = client(&state);
+    let api = self::api(&state);
     let chunks = futures::stream::iter((0..64).map(|_| Ok::<_, std::io::Error>(vec![b' '; 256])));
-    let (s, b, _) = body(
-        cli.post("/api/v2/index")
-            .header("X-API-Key", API_KEY)
-            .content_type("application/json")
-            .body(poem::Body::from_bytes_stream(chunks)),
-    )
-    .await;
+    let request = api
+        .raw()
+        .post("/api/v2/index")
+        .header("X-API-Key", API_KEY)
+        .content_type("application/json")
+        .body(poem::Body::from_bytes_stream(chunks));
+    let Answer(s, b, _) = api.send(request).await;
     assert_eq!(
         (s, code_of(s, &b).as_str()),
         (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
@@ -772,24 +626,22 @@ async fn a_chunked_body_without_length_is_still_limited() {
 #[tokio::test]
 async fn the_v1_alias_serves_the_same_routes_and_the_spec_lists_v2_only() {
     let (state, _) = state(&[]);
-    let cli = client(&state);
-    let (s, b, _) = body(cli.get("/api/v1/search/status/s9")).await;
+    let api = self::api(&state);
+    let Answer(s, b, _) = api.get("/api/v1/search/status/s9").await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    let (s, _, _) = body(
-        cli.post("/api/v1/index")
-            .header("X-API-Key", API_KEY)
-            .body_json(&index_body("p1", "k")),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK);
-    let (s, _, _) = body(
-        cli.post("/api/v2/faces/search-session")
-            .multipart(selfie(b"face")),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK);
+    let v1_index = api
+        .raw()
+        .post("/api/v1/index")
+        .header("X-API-Key", API_KEY)
+        .body_json(&index_body("p1", "k"));
+    api.send(v1_index).await.ok();
+    let old_search = api
+        .raw()
+        .post("/api/v2/faces/search-session")
+        .multipart(selfie(b"face"));
+    api.send(old_search).await.ok();
 
-    let (s, spec, _) = body(cli.get("/api/v2/openapi.json")).await;
+    let Answer(s, spec, _) = api.get("/api/v2/openapi.json").await;
     assert_eq!(s, StatusCode::OK);
     let paths = spec["paths"].as_object().expect("paths");
     assert!(
@@ -849,40 +701,31 @@ async fn the_v1_alias_serves_the_same_routes_and_the_spec_lists_v2_only() {
         spec, committed,
         "the served spec is the committed one (cargo xtask codegen)"
     );
-    let (s, _, _) = body(cli.get("/api/v1/openapi.json")).await;
+    let Answer(s, _, _) = api.get("/api/v1/openapi.json").await;
     assert_eq!(
         s,
         StatusCode::NOT_FOUND,
         "the deprecated alias has no spec of its own"
     );
 
-    let docs = cli.get("/docs").send().await;
-    docs.assert_status_is_ok();
+    assert_eq!(api.get("/docs").await.0, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn metrics_count_requests_photos_and_refusals() {
     let (state, _) = state(&[]);
-    let cli = client(&state);
-    cli.post("/api/v2/index")
-        .header("X-API-Key", API_KEY)
-        .body_json(&index_body("p1", "fine"))
-        .send()
-        .await
-        .assert_status_is_ok();
-    cli.post("/api/v2/index")
-        .body_json(&index_body("p1", "fine"))
-        .send()
-        .await
-        .assert_status(StatusCode::UNAUTHORIZED);
+    let api = self::api(&state);
+    api.index(&index_body("p1", "fine")).await.ok();
+    assert_eq!(
+        api.index_as("", &index_body("p1", "fine")).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        api.search(selfie(b"busy")).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
 
-    cli.post("/api/v2/search")
-        .multipart(selfie(b"busy"))
-        .send()
-        .await
-        .assert_status(StatusCode::TOO_MANY_REQUESTS);
-
-    let response = cli.get("/api/v2/metrics").send().await;
+    let response = api.raw().get("/api/v2/metrics").send().await;
     response.assert_status_is_ok();
     let text = response.0.into_body().into_string().await.expect("text");
     for line in [

@@ -10,6 +10,7 @@ mod concurrency;
 mod faults;
 mod handlers;
 mod hostile;
+mod in_process;
 mod lifecycle;
 mod models;
 mod pixora;

@@ -34,55 +34,17 @@ async fn migrations_go_up_down_and_up_again() {
         .unwrap();
     let steps = facepass_vector_store_sqlite::MIGRATIONS;
 
-    assert_eq!(
-        migrate::up(&db, &SqliteDialect, steps, &space())
-            .await
-            .unwrap(),
-        vec![1, 2, 3, 4]
-    );
-    assert_eq!(
-        migrate::up(&db, &SqliteDialect, steps, &space())
-            .await
-            .unwrap(),
-        Vec::<i64>::new()
-    );
-    assert_eq!(
-        migrate::down(&db, &SqliteDialect, steps, &space())
-            .await
-            .unwrap(),
-        Some(4)
-    );
-    assert_eq!(
-        migrate::down(&db, &SqliteDialect, steps, &space())
-            .await
-            .unwrap(),
-        Some(3)
-    );
-    assert_eq!(
-        migrate::down(&db, &SqliteDialect, steps, &space())
-            .await
-            .unwrap(),
-        Some(2)
-    );
-    assert_eq!(
-        migrate::down(&db, &SqliteDialect, steps, &space())
-            .await
-            .unwrap(),
-        Some(1)
-    );
-    assert_eq!(
-        migrate::down(&db, &SqliteDialect, steps, &space())
-            .await
-            .unwrap(),
-        None
-    );
+    let space = space();
+    let up = |steps| migrate::up(&db, &SqliteDialect, steps, &space);
+    let down = || migrate::down(&db, &SqliteDialect, steps, &space);
+    assert_eq!(up(steps).await.unwrap(), vec![1, 2, 3, 4]);
+    assert_eq!(up(steps).await.unwrap(), Vec::<i64>::new());
+    for version in [4, 3, 2, 1] {
+        assert_eq!(down().await.unwrap(), Some(version));
+    }
+    assert_eq!(down().await.unwrap(), None);
     // Step 2 backfills the sessions of photos indexed before it.
-    assert_eq!(
-        migrate::up(&db, &SqliteDialect, &steps[..1], &space())
-            .await
-            .unwrap(),
-        vec![1]
-    );
+    assert_eq!(up(&steps[..1]).await.unwrap(), vec![1]);
     db.execute_unprepared(
         "INSERT INTO photos (session_id, photo_id, face_count, model_id, indexed_at) \
          VALUES ('a', 'p1', 0, 'contract-model', 0), ('a', 'p2', 0, 'contract-model', 0), \
@@ -90,12 +52,7 @@ async fn migrations_go_up_down_and_up_again() {
     )
     .await
     .unwrap();
-    assert_eq!(
-        migrate::up(&db, &SqliteDialect, steps, &space())
-            .await
-            .unwrap(),
-        vec![2, 3, 4]
-    );
+    assert_eq!(up(steps).await.unwrap(), vec![2, 3, 4]);
     let row = db
         .query_one_raw(sea_orm::Statement::from_string(
             sea_orm::DbBackend::Sqlite,

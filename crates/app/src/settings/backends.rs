@@ -133,43 +133,43 @@ impl TryFrom<RawStorage> for StorageSettings {
     type Error = String;
 
     fn try_from(raw: RawStorage) -> Result<Self, String> {
-        let database = match raw.backend {
-            StorageBackend::Sqlite => {
-                only_for(
-                    "storage",
-                    "postgres",
-                    [("max_connections", raw.max_connections.is_some())],
-                )?;
-                let url = raw.url.as_ref().map_or(DEFAULT_SQLITE_PATH, Secret::expose);
-                if is_postgres_url(url) {
-                    return Err(
-                        "storage.url is a postgres:// URL but storage.backend is \"sqlite\"".into(),
-                    );
-                }
-                Database::Sqlite {
-                    path: sqlite_path(url),
-                }
-            }
-            StorageBackend::Postgres => {
-                let url = raw.url.filter(|u| is_postgres_url(u.expose())).ok_or(
-                    "storage.backend = \"postgres\" needs storage.url = \
-                     \"postgres://user:password@host:5432/db\"",
-                )?;
-                let max_connections = raw.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS);
-                if max_connections == 0 {
-                    return Err("storage.max_connections must be > 0".into());
-                }
-                Database::Postgres {
-                    url,
-                    max_connections,
-                }
-            }
-        };
+        let (migrate, search_cache_mb) = (raw.migrate, raw.search_cache_mb);
         Ok(Self {
-            database,
-            migrate: raw.migrate,
-            search_cache_mb: raw.search_cache_mb,
+            database: raw.database()?,
+            migrate,
+            search_cache_mb,
         })
+    }
+}
+
+impl RawStorage {
+    fn database(self) -> Result<Database, String> {
+        if self.backend == StorageBackend::Sqlite {
+            let postgres_only = [("max_connections", self.max_connections.is_some())];
+            only_for("storage", "postgres", postgres_only)?;
+            let url = self
+                .url
+                .as_ref()
+                .map_or(DEFAULT_SQLITE_PATH, Secret::expose);
+            if is_postgres_url(url) {
+                return Err(
+                    "storage.url is a postgres:// URL but storage.backend is \"sqlite\"".into(),
+                );
+            }
+            return Ok(Database::Sqlite {
+                path: sqlite_path(url),
+            });
+        }
+        let url = self.url.filter(|u| is_postgres_url(u.expose())).ok_or(
+            "storage.backend = \"postgres\" needs storage.url = \"postgres://user:password@host:5432/db\"",
+        )?;
+        match self.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS) {
+            0 => Err("storage.max_connections must be > 0".into()),
+            max_connections => Ok(Database::Postgres {
+                url,
+                max_connections,
+            }),
+        }
     }
 }
 
@@ -201,44 +201,46 @@ impl TryFrom<RawPhotos> for PhotoSettings {
     type Error = String;
 
     fn try_from(raw: RawPhotos) -> Result<Self, String> {
+        let (timeout_secs, max_bytes) = (raw.timeout_secs, raw.max_bytes);
         let source = match raw.backend {
-            PhotoBackend::Fs => {
-                only_for(
-                    "photos",
-                    "s3",
-                    [
-                        ("bucket", raw.bucket.is_some()),
-                        ("endpoint", raw.endpoint.is_some()),
-                        ("region", raw.region.is_some()),
-                        ("access_key_id", raw.access_key_id.is_some()),
-                        ("secret_access_key", raw.secret_access_key.is_some()),
-                        ("force_path_style", raw.force_path_style.is_some()),
-                    ],
-                )?;
-                PhotoStore::Fs {
-                    root: raw.root.unwrap_or_else(|| DEFAULT_PHOTOS_ROOT.into()),
-                }
-            }
-            PhotoBackend::S3 => {
-                only_for("photos", "fs", [("root", raw.root.is_some())])?;
-                let bucket = raw
-                    .bucket
-                    .filter(|b| !b.is_empty())
-                    .ok_or("photos.backend = \"s3\" needs photos.bucket")?;
-                PhotoStore::S3(S3Settings {
-                    bucket,
-                    endpoint: raw.endpoint.filter(|e| !e.is_empty()),
-                    region: raw.region.unwrap_or_else(|| DEFAULT_REGION.into()),
-                    access_key_id: raw.access_key_id,
-                    secret_access_key: raw.secret_access_key,
-                    force_path_style: raw.force_path_style.unwrap_or(false),
-                })
-            }
+            PhotoBackend::Fs => raw.fs()?,
+            PhotoBackend::S3 => PhotoStore::S3(raw.s3()?),
         };
         Ok(Self {
             source,
-            timeout_secs: raw.timeout_secs,
-            max_bytes: raw.max_bytes,
+            timeout_secs,
+            max_bytes,
+        })
+    }
+}
+
+impl RawPhotos {
+    fn fs(self) -> Result<PhotoStore, String> {
+        let s3_only = [
+            ("bucket", self.bucket.is_some()),
+            ("endpoint", self.endpoint.is_some()),
+            ("region", self.region.is_some()),
+            ("access_key_id", self.access_key_id.is_some()),
+            ("secret_access_key", self.secret_access_key.is_some()),
+            ("force_path_style", self.force_path_style.is_some()),
+        ];
+        only_for("photos", "s3", s3_only)?;
+        let root = self.root.unwrap_or_else(|| DEFAULT_PHOTOS_ROOT.into());
+        Ok(PhotoStore::Fs { root })
+    }
+
+    fn s3(self) -> Result<S3Settings, String> {
+        only_for("photos", "fs", [("root", self.root.is_some())])?;
+        Ok(S3Settings {
+            bucket: self
+                .bucket
+                .filter(|b| !b.is_empty())
+                .ok_or("photos.backend = \"s3\" needs photos.bucket")?,
+            endpoint: self.endpoint.filter(|e| !e.is_empty()),
+            region: self.region.unwrap_or_else(|| DEFAULT_REGION.into()),
+            access_key_id: self.access_key_id,
+            secret_access_key: self.secret_access_key,
+            force_path_style: self.force_path_style.unwrap_or(false),
         })
     }
 }

@@ -165,14 +165,8 @@ async fn sessions_indexed_before_people_are_grouped_by_the_backfill_once() {
     let session = SessionId::parse("old").unwrap();
     let query =
         Embedding::normalise(&space(), vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]).unwrap();
-    let before = searcher
-        .scores(
-            &session,
-            std::slice::from_ref(&query),
-            contract::cosine(0.5),
-        )
-        .await
-        .unwrap();
+    let (queries, half) = ([query.clone()], contract::cosine(0.5));
+    let before = searcher.scores(&session, &queries, half).await.unwrap();
     assert!(before.candidates.iter().all(|c| c.person.is_none()));
 
     assert_eq!(
@@ -204,14 +198,8 @@ async fn sessions_indexed_before_people_are_grouped_at_their_next_write() {
     let session = SessionId::parse("old").unwrap();
     let query =
         Embedding::normalise(&space(), vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]).unwrap();
-    let before = store
-        .scores(
-            &session,
-            std::slice::from_ref(&query),
-            contract::cosine(0.5),
-        )
-        .await
-        .unwrap();
+    let (queries, half) = ([query.clone()], contract::cosine(0.5));
+    let before = store.scores(&session, &queries, half).await.unwrap();
     assert_eq!(before.candidates.len(), 3);
     assert!(before.candidates.iter().all(|c| c.person.is_none()));
 

@@ -116,6 +116,10 @@ impl Syntax for StoreDialect {
         delegate!(self, generation_prelude())
     }
 
+    fn write_lock(&self) -> Option<&'static str> {
+        delegate!(self, write_lock())
+    }
+
     fn fresh_generation(&self) -> &'static str {
         delegate!(self, fresh_generation())
     }

@@ -1,11 +1,12 @@
-//! FacePass domain: the validated vocabulary (ids, keys, embeddings, faces), the three ports
-//! the outside world plugs into (`Embedder`, `VectorStore`, `PhotoSource`) and the use cases
-//! that combine them. Nothing here knows about HTTP, SQL, ONNX or S3.
+//! FacePass domain: the validated vocabulary (ids, keys, embeddings, faces, jobs), the ports
+//! the outside world plugs into (`Embedder`, `VectorStore`, `PhotoSource`, `JobQueue`) and the
+//! use cases that combine them. Nothing here knows about HTTP, SQL, ONNX or S3.
 
 pub mod calibration;
 pub mod embedding;
 pub mod face;
 pub mod ids;
+pub mod jobs;
 pub mod lifecycle;
 pub mod people;
 pub mod ports;

@@ -1,4 +1,5 @@
-//! The `VectorStore` contract, as tests every adapter runs against its real backend:
+//! The `VectorStore` and `JobQueue` contracts, as tests every adapter runs against its real
+//! backend:
 //! `vector_store_contract!(fresh)` expands to one `#[tokio::test]` per case, each on a fresh,
 //! empty store made by `fresh(space).await`.
 
@@ -52,7 +53,7 @@ pub fn options() -> StoreOptions {
 }
 
 /// Expands to one test per contract case for a backend. `$fresh` is an async function
-/// `fn(EmbeddingSpace) -> Guarded<impl VectorStore>`.
+/// `fn(EmbeddingSpace) -> Guarded<impl VectorStore + JobQueue>`.
 #[macro_export]
 macro_rules! vector_store_contract {
     ($fresh:path) => {
@@ -77,7 +78,15 @@ macro_rules! vector_store_contract {
             faces_of_one_photo_are_never_one_person,
             re_indexing_a_photo_keeps_its_person,
             scores_never_report_a_face_of_another_session,
-            concurrent_re_indexing_of_one_photo_leaves_one_version
+            concurrent_re_indexing_of_one_photo_leaves_one_version,
+            a_job_is_stored_whole_and_listed_newest_first,
+            an_idempotency_key_names_one_job,
+            claims_hold_each_photo_once_and_alternate_between_jobs,
+            outcomes_are_counted_once_and_the_last_one_finishes_the_job,
+            a_lapsed_lease_is_claimed_again_and_the_old_claim_is_void,
+            a_retried_photo_waits_for_its_time,
+            cancel_drops_waiting_photos_and_lets_claimed_ones_finish,
+            concurrent_claimers_never_share_a_photo
         );
     };
     (@cases $fresh:path; $($case:ident),* $(,)?) => {
@@ -90,6 +99,9 @@ macro_rules! vector_store_contract {
         )*
     };
 }
+
+mod jobs;
+pub use jobs::*;
 
 fn sid(s: &str) -> SessionId {
     SessionId::parse(s).expect("valid session id")

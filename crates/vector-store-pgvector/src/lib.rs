@@ -23,7 +23,7 @@ use sea_orm::{
 
 /// The schema steps of `migrations/postgres/`.
 pub const MIGRATIONS: &[Migration] = facepass_vector_store_sql::sql_migrations!(
-    "postgres", 1 "init", 2 "sessions", 3 "lifecycle", 4 "people"
+    "postgres", 1 "init", 2 "sessions", 3 "lifecycle", 4 "people", 5 "jobs"
 );
 
 #[derive(Debug, Clone)]
@@ -139,6 +139,10 @@ impl Syntax for PgDialect {
     }
 
     fn generation_prelude(&self) -> Option<&'static str> {
+        None
+    }
+
+    fn write_lock(&self) -> Option<&'static str> {
         None
     }
 

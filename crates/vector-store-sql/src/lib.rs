@@ -12,6 +12,7 @@ mod errors;
 pub mod generation;
 mod grouping;
 mod index;
+mod jobs;
 pub mod lifecycle;
 mod load;
 pub mod migrate;

@@ -45,6 +45,11 @@ pub trait Syntax: Send + Sync {
     /// generation counter, hence the database's write lock, first).
     fn generation_prelude(&self) -> Option<&'static str>;
 
+    /// The statement a transaction that reads before it writes runs first, so that it holds
+    /// the write lock from the start where the backend has one (SQLite: a read transaction
+    /// cannot always become a writer); `None` where rows are locked as they are written.
+    fn write_lock(&self) -> Option<&'static str>;
+
     /// A table expression, aliased `g`, whose column `v` is a fresh generation.
     fn fresh_generation(&self) -> &'static str;
 

@@ -21,7 +21,7 @@ use sea_orm::{
 
 /// The schema steps of `migrations/sqlite/`.
 pub const MIGRATIONS: &[Migration] = facepass_vector_store_sql::sql_migrations!(
-    "sqlite", 1 "init", 2 "sessions", 3 "lifecycle", 4 "people"
+    "sqlite", 1 "init", 2 "sessions", 3 "lifecycle", 4 "people", 5 "jobs"
 );
 
 /// The SQLite store: embeddings as float32 blobs.
@@ -137,6 +137,11 @@ impl Syntax for SqliteDialect {
     /// Taking the counter first takes the write lock before anything is read.
     fn generation_prelude(&self) -> Option<&'static str> {
         Some("UPDATE facepass_generation SET value = value + 1")
+    }
+
+    /// A write that changes nothing but takes the lock.
+    fn write_lock(&self) -> Option<&'static str> {
+        Some("UPDATE facepass_generation SET value = value")
     }
 
     fn fresh_generation(&self) -> &'static str {

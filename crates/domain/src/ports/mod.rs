@@ -2,10 +2,12 @@
 //! `mocks` (feature) exports mockall doubles for tests of the layers above.
 
 mod embedder;
+mod job_queue;
 mod photo_source;
 mod vector_store;
 
 pub use embedder::{EmbedError, Embedder};
+pub use job_queue::{Finished, JobQueue};
 pub use photo_source::{PhotoSource, PhotoSourceError};
 pub use vector_store::{
     DeletedCounts, FaceCursor, PeopleCursor, PeopleQuery, PersonFace, PersonFacesQuery,
@@ -14,6 +16,8 @@ pub use vector_store::{
 
 #[cfg(any(test, feature = "mocks"))]
 pub use embedder::MockEmbedder;
+#[cfg(any(test, feature = "mocks"))]
+pub use job_queue::MockJobQueue;
 #[cfg(any(test, feature = "mocks"))]
 pub use photo_source::MockPhotoSource;
 #[cfg(any(test, feature = "mocks"))]

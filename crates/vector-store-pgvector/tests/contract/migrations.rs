@@ -35,72 +35,40 @@ async fn migrations_go_up_down_and_up_again() {
     let url = database.url.clone();
     let db = connect(&url, &PgOptions::default()).await.unwrap();
 
-    assert_eq!(
-        migrate::up(&db, &PgDialect, MIGRATIONS, &space())
-            .await
-            .unwrap(),
-        vec![1, 2, 3, 4]
-    );
-    assert_eq!(
-        tables(&db).await,
-        [
-            "audit_events",
-            "facepass_space",
-            "faces",
-            "photos",
-            "sessions"
-        ]
-    );
-    assert_eq!(
-        migrate::up(&db, &PgDialect, MIGRATIONS, &space())
-            .await
-            .unwrap(),
-        Vec::<i64>::new(),
-        "idempotent"
-    );
-    assert_eq!(
-        migrate::down(&db, &PgDialect, MIGRATIONS, &space())
-            .await
-            .unwrap(),
-        Some(4)
-    );
-    assert_eq!(
-        migrate::down(&db, &PgDialect, MIGRATIONS, &space())
-            .await
-            .unwrap(),
-        Some(3)
-    );
-    assert_eq!(
-        tables(&db).await,
-        ["facepass_space", "faces", "photos", "sessions"]
-    );
-    assert_eq!(
-        migrate::down(&db, &PgDialect, MIGRATIONS, &space())
-            .await
-            .unwrap(),
-        Some(2)
-    );
-    assert_eq!(tables(&db).await, ["facepass_space", "faces", "photos"]);
-    assert_eq!(
-        migrate::down(&db, &PgDialect, MIGRATIONS, &space())
-            .await
-            .unwrap(),
-        Some(1)
-    );
-    assert!(tables(&db).await.is_empty());
-    assert_eq!(
-        migrate::down(&db, &PgDialect, MIGRATIONS, &space())
-            .await
-            .unwrap(),
-        None
-    );
-    assert_eq!(
-        migrate::up(&db, &PgDialect, MIGRATIONS, &space())
-            .await
-            .unwrap(),
-        vec![1, 2, 3, 4]
-    );
-    assert_eq!(migrate::applied(&db).await.unwrap(), vec![1, 2, 3, 4]);
+    let space = space();
+    let up = || migrate::up(&db, &PgDialect, MIGRATIONS, &space);
+    let down = || migrate::down(&db, &PgDialect, MIGRATIONS, &space);
+    assert_eq!(up().await.unwrap(), vec![1, 2, 3, 4, 5]);
+    let all = [
+        "audit_events",
+        "facepass_space",
+        "faces",
+        "index_job_photos",
+        "index_jobs",
+        "photos",
+        "sessions",
+    ];
+    assert_eq!(tables(&db).await, all);
+    assert_eq!(up().await.unwrap(), Vec::<i64>::new(), "idempotent");
+    // Each step down removes its tables (steps 2 and 4 also add columns and a sequence).
+    let before_jobs = &all[..3]
+        .iter()
+        .chain(&all[5..])
+        .copied()
+        .collect::<Vec<_>>();
+    for (version, left) in [
+        (5, &before_jobs[..]),
+        (4, &before_jobs[..]),
+        (3, &before_jobs[1..]),
+        (2, &before_jobs[1..4]),
+        (1, &[][..]),
+    ] {
+        assert_eq!(down().await.unwrap(), Some(version));
+        assert_eq!(tables(&db).await, left, "after reverting {version}");
+    }
+    assert_eq!(down().await.unwrap(), None);
+    assert_eq!(up().await.unwrap(), vec![1, 2, 3, 4, 5]);
+    assert_eq!(migrate::applied(&db).await.unwrap(), vec![1, 2, 3, 4, 5]);
     drop(db);
 }
 
@@ -256,11 +224,11 @@ async fn replicas_migrating_at_once_apply_each_step_exactly_once() {
     applied.sort();
     assert_eq!(
         applied,
-        vec![1, 2, 3, 4],
+        vec![1, 2, 3, 4, 5],
         "one replica applied each step, the others saw it done"
     );
 
     let db = connect(&url, &PgOptions::default()).await.unwrap();
-    assert_eq!(migrate::applied(&db).await.unwrap(), vec![1, 2, 3, 4]);
+    assert_eq!(migrate::applied(&db).await.unwrap(), vec![1, 2, 3, 4, 5]);
     drop(db);
 }

@@ -1,0 +1,2 @@
+DROP TABLE index_job_photos;
+DROP TABLE index_jobs;

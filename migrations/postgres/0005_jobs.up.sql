@@ -1,0 +1,45 @@
+-- Durable indexing jobs: a job and one row per photo, which any replica claims for a lease
+-- (FOR UPDATE SKIP LOCKED), indexes and records with its outcome. Times are Unix milliseconds
+-- (the queue's clock arithmetic is the same SQL on every backend).
+CREATE TABLE index_jobs (
+    job_id          UUID PRIMARY KEY,
+    session_id      TEXT NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'cancelled')),
+    total           BIGINT NOT NULL CHECK (total > 0),
+    indexed         BIGINT NOT NULL DEFAULT 0,
+    skipped         BIGINT NOT NULL DEFAULT 0,
+    failed          BIGINT NOT NULL DEFAULT 0,
+    dropped         BIGINT NOT NULL DEFAULT 0,
+    force           BOOLEAN NOT NULL,
+    expires_at      BIGINT,
+    callback_url    TEXT,
+    idempotency_key TEXT UNIQUE,
+    request_digest  TEXT,
+    key_id          TEXT,
+    created_at      BIGINT NOT NULL,
+    started_at      BIGINT,
+    finished_at     BIGINT,
+    -- When a photo of the job was last claimed: claims go to the open job served least recently.
+    last_claim_at   BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX index_jobs_session ON index_jobs (session_id, job_id);
+CREATE INDEX index_jobs_open ON index_jobs (last_claim_at) WHERE state IN ('queued', 'running');
+
+CREATE TABLE index_job_photos (
+    job_id        UUID NOT NULL REFERENCES index_jobs ON DELETE CASCADE,
+    seq           INTEGER NOT NULL,
+    photo_id      TEXT NOT NULL,
+    s3_key        TEXT NOT NULL,
+    state         TEXT NOT NULL DEFAULT 'pending'
+                  CHECK (state IN ('pending', 'claimed', 'indexed', 'skipped', 'failed', 'dropped')),
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    run_after     BIGINT NOT NULL DEFAULT 0,
+    lease_until   BIGINT,
+    claimed_by    TEXT,
+    error_code    TEXT,
+    error_message TEXT,
+    PRIMARY KEY (job_id, seq)
+);
+CREATE INDEX index_job_photos_open ON index_job_photos (job_id, seq)
+    WHERE state IN ('pending', 'claimed');
+CREATE INDEX index_job_photos_failed ON index_job_photos (job_id, seq) WHERE state = 'failed';

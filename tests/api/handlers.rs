@@ -10,10 +10,11 @@ use std::time::Duration;
 use facepass::api::errors::ErrorCode;
 use facepass::api::health::HealthResponse;
 use facepass::api::state::AppState;
+use facepass_domain::jobs::{Job, JobId, JobState, NewJob, Submitted};
 use facepass_domain::people::SessionScores;
 use facepass_domain::ports::{
-    EmbedError, MockEmbedder, MockPhotoSource, MockVectorStore, PersonFace, PersonSummary,
-    PhotoSourceError, SessionStats, StoreError, StoreTotals, StoredFace,
+    EmbedError, MockEmbedder, MockJobQueue, MockPhotoSource, MockVectorStore, PersonFace,
+    PersonSummary, PhotoSourceError, SessionStats, StoreError, StoreTotals, StoredFace,
 };
 use facepass_domain::{
     BoundingBox, DetectedFace, Embedding, EmbeddingSpace, FaceAnalysis, FaceId, FaceQuality,
@@ -196,6 +197,39 @@ fn ports() -> (MockEmbedder, MockVectorStore, MockPhotoSource, Ports) {
     (embedder, store, photos, Ports { database_down })
 }
 
+/// A queue that accepts every job (as queued) except under the idempotency key `used`, and
+/// knows no job afterwards.
+fn job_queue() -> MockJobQueue {
+    let mut queue = MockJobQueue::new();
+    queue.expect_submit().returning(|job: NewJob, now| {
+        if job.idempotency.as_ref().is_some_and(|i| i.key == "used") {
+            return Ok(Submitted::Conflict(JobId::new()));
+        }
+        Ok(Submitted::Created(Job {
+            id: JobId::new(),
+            session: job.session,
+            state: JobState::Queued,
+            total: job.photos.len() as u64,
+            indexed: 0,
+            skipped: 0,
+            failed: 0,
+            pending: job.photos.len() as u64,
+            dropped: 0,
+            errors: Vec::new(),
+            force: job.force,
+            expires_at: job.expires_at,
+            callback_url: job.callback_url,
+            created_at: now,
+            started_at: None,
+            finished_at: None,
+        }))
+    });
+    queue.expect_job().returning(|_| Ok(None));
+    queue.expect_cancel().returning(|_, _| Ok(None));
+    queue.expect_jobs().returning(|_| Ok(Vec::new()));
+    queue
+}
+
 type State = AppState<MockEmbedder, MockVectorStore, MockPhotoSource>;
 
 fn state(overrides: &[(&str, &str)]) -> (Arc<State>, Ports) {
@@ -205,6 +239,7 @@ fn state(overrides: &[(&str, &str)]) -> (Arc<State>, Ports) {
         Arc::new(embedder),
         Arc::new(store),
         Arc::new(photos),
+        Arc::new(job_queue()),
         &settings(&dir, overrides),
     )
     .expect("state");
@@ -251,6 +286,14 @@ async fn every_documented_error_code_is_produced_without_any_5xx_answer() {
     seen.insert(api.send(no_key).await.code());
     let long_key = json!({"session_id": "s1", "photo_id": "p1", "s3_key": "x".repeat(5000)});
     seen.insert(api.index(&long_key).await.code());
+
+    let used_key = api
+        .raw()
+        .post("/api/v2/index/jobs")
+        .header("X-API-Key", API_KEY)
+        .header("Idempotency-Key", "used")
+        .body_json(&json!({"session_id": "s1", "photos": [{"photo_id": "p1", "s3_key": "k"}]}));
+    seen.insert(api.send(used_key).await.code());
 
     // Single-photo indexing failures that are the client's (422).
     for key in ["missing", "big"] {
@@ -658,20 +701,24 @@ async fn the_v1_alias_serves_the_same_routes_and_the_spec_lists_v2_only() {
         operation_ids,
         BTreeSet::from([
             "audit",
+            "cancel_job",
             "delete_photo",
             "delete_session",
             "diff_session",
             "forget_guest",
+            "get_job",
             "health",
             "index_batch",
             "index_photo",
+            "list_jobs",
             "list_people",
             "metrics",
             "person_photos",
             "search",
             "search_session_legacy",
             "session_status",
-            "set_session_expiry"
+            "set_session_expiry",
+            "submit_job",
         ])
     );
     assert_eq!(
@@ -740,4 +787,92 @@ async fn metrics_count_requests_photos_and_refusals() {
     ] {
         assert!(text.contains(line), "missing {line:?} in\n{text}");
     }
+}
+
+#[tokio::test]
+async fn a_job_is_accepted_with_its_location_and_bad_ones_are_refused() {
+    let (state, _) = state(&[("FACEPASS__JOBS__MAX_PHOTOS", "3")]);
+    let api = self::api(&state);
+    let photos = |n: usize| -> Vec<Value> {
+        (0..n)
+            .map(|i| json!({"photo_id": format!("p{}", i % 2), "s3_key": format!("k{i}")}))
+            .collect()
+    };
+    let request = api
+        .raw()
+        .post("/api/v2/index/jobs")
+        .header("X-API-Key", API_KEY)
+        .body_json(&json!({"session_id": "s1", "photos": photos(3)}));
+    let response = request.send().await;
+    response.assert_status(StatusCode::ACCEPTED);
+    let location = response.0.headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: Value =
+        serde_json::from_slice(&response.0.into_body().into_vec().await.unwrap()).unwrap();
+    assert_eq!(
+        location,
+        format!("/api/v2/index/jobs/{}", body["job_id"].as_str().unwrap())
+    );
+    assert_eq!(
+        (&body["state"], &body["total"], &body["pending"]),
+        (&json!("queued"), &json!(2), &json!(2)),
+        "a repeated photo id counts once: {body}"
+    );
+
+    for (request, field) in [
+        (
+            json!({"session_id": "s1", "photos": photos(4).into_iter().chain([json!({"photo_id": "p9", "s3_key": "k"})]).collect::<Vec<_>>()}),
+            "photos",
+        ),
+        (
+            json!({"session_id": "s1", "photos": photos(1), "callback_url": "ftp://x"}),
+            "callback_url",
+        ),
+        (json!({"session_id": "s1", "photos": []}), "photos"),
+    ] {
+        let post = api
+            .raw()
+            .post("/api/v2/index/jobs")
+            .header("X-API-Key", API_KEY)
+            .body_json(&request);
+        let answer = api.send(post).await;
+        assert_eq!(
+            (answer.0, answer.field()),
+            (StatusCode::BAD_REQUEST, Some(field)),
+            "{}",
+            answer.1
+        );
+    }
+    let unknown = format!("/api/v2/index/jobs/{}", JobId::new());
+    let answer = api.get_with_key(&unknown).await;
+    assert_eq!(
+        (answer.0, answer.code().as_str()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+    let answer = api.delete_as(API_KEY, &unknown).await;
+    assert_eq!(
+        (answer.0, answer.code().as_str()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+    let answer = api.get_with_key("/api/v2/index/jobs/not-a-job").await;
+    assert_eq!(
+        (answer.0, answer.field()),
+        (StatusCode::BAD_REQUEST, Some("job_id"))
+    );
+    let page = api
+        .get_with_key("/api/v2/index/jobs?session_id=s1&state=done")
+        .await
+        .ok();
+    assert_eq!(page["jobs"], json!([]));
+    let answer = api.get_with_key("/api/v2/index/jobs?cursor=junk").await;
+    assert_eq!(
+        (answer.0, answer.field()),
+        (StatusCode::BAD_REQUEST, Some("cursor"))
+    );
+    assert_eq!(
+        api.get("/api/v2/index/jobs").await.0,
+        StatusCode::UNAUTHORIZED
+    );
 }

@@ -11,6 +11,7 @@ mod faults;
 mod handlers;
 mod hostile;
 mod in_process;
+mod jobs;
 mod lifecycle;
 mod models;
 mod pixora;

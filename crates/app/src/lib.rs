@@ -5,6 +5,7 @@ pub mod adapters;
 pub mod api;
 pub mod cli;
 pub mod embedder;
+pub mod jobs;
 pub mod metrics;
 pub mod process;
 pub mod settings;

@@ -24,6 +24,7 @@ pub struct Settings {
     /// Cosine → similarity map per recognizer entry (see [`CalibrationSettings`]).
     pub calibration: BTreeMap<String, CalibrationSettings>,
     pub indexing: IndexingSettings,
+    pub jobs: JobSettings,
     pub search: SearchSettings,
     pub rate_limit: RateLimitSettings,
     pub retention: RetentionSettings,
@@ -179,6 +180,36 @@ pub struct IndexingSettings {
     pub max_in_flight: usize,
 }
 
+/// `jobs.*`: indexing jobs and this replica's workers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSettings {
+    /// Photos of jobs this replica indexes at once; 0: it only serves.
+    pub workers: usize,
+    /// How long a claim holds a photo.
+    pub lease_secs: u64,
+    /// Tries of a photo failing transiently before it counts as failed.
+    pub max_attempts: u32,
+    /// The first retry's delay, doubling with each attempt, up to `max_backoff_secs`.
+    pub backoff_secs: u64,
+    pub max_backoff_secs: u64,
+    /// How often an idle worker looks for photos.
+    pub poll_ms: u64,
+    /// Most photos one job may carry.
+    pub max_photos: usize,
+}
+
+impl JobSettings {
+    pub fn leases(&self) -> facepass_domain::jobs::Leases {
+        facepass_domain::jobs::Leases {
+            lease: Duration::from_secs(self.lease_secs),
+            backoff: Duration::from_secs(self.backoff_secs),
+            max_backoff: Duration::from_secs(self.max_backoff_secs),
+            max_attempts: self.max_attempts,
+        }
+    }
+}
+
 /// `retention.*`: how long sessions are kept.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -292,6 +323,12 @@ impl Settings {
     fn validate(&self) -> anyhow::Result<()> {
         if self.retention.purge_interval_secs == 0 || self.retention.purge_batch == 0 {
             anyhow::bail!("retention.purge_interval_secs and retention.purge_batch must be > 0");
+        }
+        let j = &self.jobs;
+        if j.lease_secs == 0 || j.max_attempts == 0 || j.poll_ms == 0 || j.max_photos == 0 {
+            anyhow::bail!(
+                "jobs.lease_secs, jobs.max_attempts, jobs.poll_ms and jobs.max_photos must be > 0"
+            );
         }
         self.models.check_names()?;
         self.similarity()?;

@@ -51,10 +51,12 @@ impl Application {
         )
         .await?;
         let photos = Photos::open(&settings.photos).await?;
+        let store = Arc::new(store);
         let state = Arc::new(AppState::new(
             Arc::new(embedder),
-            Arc::new(store),
+            store.clone(),
             Arc::new(photos),
+            store,
             &settings,
         )?);
         let listener =
@@ -121,6 +123,7 @@ impl Application {
                 }
             }
         });
+        crate::jobs::start(&state);
         let stopping = state.stopping.clone();
         let signal = async move {
             shutdown.await;

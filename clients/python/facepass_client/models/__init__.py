@@ -22,6 +22,10 @@ from .health_checks import HealthChecks
 from .index_batch_request import IndexBatchRequest
 from .index_request import IndexRequest
 from .indexed_photo import IndexedPhoto
+from .job import Job
+from .job_page import JobPage
+from .job_request import JobRequest
+from .job_state import JobState
 from .matched_face import MatchedFace
 from .people_page import PeoplePage
 from .person import Person
@@ -61,6 +65,10 @@ __all__ = (
     "IndexBatchRequest",
     "IndexedPhoto",
     "IndexRequest",
+    "Job",
+    "JobPage",
+    "JobRequest",
+    "JobState",
     "MatchedFace",
     "PeoplePage",
     "Person",

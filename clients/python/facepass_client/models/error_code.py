@@ -3,6 +3,7 @@ from enum import StrEnum
 
 class ErrorCode(StrEnum):
     DATABASE_UNAVAILABLE = "database_unavailable"
+    IDEMPOTENCY_CONFLICT = "idempotency_conflict"
     IMAGE_TOO_LARGE = "image_too_large"
     INTERNAL_ERROR = "internal_error"
     INVALID_IMAGE = "invalid_image"

@@ -16,7 +16,8 @@ class ErrorDetail:
     """
     Attributes:
         code (ErrorCode): Every `code` the API answers with; never renamed or reused. 400 `invalid_request`;
-            401 `unauthorized`; 404 `not_found`; 405 `method_not_allowed`; 413 `payload_too_large`;
+            401 `unauthorized`; 404 `not_found`; 405 `method_not_allowed`; 409
+            `idempotency_conflict`; 413 `payload_too_large`;
             415 `unsupported_media_type`; 422 `invalid_image`, `image_too_large`, `photo_not_found`,
             `photo_too_large`, `no_face_detected`, `multiple_faces`, `poor_selfie`; 429 `rate_limited`, `overloaded`
             (with `Retry-After`); 500 `internal_error`; 502 `storage_unavailable`,

@@ -20,7 +20,8 @@ use super::dto::{BBox, QueryFaceBody};
 macro_rules! error_codes {
     ($($(#[doc = $doc:literal])+ $status:ident $variant:ident = $code:literal,)+) => {
         /// Every `code` the API answers with; never renamed or reused. 400 `invalid_request`;
-        /// 401 `unauthorized`; 404 `not_found`; 405 `method_not_allowed`; 413 `payload_too_large`;
+        /// 401 `unauthorized`; 404 `not_found`; 405 `method_not_allowed`; 409
+        /// `idempotency_conflict`; 413 `payload_too_large`;
         /// 415 `unsupported_media_type`; 422 `invalid_image`, `image_too_large`, `photo_not_found`,
         /// `photo_too_large`, `no_face_detected`, `multiple_faces`, `poor_selfie`; 429 `rate_limited`, `overloaded`
         /// (with `Retry-After`); 500 `internal_error`; 502 `storage_unavailable`,
@@ -46,6 +47,11 @@ macro_rules! error_codes {
                     $(Self::$variant => StatusCode::$status,)+
                 }
             }
+
+            /// The code of its wire string.
+            pub fn parse(code: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|c| c.as_str() == code)
+            }
         }
     };
 }
@@ -59,6 +65,9 @@ error_codes! {
     NOT_FOUND NotFound = "not_found",
     /// 405: the route exists, the method does not.
     METHOD_NOT_ALLOWED MethodNotAllowed = "method_not_allowed",
+    /// 409: the `Idempotency-Key` was used for another request; `details.job_id` names the
+    /// job it created.
+    CONFLICT IdempotencyConflict = "idempotency_conflict",
     /// 413: the request body (or the selfie in it) is over the limit.
     PAYLOAD_TOO_LARGE PayloadTooLarge = "payload_too_large",
     /// 415: the body's content type is not the one the route takes.

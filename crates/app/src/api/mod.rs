@@ -15,6 +15,7 @@ pub mod forget;
 pub mod health;
 pub mod index;
 pub mod index_batch;
+pub mod jobs;
 pub mod metrics;
 pub mod people;
 pub mod rate_limit;
@@ -42,6 +43,7 @@ pub const V1: &str = "/api/v1";
 type Apis<E, S, P> = (
     index::IndexApi<E, S, P>,
     index_batch::IndexBatchApi<E, S, P>,
+    jobs::JobsApi<E, S, P>,
     delete_session::DeleteSessionApi<E, S, P>,
     delete_photo::DeletePhotoApi<E, S, P>,
     diff::DiffApi<E, S, P>,
@@ -62,6 +64,7 @@ pub fn service<E: Embedder, S: VectorStore, P: PhotoSource>(
     let apis = (
         index::IndexApi(state.clone()),
         index_batch::IndexBatchApi(state.clone()),
+        jobs::JobsApi(state.clone()),
         delete_session::DeleteSessionApi(state.clone()),
         delete_photo::DeletePhotoApi(state.clone()),
         diff::DiffApi(state.clone()),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use facepass_domain::Actor;
-use facepass_domain::ports::{Embedder, PhotoSource, VectorStore};
+use facepass_domain::ports::{Embedder, JobQueue, PhotoSource, VectorStore};
 use facepass_domain::use_cases::{IndexPhotoError, IndexStatus, IndexedPhoto};
 use tokio_util::task::TaskTracker;
 
@@ -20,6 +20,12 @@ pub struct AppState<E, S, P> {
     /// The use cases, reached as the state's own fields (`state.search`, …) through `Deref`.
     pub use_cases: UseCases<E, S, P>,
     pub store: Arc<S>,
+    /// The indexing-job queue (the store's database): a trait object, used only by the jobs
+    /// endpoints and this replica's workers ([`crate::jobs`]).
+    pub jobs: Arc<dyn JobQueue>,
+    /// Wakes this replica's idle job workers when a job is submitted here.
+    pub job_submitted: Arc<tokio::sync::Notify>,
+    pub job_settings: crate::settings::JobSettings,
     pub api_keys: ApiKeys,
     pub rate_limits: RateLimits,
     pub metrics: Arc<Metrics>,
@@ -57,6 +63,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> AppState<E, S, P> {
         embedder: Arc<E>,
         store: Arc<S>,
         photos: Arc<P>,
+        jobs: Arc<dyn JobQueue>,
         settings: &Settings,
     ) -> anyhow::Result<Self> {
         let metrics = Arc::new(Metrics::new()?);
@@ -71,6 +78,9 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> AppState<E, S, P> {
                 stopping.clone(),
             )?,
             store,
+            jobs,
+            job_submitted: Arc::new(tokio::sync::Notify::new()),
+            job_settings: settings.jobs.clone(),
             api_keys: ApiKeys::new(settings.auth.api_keys.clone()),
             rate_limits: RateLimits::new(&settings.rate_limit),
             metrics,

@@ -1,0 +1,186 @@
+//! Indexing jobs end to end on the embedded defaults (SQLite, real models, the fixtures
+//! folder): a job indexes every photo and reports each failure, answers its idempotency key,
+//! and survives a restart and a worker that died holding a photo.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use facepass_domain::ports::JobQueue;
+use serde_json::{Value, json};
+
+use crate::support::{API_KEY, TestApp, settings, spawn_app, spawn_with};
+
+const FAST: [(&str, &str); 3] = [
+    ("FACEPASS__JOBS__POLL_MS", "50"),
+    ("FACEPASS__JOBS__BACKOFF_SECS", "1"),
+    ("FACEPASS__JOBS__LEASE_SECS", "2"),
+];
+
+const FACES: [&str; 4] = [
+    "fr_obama.jpg",
+    "fr_obama1.jpg",
+    "fr_biden.jpg",
+    "deepface_img1.jpg",
+];
+
+fn job_body(session: &str, keys: &[&str]) -> Value {
+    let photos: Vec<Value> = keys
+        .iter()
+        .map(|k| json!({"photo_id": k.replace(".jpg", ""), "s3_key": k}))
+        .collect();
+    json!({"session_id": session, "photos": photos})
+}
+
+async fn submit(app: &TestApp, body: &Value, key: Option<&str>) -> crate::support::Answer {
+    let mut request = app
+        .client
+        .post(app.url("/api/v2/index/jobs"))
+        .header("X-API-Key", API_KEY)
+        .json(body);
+    if let Some(key) = key {
+        request = request.header("Idempotency-Key", key);
+    }
+    app.send(request).await
+}
+
+async fn job(app: &TestApp, id: &str) -> Value {
+    app.send(
+        app.client
+            .get(app.url(&format!("/api/v2/index/jobs/{id}")))
+            .header("X-API-Key", API_KEY),
+    )
+    .await
+    .expect(200)
+}
+
+/// The job once it is `done`, polling.
+async fn done(app: &TestApp, id: &str) -> Value {
+    let start = Instant::now();
+    loop {
+        let job = job(app, id).await;
+        if job["state"] == "done" {
+            return job;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(180),
+            "the job never finished: {job:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_job_indexes_every_photo_reports_each_failure_and_answers_its_key() {
+    let app = spawn_app(&FAST).await;
+    let keys: Vec<&str> = FACES
+        .iter()
+        .copied()
+        .chain(["missing.jpg", "corrupt.jpg"])
+        .collect();
+    let body = job_body("event", &keys);
+    let accepted = submit(&app, &body, Some("upload-1")).await.expect(202);
+    let id = accepted["job_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        (&accepted["total"], &accepted["state"]),
+        (&json!(6), &json!("queued"))
+    );
+
+    let job = done(&app, &id).await;
+    assert_eq!(
+        (
+            &job["indexed"],
+            &job["failed"],
+            &job["pending"],
+            &job["skipped"]
+        ),
+        (&json!(4), &json!(2), &json!(0), &json!(0)),
+        "{job:#}"
+    );
+    let codes: Vec<(&str, &str)> = job["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["photo_id"].as_str().unwrap(), e["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        codes,
+        [("missing", "photo_not_found"), ("corrupt", "invalid_image")]
+    );
+    assert!(job["started_at"].is_string() && job["finished_at"].is_string());
+    let status = app.status("event").await.expect(200);
+    assert_eq!(status["photos_indexed"], 4);
+
+    // The same key and body: the same job; the key with another body: refused.
+    let again = submit(&app, &body, Some("upload-1")).await.expect(200);
+    assert_eq!(again["job_id"], id.as_str());
+    let other = job_body("event", &FACES[..1]);
+    let conflict = submit(&app, &other, Some("upload-1"))
+        .await
+        .expect_error(409, "idempotency_conflict");
+    assert_eq!(conflict["error"]["details"]["job_id"], id.as_str());
+
+    // A second job of the same photos skips them; cancelling a done job changes nothing.
+    let second = submit(&app, &job_body("event", &FACES), None)
+        .await
+        .expect(202);
+    let second = done(&app, second["job_id"].as_str().unwrap()).await;
+    assert_eq!(
+        (&second["indexed"], &second["skipped"]),
+        (&json!(4), &json!(4))
+    );
+    let cancelled = app
+        .send(
+            app.client
+                .delete(app.url(&format!("/api/v2/index/jobs/{id}")))
+                .header("X-API-Key", API_KEY),
+        )
+        .await
+        .expect(200);
+    assert_eq!(cancelled["state"], "done");
+    let page = app
+        .send(
+            app.client
+                .get(app.url("/api/v2/index/jobs?session_id=event&limit=1"))
+                .header("X-API-Key", API_KEY),
+        )
+        .await
+        .expect(200);
+    assert_eq!(page["jobs"][0]["job_id"], second["job_id"]);
+    assert!(page["next_cursor"].is_string());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_job_survives_a_restart_and_a_worker_that_died_holding_a_photo() {
+    let dir = tempfile::tempdir().unwrap();
+    let serving_only = [FAST.as_slice(), &[("FACEPASS__JOBS__WORKERS", "0")]].concat();
+    let first = spawn_with(settings(dir.path(), &serving_only), None).await;
+    let accepted = submit(&first, &job_body("event", &FACES), None)
+        .await
+        .expect(202);
+    let id = accepted["job_id"].as_str().unwrap().to_owned();
+    first.stop().await;
+
+    // A worker of another process claimed a photo and died: its lease lapses.
+    let settings = settings(dir.path(), &FAST);
+    let space = settings.models.space().unwrap();
+    let store = facepass::adapters::open_store(&settings, space)
+        .await
+        .unwrap();
+    let claimed = store
+        .claim("dead-worker", 1, SystemTime::now(), Duration::from_secs(2))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    drop(store);
+
+    let second = spawn_with(settings, None).await;
+    let job = done(&second, &id).await;
+    assert_eq!(
+        (&job["indexed"], &job["failed"], &job["total"]),
+        (&json!(4), &json!(0), &json!(4)),
+        "{job:#}"
+    );
+    let status = second.status("event").await.expect(200);
+    assert_eq!(status["photos_indexed"], 4);
+    second.stop().await;
+}

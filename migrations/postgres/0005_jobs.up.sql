@@ -43,3 +43,27 @@ CREATE TABLE index_job_photos (
 CREATE INDEX index_job_photos_open ON index_job_photos (job_id, seq)
     WHERE state IN ('pending', 'claimed');
 CREATE INDEX index_job_photos_failed ON index_job_photos (job_id, seq) WHERE state = 'failed';
+
+-- Webhooks to announce, written in the transaction that finishes a job (an outbox): delivered
+-- at least once by whichever replica claims the row, on the Standard Webhooks retry schedule.
+CREATE TABLE webhook_outbox (
+    event_id        TEXT PRIMARY KEY,
+    event_type      TEXT NOT NULL,
+    job_id          UUID NOT NULL,
+    target_url      TEXT,
+    created_at      BIGINT NOT NULL,
+    state           TEXT NOT NULL DEFAULT 'pending'
+                    CHECK (state IN ('pending', 'delivered', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL,
+    lease_until     BIGINT,
+    claimed_by      TEXT,
+    last_error      TEXT
+);
+CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at) WHERE state = 'pending';
+
+-- Targets that answered 410 Gone: never called again.
+CREATE TABLE webhook_disabled (
+    target_url  TEXT PRIMARY KEY,
+    disabled_at BIGINT NOT NULL
+);

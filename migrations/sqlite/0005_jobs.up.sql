@@ -42,3 +42,24 @@ CREATE TABLE index_job_photos (
 CREATE INDEX index_job_photos_open ON index_job_photos (job_id, seq)
     WHERE state IN ('pending', 'claimed');
 CREATE INDEX index_job_photos_failed ON index_job_photos (job_id, seq) WHERE state = 'failed';
+
+CREATE TABLE webhook_outbox (
+    event_id        TEXT PRIMARY KEY,
+    event_type      TEXT NOT NULL,
+    job_id          TEXT NOT NULL,
+    target_url      TEXT,
+    created_at      INTEGER NOT NULL,
+    state           TEXT NOT NULL DEFAULT 'pending'
+                    CHECK (state IN ('pending', 'delivered', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    lease_until     INTEGER,
+    claimed_by      TEXT,
+    last_error      TEXT
+);
+CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at) WHERE state = 'pending';
+
+CREATE TABLE webhook_disabled (
+    target_url  TEXT PRIMARY KEY,
+    disabled_at INTEGER NOT NULL
+);

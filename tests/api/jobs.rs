@@ -184,3 +184,160 @@ async fn a_job_survives_a_restart_and_a_worker_that_died_holding_a_photo() {
     assert_eq!(status["photos_indexed"], 4);
     second.stop().await;
 }
+
+/// A webhook receiver on a free port: answers the statuses given in turn (then 200) and keeps
+/// every request's headers and body.
+struct Receiver {
+    url: String,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<(poem::http::HeaderMap, String)>>>,
+}
+
+impl Receiver {
+    async fn start(statuses: &[u16]) -> Self {
+        use poem::listener::{Acceptor, Listener};
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let statuses = std::sync::Arc::new(std::sync::Mutex::new(statuses.to_vec()));
+        let acceptor = poem::listener::TcpListener::bind("127.0.0.1:0")
+            .into_acceptor()
+            .await
+            .unwrap();
+        let port = acceptor.local_addr()[0].as_socket_addr().unwrap().port();
+        let kept = seen.clone();
+        let endpoint = poem::endpoint::make(move |request: poem::Request| {
+            let (kept, statuses) = (kept.clone(), statuses.clone());
+            async move {
+                let headers = request.headers().clone();
+                let body = request.into_body().into_string().await.unwrap();
+                kept.lock().unwrap().push((headers, body));
+                let mut statuses = statuses.lock().unwrap();
+                let status = if statuses.is_empty() {
+                    200
+                } else {
+                    statuses.remove(0)
+                };
+                poem::http::StatusCode::from_u16(status).unwrap()
+            }
+        });
+        tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(endpoint));
+        Self {
+            url: format!("http://127.0.0.1:{port}/hooks"),
+            seen,
+        }
+    }
+
+    /// The requests received, once there are `n` (polling).
+    async fn wait_for(&self, n: usize) -> Vec<(poem::http::HeaderMap, String)> {
+        let start = Instant::now();
+        loop {
+            let seen = self.seen.lock().unwrap().clone();
+            if seen.len() >= n {
+                return seen;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "{} of {n} webhooks",
+                seen.len()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+async fn metric(app: &TestApp, line: &str) -> bool {
+    let text = app
+        .client
+        .get(app.url("/api/v2/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines().any(|l| l == line)
+}
+
+#[tokio::test]
+async fn a_done_job_is_announced_signed_once_more_after_a_500_and_a_410_disables_its_target() {
+    let receiver = Receiver::start(&[500]).await;
+    let webhooks = [
+        ("FACEPASS__WEBHOOKS__SECRET", SECRET),
+        ("FACEPASS__WEBHOOKS__POLL_MS", "50"),
+    ];
+    let app = spawn_app(&[FAST.as_slice(), &webhooks].concat()).await;
+    let mut body = job_body("event", &FACES[..2]);
+    body["callback_url"] = json!(receiver.url);
+    let accepted = submit(&app, &body, None).await.expect(202);
+    let id = accepted["job_id"].as_str().unwrap().to_owned();
+    done(&app, &id).await;
+
+    // The first attempt answered 500; the schedule's first retry comes 5 s later.
+    let seen = receiver.wait_for(2).await;
+    let verifier = standardwebhooks::Webhook::new(SECRET).unwrap();
+    for (headers, payload) in &seen {
+        verifier
+            .verify(payload.as_bytes(), headers)
+            .expect("signed");
+    }
+    assert_eq!(
+        seen[0].0["webhook-id"], seen[1].0["webhook-id"],
+        "one webhook-id"
+    );
+    let event: Value = serde_json::from_str(&seen[1].1).unwrap();
+    assert_eq!(event["type"], "index.job.completed");
+    assert_eq!(
+        (
+            &event["data"]["job_id"],
+            &event["data"]["state"],
+            &event["data"]["indexed"]
+        ),
+        (&json!(id), &json!("done"), &json!(2))
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        receiver.seen.lock().unwrap().len(),
+        2,
+        "delivered: no third attempt"
+    );
+    assert!(
+        metric(
+            &app,
+            "facepass_webhook_deliveries_total{result=\"retried\"} 1"
+        )
+        .await
+    );
+    assert!(
+        metric(
+            &app,
+            "facepass_webhook_deliveries_total{result=\"delivered\"} 1"
+        )
+        .await
+    );
+
+    // A target answering 410 is never called again.
+    let gone = Receiver::start(&[410]).await;
+    for _ in 0..2 {
+        let mut body = job_body("other", &FACES[2..3]);
+        body["callback_url"] = json!(gone.url);
+        body["force"] = json!(true);
+        let accepted = submit(&app, &body, None).await.expect(202);
+        done(&app, accepted["job_id"].as_str().unwrap()).await;
+    }
+    let start = Instant::now();
+    while !metric(
+        &app,
+        "facepass_webhook_deliveries_total{result=\"failed\"} 1",
+    )
+    .await
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the second webhook was never settled"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(metric(&app, "facepass_webhook_deliveries_total{result=\"gone\"} 1").await);
+    assert_eq!(gone.seen.lock().unwrap().len(), 1);
+    app.stop().await;
+}

@@ -10,4 +10,5 @@ pub mod metrics;
 pub mod process;
 pub mod settings;
 pub mod startup;
+pub mod webhooks;
 pub mod wiring;

@@ -18,6 +18,7 @@ pub struct Metrics {
     pub photos_stored: IntGauge,
     pub deletions: IntCounterVec,
     pub faces_deleted: IntCounterVec,
+    pub webhooks: IntCounterVec,
 }
 
 /// Latency buckets from 5 ms to 2 minutes (a 500-photo batch).
@@ -84,6 +85,13 @@ impl Metrics {
             ),
             &["action"],
         )?;
+        let webhooks = IntCounterVec::new(
+            Opts::new(
+                "webhook_deliveries_total",
+                "Webhook delivery attempts by result (delivered, retried, failed, gone)",
+            ),
+            &["result"],
+        )?;
         for collector in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_duration.clone()),
@@ -95,6 +103,7 @@ impl Metrics {
             Box::new(photos_stored.clone()),
             Box::new(deletions.clone()),
             Box::new(faces_deleted.clone()),
+            Box::new(webhooks.clone()),
         ] {
             registry.register(collector)?;
         }
@@ -110,6 +119,7 @@ impl Metrics {
             photos_stored,
             deletions,
             faces_deleted,
+            webhooks,
         })
     }
 

@@ -25,6 +25,7 @@ pub struct Settings {
     pub calibration: BTreeMap<String, CalibrationSettings>,
     pub indexing: IndexingSettings,
     pub jobs: JobSettings,
+    pub webhooks: WebhookSettings,
     pub search: SearchSettings,
     pub rate_limit: RateLimitSettings,
     pub retention: RetentionSettings,
@@ -37,6 +38,11 @@ pub use backends::{Database, PhotoSettings, PhotoStore, S3Settings, StorageSetti
 
 /// Every setting's default, with its documentation: the one source of defaults.
 pub const DEFAULTS: &str = include_str!("../../../config/default.toml");
+
+/// A [`Secret`] from a string.
+fn secret<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Secret, D::Error> {
+    String::deserialize(deserializer).map(Secret::new)
+}
 
 /// An optional [`Secret`] from a string.
 fn optional_secret<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Secret>, D::Error> {
@@ -210,6 +216,19 @@ impl JobSettings {
     }
 }
 
+/// `webhooks.*`: how finished jobs are announced (Standard Webhooks).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// The target of jobs without a `callback_url`; empty: none.
+    pub url: String,
+    /// `whsec_<base64>`: the signing key; empty: nothing can be delivered.
+    #[serde(deserialize_with = "secret")]
+    pub secret: Secret,
+    pub timeout_secs: u64,
+    pub poll_ms: u64,
+}
+
 /// `retention.*`: how long sessions are kept.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -323,6 +342,13 @@ impl Settings {
     fn validate(&self) -> anyhow::Result<()> {
         if self.retention.purge_interval_secs == 0 || self.retention.purge_batch == 0 {
             anyhow::bail!("retention.purge_interval_secs and retention.purge_batch must be > 0");
+        }
+        let w = &self.webhooks;
+        if !w.secret.expose().is_empty() {
+            crate::webhooks::Signer::new(w.secret.expose())?;
+        }
+        if w.timeout_secs == 0 || w.poll_ms == 0 {
+            anyhow::bail!("webhooks.timeout_secs and webhooks.poll_ms must be > 0");
         }
         let j = &self.jobs;
         if j.lease_secs == 0 || j.max_attempts == 0 || j.poll_ms == 0 || j.max_photos == 0 {

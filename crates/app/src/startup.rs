@@ -124,6 +124,7 @@ impl Application {
             }
         });
         crate::jobs::start(&state);
+        crate::webhooks::start(&state)?;
         let stopping = state.stopping.clone();
         let signal = async move {
             shutdown.await;

@@ -172,6 +172,54 @@ pub enum PhotoOutcome {
     Failed { code: String, message: String },
 }
 
+/// The event a finished job announces.
+pub const JOB_COMPLETED: &str = "index.job.completed";
+
+/// A webhook to deliver (written in the transaction that finished its job), claimed by one
+/// deliverer at a time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    /// `webhook-id`: the same on every attempt, so receivers deduplicate.
+    pub event_id: String,
+    pub event_type: String,
+    pub job: JobId,
+    /// The job's `callback_url`; `None`: the configured default target.
+    pub target: Option<String>,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    pub worker: String,
+}
+
+/// What an attempt to deliver a webhook came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    /// The target answered 2xx.
+    Delivered,
+    /// Another attempt at this time.
+    RetryAt(SystemTime, String),
+    /// No further attempt (the schedule is spent, or nothing can be sent).
+    Failed(String),
+    /// The target answered 410 Gone: it is never called again.
+    Gone(String),
+}
+
+/// The Standard Webhooks retry schedule: the delay before each retry after a failed attempt.
+pub const WEBHOOK_RETRIES: [Duration; 7] = [
+    Duration::from_secs(5),
+    Duration::from_secs(5 * 60),
+    Duration::from_secs(30 * 60),
+    Duration::from_secs(2 * 3600),
+    Duration::from_secs(5 * 3600),
+    Duration::from_secs(10 * 3600),
+    Duration::from_secs(10 * 3600),
+];
+
+/// When a webhook whose attempt `attempt` failed is tried again; `None` after the last.
+pub fn webhook_retry_at(attempt: u32, now: SystemTime) -> Option<SystemTime> {
+    let index = usize::try_from(attempt).ok()?.checked_sub(1)?;
+    WEBHOOK_RETRIES.get(index).map(|delay| now + *delay)
+}
+
 /// How long a claim holds a photo, and how retries are spaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Leases {
@@ -217,6 +265,27 @@ mod tests {
             })
             .collect();
         assert_eq!(delays, [Some(2), Some(4), Some(8), Some(10), None]);
+    }
+
+    #[test]
+    fn webhooks_follow_the_standard_schedule_then_stop() {
+        let now = SystemTime::UNIX_EPOCH;
+        let delays: Vec<Option<u64>> = (1..=8)
+            .map(|a| webhook_retry_at(a, now).map(|t| t.duration_since(now).unwrap().as_secs()))
+            .collect();
+        assert_eq!(
+            delays,
+            [
+                Some(5),
+                Some(300),
+                Some(1800),
+                Some(7200),
+                Some(18000),
+                Some(36000),
+                Some(36000),
+                None
+            ]
+        );
     }
 
     #[test]

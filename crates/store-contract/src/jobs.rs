@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 
 use facepass_domain::jobs::{
-    ClaimedPhoto, Idempotency, JobId, JobQuery, JobState, NewJob, PhotoOutcome, Submitted,
+    ClaimedPhoto, DeliveryOutcome, Idempotency, JOB_COMPLETED, JobId, JobQuery, JobState, NewJob,
+    PhotoOutcome, Submitted,
 };
 use facepass_domain::ports::JobQueue;
 use facepass_domain::{PhotoId, PhotoKey, SessionId};
@@ -261,6 +262,87 @@ pub async fn cancel_drops_waiting_photos_and_lets_claimed_ones_finish(store: &im
         "a cancel changes a finished job nothing"
     );
     assert!(store.cancel(&JobId::new(), t(9)).await.unwrap().is_none());
+}
+
+pub async fn a_finished_job_leaves_one_webhook_delivered_until_an_outcome(store: &impl JobQueue) {
+    let id = submit(store, new_job("event", 1), t(0)).await;
+    let cancelled = submit(store, new_job("other", 1), t(0)).await;
+    store.cancel(&cancelled, t(1)).await.unwrap();
+    assert!(
+        store
+            .claim_deliveries("d", 10, t(1), LEASE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let claimed = store.claim("w", 1, t(1), LEASE).await.unwrap();
+    store
+        .finish(&claimed[0], PhotoOutcome::Indexed, t(2))
+        .await
+        .unwrap();
+
+    let first = store.claim_deliveries("d", 10, t(2), LEASE).await.unwrap();
+    assert_eq!(first.len(), 1, "one webhook, for the done job only");
+    let target = "https://platform.example/hooks";
+    assert_eq!(
+        (
+            first[0].job,
+            first[0].event_type.as_str(),
+            first[0].target.as_deref(),
+            first[0].attempt
+        ),
+        (id, JOB_COMPLETED, Some(target), 1)
+    );
+    assert!(
+        store
+            .claim_deliveries("e", 10, t(3), LEASE)
+            .await
+            .unwrap()
+            .is_empty(),
+        "held"
+    );
+    let retry = DeliveryOutcome::RetryAt(t(10), "500".into());
+    assert!(
+        store
+            .delivered(&first[0], target, retry, t(3))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_deliveries("d", 10, t(9), LEASE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let second = store.claim_deliveries("d", 10, t(10), LEASE).await.unwrap();
+    assert_eq!(
+        (second[0].event_id.as_str(), second[0].attempt),
+        (first[0].event_id.as_str(), 2),
+        "the same webhook-id on every attempt"
+    );
+    assert!(
+        !store
+            .delivered(&first[0], target, DeliveryOutcome::Delivered, t(11))
+            .await
+            .unwrap()
+    );
+    assert!(!store.is_disabled(target).await.unwrap());
+    let gone = DeliveryOutcome::Gone("410".into());
+    assert!(
+        store
+            .delivered(&second[0], target, gone, t(11))
+            .await
+            .unwrap()
+    );
+    assert!(store.is_disabled(target).await.unwrap());
+    assert!(
+        store
+            .claim_deliveries("d", 10, t(99_999), LEASE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub async fn concurrent_claimers_never_share_a_photo(store: &impl JobQueue) {

@@ -86,6 +86,7 @@ macro_rules! vector_store_contract {
             a_lapsed_lease_is_claimed_again_and_the_old_claim_is_void,
             a_retried_photo_waits_for_its_time,
             cancel_drops_waiting_photos_and_lets_claimed_ones_finish,
+            a_finished_job_leaves_one_webhook_delivered_until_an_outcome,
             concurrent_claimers_never_share_a_photo
         );
     };

@@ -10,8 +10,8 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use facepass_domain::jobs::{
-    ClaimedPhoto, Idempotency, JOB_ERRORS_SHOWN, Job, JobId, JobQuery, JobState, NewJob,
-    PhotoFailure, PhotoOutcome, Submitted,
+    ClaimedPhoto, Delivery, DeliveryOutcome, Idempotency, JOB_COMPLETED, JOB_ERRORS_SHOWN, Job,
+    JobId, JobQuery, JobState, NewJob, PhotoFailure, PhotoOutcome, Submitted,
 };
 use facepass_domain::ports::{Finished, JobQueue, StoreError};
 use facepass_domain::{PhotoId, PhotoKey, SessionId};
@@ -317,6 +317,23 @@ async fn complete_if_last(
     if completed == 0 {
         return Ok(None);
     }
+    let outbox = format!(
+        "INSERT INTO webhook_outbox (event_id, event_type, job_id, target_url, created_at, \
+         next_attempt_at) SELECT $2, $3, job_id, callback_url, $4, $4 FROM index_jobs \
+         WHERE job_id = {job_id}"
+    );
+    let event_id = format!("msg_{}", uuid::Uuid::now_v7().simple());
+    txn.execute_raw(sql.statement(
+        &outbox,
+        vec![
+            job.to_string().into(),
+            event_id.into(),
+            JOB_COMPLETED.into(),
+            unix_millis(now).into(),
+        ],
+    ))
+    .await
+    .map_err(store_error)?;
     read_job(txn, sql, job).await
 }
 
@@ -429,6 +446,51 @@ impl<D: Dialect> JobQueue for SqlStore<D> {
             .await
             .map_err(store_error)?;
         rows.iter().map(job_of).collect()
+    }
+
+    async fn claim_deliveries(
+        &self,
+        worker: &str,
+        max: usize,
+        now: SystemTime,
+        lease: Duration,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let (db, sql) = (self.connection(), self.dialect() as &dyn Syntax);
+        let txn = begin_write(db, sql).await?;
+        let claim = format!(
+            "UPDATE webhook_outbox SET lease_until = $3, claimed_by = $1, attempts = attempts + 1 \
+             WHERE event_id IN (SELECT event_id FROM webhook_outbox WHERE state = 'pending' \
+               AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until <= $2) \
+               ORDER BY next_attempt_at, event_id LIMIT $4{}) \
+             RETURNING event_id, event_type, CAST(job_id AS TEXT), target_url, attempts",
+            sql.for_update_skip_locked()
+        );
+        let rows = txn
+            .query_all_raw(sql.statement(
+                &claim,
+                vec![
+                    worker.into(),
+                    unix_millis(now).into(),
+                    unix_millis(now + lease).into(),
+                    (max as i64).into(),
+                ],
+            ))
+            .await
+            .map_err(store_error)?;
+        txn.commit().await.map_err(store_error)?;
+        rows.iter()
+            .map(|r| {
+                let job: String = r.try_get_by_index(2).map_err(store_error)?;
+                Ok(Delivery {
+                    event_id: r.try_get_by_index(0).map_err(store_error)?,
+                    event_type: r.try_get_by_index(1).map_err(store_error)?,
+                    job: JobId::parse(&job).map_err(|e| unexpected("job id", e))?,
+                    target: r.try_get_by_index(3).map_err(store_error)?,
+                    attempt: r.try_get_by_index::<i32>(4).map_err(store_error)? as u32,
+                    worker: worker.to_owned(),
+                })
+            })
+            .collect()
     }
 
     async fn cancel(&self, id: &JobId, now: SystemTime) -> Result<Option<Job>, StoreError> {
@@ -576,5 +638,67 @@ impl<D: Dialect> JobQueue for SqlStore<D> {
         }
         txn.commit().await.map_err(store_error)?;
         Ok(released)
+    }
+
+    async fn delivered(
+        &self,
+        delivery: &Delivery,
+        target: &str,
+        outcome: DeliveryOutcome,
+        now: SystemTime,
+    ) -> Result<bool, StoreError> {
+        let sql: &dyn Syntax = self.dialect();
+        let txn = begin_write(self.connection(), sql).await?;
+        let (state, next, error) = match &outcome {
+            DeliveryOutcome::Delivered => ("delivered", now, None),
+            DeliveryOutcome::RetryAt(at, error) => ("pending", *at, Some(error.clone())),
+            DeliveryOutcome::Failed(error) | DeliveryOutcome::Gone(error) => {
+                ("failed", now, Some(error.clone()))
+            }
+        };
+        let record = "UPDATE webhook_outbox SET state = $4, next_attempt_at = $5, \
+                      last_error = $6, lease_until = NULL, claimed_by = NULL \
+                      WHERE event_id = $1 AND claimed_by = $2 AND attempts = $3 \
+                      AND state = 'pending'";
+        let recorded = txn
+            .execute_raw(sql.statement(
+                record,
+                vec![
+                    delivery.event_id.clone().into(),
+                    delivery.worker.clone().into(),
+                    i64::from(delivery.attempt).into(),
+                    state.into(),
+                    unix_millis(next).into(),
+                    error.into(),
+                ],
+            ))
+            .await
+            .map_err(store_error)?
+            .rows_affected()
+            == 1;
+        if recorded && matches!(outcome, DeliveryOutcome::Gone(_)) {
+            txn.execute_raw(sql.statement(
+                "INSERT INTO webhook_disabled (target_url, disabled_at) VALUES ($1, $2) \
+                 ON CONFLICT (target_url) DO NOTHING",
+                vec![target.into(), unix_millis(now).into()],
+            ))
+            .await
+            .map_err(store_error)?;
+        }
+        txn.commit().await.map_err(store_error)?;
+        Ok(recorded)
+    }
+
+    async fn is_disabled(&self, target: &str) -> Result<bool, StoreError> {
+        let sql: &dyn Syntax = self.dialect();
+        let row = self
+            .connection()
+            .query_one_raw(sql.statement(
+                "SELECT 1 FROM webhook_disabled WHERE target_url = $1",
+                vec![target.into()],
+            ))
+            .await
+            .map_err(store_error)?;
+        Ok(row.is_some())
     }
 }

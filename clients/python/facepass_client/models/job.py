@@ -25,7 +25,7 @@ class Job:
         Attributes:
             job_id (str):
             session_id (str):
-            state (JobState):
+            state (JobState): A job's state on the wire: [`JobState`], in the same order.
             total (int): Distinct photos of the job: `total = indexed + failed + pending + dropped`.
             indexed (int): Photos indexed now or before (`skipped` included), as in `/index/batch`.
             skipped (int): Photos already indexed and not recomputed (`force` false).

@@ -41,6 +41,7 @@ pub struct JobRequest {
     pub callback_url: Optional<String>,
 }
 
+/// A job's state on the wire: [`JobState`], in the same order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename = "JobState", rename_all = "lowercase")]
 pub enum JobStateBody {
@@ -50,25 +51,15 @@ pub enum JobStateBody {
     Cancelled,
 }
 
-impl From<JobState> for JobStateBody {
-    fn from(state: JobState) -> Self {
-        match state {
-            JobState::Queued => Self::Queued,
-            JobState::Running => Self::Running,
-            JobState::Done => Self::Done,
-            JobState::Cancelled => Self::Cancelled,
-        }
-    }
-}
+impl JobStateBody {
+    const ALL: [JobStateBody; 4] = [Self::Queued, Self::Running, Self::Done, Self::Cancelled];
 
-impl From<JobStateBody> for JobState {
-    fn from(state: JobStateBody) -> Self {
-        match state {
-            JobStateBody::Queued => Self::Queued,
-            JobStateBody::Running => Self::Running,
-            JobStateBody::Done => Self::Done,
-            JobStateBody::Cancelled => Self::Cancelled,
-        }
+    fn of(state: JobState) -> Self {
+        Self::ALL[JobState::ALL.iter().position(|s| *s == state).unwrap_or(0)]
+    }
+
+    fn state(self) -> JobState {
+        JobState::ALL[self as usize]
     }
 }
 
@@ -117,7 +108,7 @@ impl From<Job> for JobBody {
         Self {
             job_id: job.id.to_string(),
             session_id: job.session.to_string(),
-            state: job.state.into(),
+            state: JobStateBody::of(job.state),
             total: job.total,
             indexed: job.indexed + job.skipped,
             skipped: job.skipped,
@@ -413,7 +404,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> JobsApi<E, S, P> {
                     .as_deref()
                     .map(|s| parse_session("session_id", s))
                     .transpose()?,
-                state: state.0.map(Into::into),
+                state: state.0.map(JobStateBody::state),
                 before: cursor
                     .0
                     .as_deref()

@@ -26,6 +26,7 @@ pub struct AppState<E, S, P> {
     /// Wakes this replica's idle job workers when a job is submitted here.
     pub job_submitted: Arc<tokio::sync::Notify>,
     pub job_settings: crate::settings::JobSettings,
+    pub webhook_settings: crate::settings::WebhookSettings,
     pub api_keys: ApiKeys,
     pub rate_limits: RateLimits,
     pub metrics: Arc<Metrics>,
@@ -81,6 +82,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> AppState<E, S, P> {
             jobs,
             job_submitted: Arc::new(tokio::sync::Notify::new()),
             job_settings: settings.jobs.clone(),
+            webhook_settings: settings.webhooks.clone(),
             api_keys: ApiKeys::new(settings.auth.api_keys.clone()),
             rate_limits: RateLimits::new(&settings.rate_limit),
             metrics,

@@ -2,15 +2,14 @@
 //! model is loaded, no database or bucket is touched (`cargo xtask codegen` calls this).
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use async_trait::async_trait;
-use facepass_domain::jobs::{ClaimedPhoto, Job, JobId, JobQuery, NewJob, PhotoOutcome, Submitted};
 use facepass_domain::people::SessionScores;
 use facepass_domain::ports::{
-    DeletedCounts, EmbedError, Embedder, Finished, JobQueue, PeopleQuery, PersonFace,
-    PersonFacesQuery, PersonSummary, PhotoSource, PhotoSourceError, SessionStats, StoreError,
-    StoreTotals, StoredFace, VectorStore,
+    DeletedCounts, EmbedError, Embedder, MockJobQueue, PeopleQuery, PersonFace, PersonFacesQuery,
+    PersonSummary, PhotoSource, PhotoSourceError, SessionStats, StoreError, StoreTotals,
+    StoredFace, VectorStore,
 };
 
 use facepass_domain::{
@@ -46,8 +45,9 @@ pub fn document(settings: &Settings) -> anyhow::Result<String> {
     let state = Arc::new(AppState::new(
         offline.clone(),
         offline.clone(),
-        offline.clone(),
         offline,
+        // Never called: a queue without expectations.
+        Arc::new(MockJobQueue::new()),
         settings,
     )?);
     Ok(crate::api::spec_json(&state))
@@ -190,48 +190,6 @@ impl VectorStore for Offline {
     }
 
     async fn health(&self) -> Result<(), StoreError> {
-        Err(StoreError::Unavailable(OFFLINE.into()))
-    }
-}
-
-#[async_trait]
-impl JobQueue for Offline {
-    async fn submit(&self, _: NewJob, _: SystemTime) -> Result<Submitted, StoreError> {
-        Err(StoreError::Unavailable(OFFLINE.into()))
-    }
-
-    async fn job(&self, _: &JobId) -> Result<Option<Job>, StoreError> {
-        Err(StoreError::Unavailable(OFFLINE.into()))
-    }
-
-    async fn jobs(&self, _: &JobQuery) -> Result<Vec<Job>, StoreError> {
-        Err(StoreError::Unavailable(OFFLINE.into()))
-    }
-
-    async fn cancel(&self, _: &JobId, _: SystemTime) -> Result<Option<Job>, StoreError> {
-        Err(StoreError::Unavailable(OFFLINE.into()))
-    }
-
-    async fn claim(
-        &self,
-        _: &str,
-        _: usize,
-        _: SystemTime,
-        _: Duration,
-    ) -> Result<Vec<ClaimedPhoto>, StoreError> {
-        Err(StoreError::Unavailable(OFFLINE.into()))
-    }
-
-    async fn finish(
-        &self,
-        _: &ClaimedPhoto,
-        _: PhotoOutcome,
-        _: SystemTime,
-    ) -> Result<Finished, StoreError> {
-        Err(StoreError::Unavailable(OFFLINE.into()))
-    }
-
-    async fn retry(&self, _: &ClaimedPhoto, _: SystemTime) -> Result<bool, StoreError> {
         Err(StoreError::Unavailable(OFFLINE.into()))
     }
 }

@@ -2,7 +2,9 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 
-use crate::jobs::{ClaimedPhoto, Job, JobId, JobQuery, NewJob, PhotoOutcome, Submitted};
+use crate::jobs::{
+    ClaimedPhoto, Delivery, DeliveryOutcome, Job, JobId, JobQuery, NewJob, PhotoOutcome, Submitted,
+};
 use crate::ports::StoreError;
 
 /// Keeps indexing jobs durable and hands their photos to workers of any process.
@@ -17,8 +19,10 @@ use crate::ports::StoreError;
 /// - `finish` and `retry` act only while the claim is the photo's current one (`false`
 ///   otherwise: its lease ran out and another worker holds it, or the job was cancelled); an
 ///   outcome is recorded once and counted once;
-/// - a job is `done` in the transaction that records its last outcome; `cancel` drops the
-///   photos no claim holds, and the job stays `cancelled` while claimed ones finish.
+/// - a job is `done` in the transaction that records its last outcome, which also writes its
+///   `index.job.completed` webhook to the outbox (exactly one per job); `cancel` drops the
+///   photos no claim holds, and the job stays `cancelled` while claimed ones finish;
+/// - a webhook is held by at most one deliverer at a time, like a photo, until its outcome.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait JobQueue: Send + Sync + 'static {
@@ -84,6 +88,40 @@ pub trait JobQueue: Send + Sync + 'static {
     /// [`StoreError::Unavailable`] when the database cannot be reached (nothing was written),
     /// [`StoreError::Unexpected`] for any other database failure.
     async fn retry(&self, claim: &ClaimedPhoto, at: SystemTime) -> Result<bool, StoreError>;
+
+    /// Claims up to `max` webhooks due by `now` for `worker` until `now + lease`.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database cannot be reached (nothing was claimed),
+    /// [`StoreError::Unexpected`] for any other database failure.
+    async fn claim_deliveries(
+        &self,
+        worker: &str,
+        max: usize,
+        now: SystemTime,
+        lease: Duration,
+    ) -> Result<Vec<Delivery>, StoreError>;
+
+    /// Records an attempt's outcome (`Gone` also disables the target for good); `false` when
+    /// the claim was no longer current.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database cannot be reached (nothing was written),
+    /// [`StoreError::Unexpected`] for any other database failure.
+    async fn delivered(
+        &self,
+        delivery: &Delivery,
+        target: &str,
+        outcome: DeliveryOutcome,
+        now: SystemTime,
+    ) -> Result<bool, StoreError>;
+
+    /// Whether a target answered 410 Gone once.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database cannot be reached,
+    /// [`StoreError::Unexpected`] for any other database failure.
+    async fn is_disabled(&self, target: &str) -> Result<bool, StoreError>;
 }
 
 /// What recording an outcome did.

@@ -104,7 +104,7 @@ def sync_detailed(
 
     Args:
         session_id (str | Unset):
-        state (JobState | Unset):
+        state (JobState | Unset): A job's state on the wire: [`JobState`], in the same order.
         limit (int | Unset):
         cursor (str | Unset):
 
@@ -144,7 +144,7 @@ def sync(
 
     Args:
         session_id (str | Unset):
-        state (JobState | Unset):
+        state (JobState | Unset): A job's state on the wire: [`JobState`], in the same order.
         limit (int | Unset):
         cursor (str | Unset):
 
@@ -179,7 +179,7 @@ async def asyncio_detailed(
 
     Args:
         session_id (str | Unset):
-        state (JobState | Unset):
+        state (JobState | Unset): A job's state on the wire: [`JobState`], in the same order.
         limit (int | Unset):
         cursor (str | Unset):
 
@@ -217,7 +217,7 @@ async def asyncio(
 
     Args:
         session_id (str | Unset):
-        state (JobState | Unset):
+        state (JobState | Unset): A job's state on the wire: [`JobState`], in the same order.
         limit (int | Unset):
         cursor (str | Unset):
 

@@ -403,3 +403,52 @@ async fn a_stalled_or_stopped_photo_store_fails_only_its_photos_in_time() {
     assert_eq!(again["faces_indexed"], 1);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_job_retries_its_photos_while_the_photo_store_is_down_and_finishes_when_it_is_back() {
+    let files = ["fr_obama.jpg", "fr_biden.jpg", "fr_obama1.jpg"];
+    let bucket = fresh_bucket(&files).await;
+    let upstream = s3::endpoint().trim_start_matches("http://").to_owned();
+    let proxy = FaultProxy::start(upstream, "stall").await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let endpoint = proxy.endpoint();
+    let app = spawn_with(
+        settings(
+            dir.path(),
+            &[
+                s3_settings(&bucket.name, &endpoint).as_slice(),
+                crate::jobs::FAST.as_slice(),
+                &[
+                    ("FACEPASS__PHOTOS__TIMEOUT_SECS", "2"),
+                    ("FACEPASS__JOBS__MAX_ATTEMPTS", "8"),
+                ],
+            ]
+            .concat(),
+        ),
+        Some(dir),
+    )
+    .await;
+    proxy.set_down(true);
+    let keys: Vec<String> = files.iter().map(|f| format!("sessions/evt/{f}")).collect();
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let accepted = crate::jobs::submit(&app, &crate::jobs::job_body("evt", &keys), None)
+        .await
+        .expect(202);
+    let id = accepted["job_id"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let waiting = crate::jobs::job(&app, &id).await;
+    assert_eq!(
+        (&waiting["state"], &waiting["failed"], &waiting["pending"]),
+        (&json!("running"), &json!(0), &json!(3)),
+        "transient failures wait for a retry: {waiting:#}"
+    );
+
+    proxy.set_down(false);
+    let done = crate::jobs::done(&app, &id).await;
+    assert_eq!(
+        (&done["indexed"], &done["failed"]),
+        (&json!(3), &json!(0)),
+        "{done:#}"
+    );
+    app.stop().await;
+}

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::support::{API_KEY, TestApp, settings, spawn_app, spawn_with};
 
-const FAST: [(&str, &str); 3] = [
+pub const FAST: [(&str, &str); 3] = [
     ("FACEPASS__JOBS__POLL_MS", "50"),
     ("FACEPASS__JOBS__BACKOFF_SECS", "1"),
     ("FACEPASS__JOBS__LEASE_SECS", "2"),
@@ -22,15 +22,18 @@ const FACES: [&str; 4] = [
     "deepface_img1.jpg",
 ];
 
-fn job_body(session: &str, keys: &[&str]) -> Value {
+pub fn job_body(session: &str, keys: &[&str]) -> Value {
     let photos: Vec<Value> = keys
         .iter()
-        .map(|k| json!({"photo_id": k.replace(".jpg", ""), "s3_key": k}))
+        .map(|k| {
+            let name = k.rsplit('/').next().unwrap_or(k);
+            json!({"photo_id": name.replace(".jpg", ""), "s3_key": k})
+        })
         .collect();
     json!({"session_id": session, "photos": photos})
 }
 
-async fn submit(app: &TestApp, body: &Value, key: Option<&str>) -> crate::support::Answer {
+pub async fn submit(app: &TestApp, body: &Value, key: Option<&str>) -> crate::support::Answer {
     let mut request = app
         .client
         .post(app.url("/api/v2/index/jobs"))
@@ -42,7 +45,7 @@ async fn submit(app: &TestApp, body: &Value, key: Option<&str>) -> crate::suppor
     app.send(request).await
 }
 
-async fn job(app: &TestApp, id: &str) -> Value {
+pub async fn job(app: &TestApp, id: &str) -> Value {
     app.send(
         app.client
             .get(app.url(&format!("/api/v2/index/jobs/{id}")))
@@ -53,7 +56,7 @@ async fn job(app: &TestApp, id: &str) -> Value {
 }
 
 /// The job once it is `done`, polling.
-async fn done(app: &TestApp, id: &str) -> Value {
+pub async fn done(app: &TestApp, id: &str) -> Value {
     let start = Instant::now();
     loop {
         let job = job(app, id).await;

@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use facepass_domain::ports::JobQueue;
+use facepass_test_support::webhooks::{Received, Receiver};
 use serde_json::{Value, json};
 
 use crate::support::{API_KEY, TestApp, settings, spawn_app, spawn_with};
@@ -188,65 +189,24 @@ async fn a_job_survives_a_restart_and_a_worker_that_died_holding_a_photo() {
     second.stop().await;
 }
 
-/// A webhook receiver on a free port: answers the statuses given in turn (then 200) and keeps
-/// every request's headers and body.
-struct Receiver {
-    url: String,
-    seen: std::sync::Arc<std::sync::Mutex<Vec<(poem::http::HeaderMap, String)>>>,
-}
-
-impl Receiver {
-    async fn start(statuses: &[u16]) -> Self {
-        use poem::listener::{Acceptor, Listener};
-        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let statuses = std::sync::Arc::new(std::sync::Mutex::new(statuses.to_vec()));
-        let acceptor = poem::listener::TcpListener::bind("127.0.0.1:0")
-            .into_acceptor()
-            .await
-            .unwrap();
-        let port = acceptor.local_addr()[0].as_socket_addr().unwrap().port();
-        let kept = seen.clone();
-        let endpoint = poem::endpoint::make(move |request: poem::Request| {
-            let (kept, statuses) = (kept.clone(), statuses.clone());
-            async move {
-                let headers = request.headers().clone();
-                let body = request.into_body().into_string().await.unwrap();
-                kept.lock().unwrap().push((headers, body));
-                let mut statuses = statuses.lock().unwrap();
-                let status = if statuses.is_empty() {
-                    200
-                } else {
-                    statuses.remove(0)
-                };
-                poem::http::StatusCode::from_u16(status).unwrap()
-            }
-        });
-        tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(endpoint));
-        Self {
-            url: format!("http://127.0.0.1:{port}/hooks"),
-            seen,
+/// Checks a received webhook's signature with an independent implementation.
+pub fn verify(secret: &str, received: &Received) {
+    let mut headers = poem::http::HeaderMap::new();
+    for (name, value) in &received.headers {
+        if let (Ok(name), Ok(value)) = (
+            poem::http::HeaderName::from_bytes(name.as_bytes()),
+            poem::http::HeaderValue::from_str(value),
+        ) {
+            headers.insert(name, value);
         }
     }
-
-    /// The requests received, once there are `n` (polling).
-    async fn wait_for(&self, n: usize) -> Vec<(poem::http::HeaderMap, String)> {
-        let start = Instant::now();
-        loop {
-            let seen = self.seen.lock().unwrap().clone();
-            if seen.len() >= n {
-                return seen;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "{} of {n} webhooks",
-                seen.len()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
+    standardwebhooks::Webhook::new(secret)
+        .unwrap()
+        .verify(received.body.as_bytes(), &headers)
+        .expect("signed");
 }
 
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 async fn metric(app: &TestApp, line: &str) -> bool {
     let text = app
@@ -276,18 +236,16 @@ async fn a_done_job_is_announced_signed_once_more_after_a_500_and_a_410_disables
     done(&app, &id).await;
 
     // The first attempt answered 500; the schedule's first retry comes 5 s later.
-    let seen = receiver.wait_for(2).await;
-    let verifier = standardwebhooks::Webhook::new(SECRET).unwrap();
-    for (headers, payload) in &seen {
-        verifier
-            .verify(payload.as_bytes(), headers)
-            .expect("signed");
+    let seen = receiver.wait_for(2, Duration::from_secs(60)).await;
+    for received in &seen {
+        verify(SECRET, received);
     }
     assert_eq!(
-        seen[0].0["webhook-id"], seen[1].0["webhook-id"],
+        seen[0].header("webhook-id"),
+        seen[1].header("webhook-id"),
         "one webhook-id"
     );
-    let event: Value = serde_json::from_str(&seen[1].1).unwrap();
+    let event: Value = serde_json::from_str(&seen[1].body).unwrap();
     assert_eq!(event["type"], "index.job.completed");
     assert_eq!(
         (
@@ -298,11 +256,7 @@ async fn a_done_job_is_announced_signed_once_more_after_a_500_and_a_410_disables
         (&json!(id), &json!("done"), &json!(2))
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(
-        receiver.seen.lock().unwrap().len(),
-        2,
-        "delivered: no third attempt"
-    );
+    assert_eq!(receiver.seen().len(), 2, "delivered: no third attempt");
     assert!(
         metric(
             &app,
@@ -341,6 +295,6 @@ async fn a_done_job_is_announced_signed_once_more_after_a_500_and_a_410_disables
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(metric(&app, "facepass_webhook_deliveries_total{result=\"gone\"} 1").await);
-    assert_eq!(gone.seen.lock().unwrap().len(), 1);
+    assert_eq!(gone.seen().len(), 1);
     app.stop().await;
 }

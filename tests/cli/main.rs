@@ -6,6 +6,7 @@
 
 mod embed;
 mod index_dir;
+mod jobs;
 mod memory;
 mod models;
 mod serve;

@@ -10,6 +10,7 @@ pub mod fixtures;
 pub mod photo_source;
 pub mod postgres;
 pub mod s3;
+pub mod webhooks;
 
 /// A value under test and whatever keeps its backend alive (a temporary folder, a database
 /// or bucket guard). Fields drop in order: the value first, then its backend, whether the

@@ -3,12 +3,13 @@
 faces stored in Postgres. The server is already running (started by the caller, who passes its
 pid so that its CPU time and peak RSS can be read from /proc).
 
-    bench_api.py index BASE_URL API_KEY SERVER_PID COUNT PHOTO...
+    bench_api.py index|job BASE_URL API_KEY SERVER_PID COUNT PHOTO...
 
 Uploads COUNT photos (the corpus files, cycled) to the bucket of FACEPASS__PHOTOS__* (the
 variables `scripts/services.sh up` prints), deletes the session `bench-api`, then times one
-`POST /api/v2/index/batch` of all of them and prints one JSON summary line: photos, faces,
-seconds (the request's wall time), the server's CPU seconds and peak RSS.
+`POST /api/v2/index/batch` of all of them (`index`), or one `POST /api/v2/index/jobs` followed
+until the job is done (`job`: from the request to the poll that sees `done`, every 0.1 s), and
+prints one JSON summary line: photos, faces, seconds, the server's CPU seconds and peak RSS.
 Runs in the venv `cargo xtask bench` creates (boto3, requests).
 """
 import json
@@ -48,7 +49,7 @@ def s3_client():
     )
 
 
-def index(base, key, pid, count, photos):
+def index(base, key, pid, count, photos, mode="index"):
     s3 = s3_client()
     bucket = os.environ["FACEPASS__PHOTOS__BUCKET"]
     items = []
@@ -75,6 +76,8 @@ def index(base, key, pid, count, photos):
 
     cpu_before = proc_cpu_seconds(pid)
     started = time.perf_counter()
+    if mode == "job":
+        return job(base, headers, pid, items, cpu_before, started)
     r = requests.post(
         f"{base}/api/v2/index/batch",
         headers=headers,
@@ -95,7 +98,34 @@ def index(base, key, pid, count, photos):
     }))
 
 
+def job(base, headers, pid, items, cpu_before, started):
+    r = requests.post(
+        f"{base}/api/v2/index/jobs",
+        headers=headers,
+        json={"session_id": SESSION, "photos": items, "force": True},
+        timeout=600,
+    )
+    r.raise_for_status()
+    url = f"{base}/api/v2/index/jobs/{r.json()['job_id']}"
+    while True:
+        body = requests.get(url, headers=headers, timeout=60).json()
+        if body["state"] == "done":
+            break
+        time.sleep(0.1)
+    seconds = time.perf_counter() - started
+    if body["failed"]:
+        sys.exit(f"{body['failed']} photos failed: {body['errors'][:3]}")
+    status = requests.get(f"{base}/api/v2/search/status/{SESSION}", timeout=60).json()
+    print(json.dumps({
+        "photos": body["indexed"],
+        "faces": status["faces_indexed"],
+        "seconds": round(seconds, 3),
+        "cpu_seconds": round(proc_cpu_seconds(pid) - cpu_before, 3),
+        "peak_rss_mb": proc_peak_rss_mb(pid),
+    }))
+
+
 if __name__ == "__main__":
-    if len(sys.argv) < 7 or sys.argv[1] != "index":
+    if len(sys.argv) < 7 or sys.argv[1] not in ("index", "job"):
         sys.exit(__doc__)
-    index(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6:])
+    index(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6:], sys.argv[1])

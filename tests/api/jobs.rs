@@ -156,16 +156,25 @@ async fn a_job_indexes_every_photo_reports_each_failure_and_answers_its_key() {
 #[tokio::test]
 async fn a_job_survives_a_restart_and_a_worker_that_died_holding_a_photo() {
     let dir = tempfile::tempdir().unwrap();
-    let serving_only = [FAST.as_slice(), &[("FACEPASS__JOBS__WORKERS", "0")]].concat();
+    let receiver = Receiver::start(&[]).await;
+    let fast = [
+        FAST.as_slice(),
+        &[
+            ("FACEPASS__WEBHOOKS__SECRET", SECRET),
+            ("FACEPASS__WEBHOOKS__POLL_MS", "50"),
+        ],
+    ]
+    .concat();
+    let serving_only = [fast.as_slice(), &[("FACEPASS__JOBS__WORKERS", "0")]].concat();
     let first = spawn_with(settings(dir.path(), &serving_only), None).await;
-    let accepted = submit(&first, &job_body("event", &FACES), None)
-        .await
-        .expect(202);
+    let mut body = job_body("event", &FACES);
+    body["callback_url"] = json!(receiver.url);
+    let accepted = submit(&first, &body, None).await.expect(202);
     let id = accepted["job_id"].as_str().unwrap().to_owned();
     first.stop().await;
 
     // A worker of another process claimed a photo and died: its lease lapses.
-    let settings = settings(dir.path(), &FAST);
+    let settings = settings(dir.path(), &fast);
     let space = settings.models.space().unwrap();
     let store = facepass::adapters::open_store(&settings, space)
         .await
@@ -186,6 +195,10 @@ async fn a_job_survives_a_restart_and_a_worker_that_died_holding_a_photo() {
     );
     let status = second.status("event").await.expect(200);
     assert_eq!(status["photos_indexed"], 4);
+    let seen = receiver.wait_for(1, Duration::from_secs(30)).await;
+    verify(SECRET, &seen[0]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.seen().len(), 1, "announced once");
     second.stop().await;
 }
 

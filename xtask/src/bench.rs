@@ -103,7 +103,7 @@ pub fn run_bench(root: &Path) -> anyhow::Result<()> {
         6,
         "FacePass through the API (S3 -> facepass serve -> Postgres)",
     );
-    let api = api_figures(root, &python, &corpus)?;
+    let (api, job) = api_figures(root, &python, &corpus)?;
     step(7, "compute floor (ONNX Runtime alone)");
     let floor = figures(
         "compute floor (models only)",
@@ -121,7 +121,7 @@ pub fn run_bench(root: &Path) -> anyhow::Result<()> {
     println!(
         "| run | photos/s | faces | x anchor | x floor | CPU s/photo | peak RSS MB |\n|---|---:|---:|---:|---:|---:|---:|"
     );
-    for f in [&anchor, &facepass, &one_pass, &api, &floor] {
+    for f in [&anchor, &facepass, &one_pass, &api, &job, &floor] {
         let opt =
             |v: Option<f64>, digits: usize| v.map_or("–".to_owned(), |v| format!("{v:.digits$}"));
         println!(
@@ -136,8 +136,9 @@ pub fn run_bench(root: &Path) -> anyhow::Result<()> {
         );
     }
     println!(
-        "API / in-process: {:.2}",
-        api.photos_per_s() / facepass.photos_per_s()
+        "API / in-process: {:.2}; job / batch through the API: {:.2}",
+        api.photos_per_s() / facepass.photos_per_s(),
+        job.photos_per_s() / api.photos_per_s()
     );
     if facepass.faces < anchor.faces {
         bail!(
@@ -153,9 +154,14 @@ fn step(n: usize, what: &str) {
     eprintln!("\x1b[1;34m[bench {n}/7]\x1b[0m {what}");
 }
 
-/// Starts the services and `facepass serve` on them, runs `scripts/bench_api.py`, stops the
-/// server (the services stay up, as `cargo xtask services up` leaves them).
-fn api_figures(root: &Path, python: &Path, corpus: &[PathBuf]) -> anyhow::Result<Figures> {
+/// Starts the services and `facepass serve` on them, runs `scripts/bench_api.py` for one batch
+/// request and then one job of the same photos, stops the server (the services stay up, as
+/// `cargo xtask services up` leaves them).
+fn api_figures(
+    root: &Path,
+    python: &Path,
+    corpus: &[PathBuf],
+) -> anyhow::Result<(Figures, Figures)> {
     let out = Command::new("bash")
         .arg(root.join("scripts/services.sh"))
         .arg("up")
@@ -184,18 +190,22 @@ fn api_figures(root: &Path, python: &Path, corpus: &[PathBuf]) -> anyhow::Result
         .stderr(Stdio::null())
         .spawn()
         .context("starting facepass serve")?;
-    let result = figures(
-        "FacePass through the API (S3 -> Postgres)",
-        Command::new(python)
-            .arg(root.join("scripts/bench_api.py"))
-            .arg("index")
-            .arg(format!("http://127.0.0.1:{port}"))
-            .arg(key)
-            .arg(server.id().to_string())
-            .arg(API_BATCH.to_string())
-            .args(corpus)
-            .envs(env.iter().map(|(k, v)| (k, v))),
-    );
+    let run = |name: &'static str, mode: &str| {
+        figures(
+            name,
+            Command::new(python)
+                .arg(root.join("scripts/bench_api.py"))
+                .arg(mode)
+                .arg(format!("http://127.0.0.1:{port}"))
+                .arg(key)
+                .arg(server.id().to_string())
+                .arg(API_BATCH.to_string())
+                .args(corpus)
+                .envs(env.iter().map(|(k, v)| (k, v))),
+        )
+    };
+    let result = run("FacePass through the API (S3 -> Postgres)", "index")
+        .and_then(|batch| Ok((batch, run("FacePass indexing job through the API", "job")?)));
     let _ = server.kill();
     let _ = server.wait();
     result

@@ -1,14 +1,12 @@
 //! The configured adapters behind one type per port, so the use cases stay generic (no
 //! `dyn`): `storage.backend` picks the vector store, `photos.backend` the photo source.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use facepass_domain::people::SessionScores;
 use facepass_domain::ports::{PhotoSource, PhotoSourceError, StoreError};
 use facepass_domain::{Embedding, EmbeddingSpace, ImageBytes, PhotoId, PhotoKey, SessionId};
 use facepass_photo_source_fs::FsPhotoSource;
-use facepass_photo_source_s3::{S3Config, S3PhotoSource};
+use facepass_photo_source_s3::S3PhotoSource;
 use facepass_vector_store_pgvector::{PgDialect, PgOptions};
 use facepass_vector_store_sql::{
     DatabaseConnection, DatabaseTransaction, DbBackend, Dialect, FaceRow, QueryResult, SqlStore,
@@ -187,17 +185,7 @@ impl Photos {
                 })?;
                 Self::Fs(FsPhotoSource::new(root, settings.max_bytes)?)
             }
-            PhotoStore::S3(s3) => {
-                let mut config = S3Config::new(s3.bucket.clone());
-                config.endpoint = s3.endpoint.clone();
-                config.region = s3.region.clone();
-                config.access_key_id = s3.access_key_id.clone();
-                config.secret_access_key = s3.secret_access_key.clone();
-                config.force_path_style = s3.force_path_style;
-                config.timeout = Duration::from_secs(settings.timeout_secs.max(1));
-                config.max_bytes = settings.max_bytes;
-                Self::S3(S3PhotoSource::new(&config).await)
-            }
+            PhotoStore::S3(config) => Self::S3(S3PhotoSource::new(config).await),
         })
     }
 }

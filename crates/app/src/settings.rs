@@ -34,7 +34,7 @@ pub struct Settings {
 pub use facepass_domain::Secret;
 
 mod backends;
-pub use backends::{Database, PhotoSettings, PhotoStore, S3Settings, StorageSettings, sqlite_path};
+pub use backends::{Database, PhotoSettings, PhotoStore, StorageSettings, sqlite_path};
 
 /// Every setting's default, with its documentation: the one source of defaults.
 pub const DEFAULTS: &str = include_str!("../../../config/default.toml");

@@ -20,7 +20,7 @@ use facepass_domain::{ImageBytes, PhotoKey};
 
 pub use facepass_domain::Secret;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct S3Config {
     pub bucket: String,
     /// S3-compatible endpoint (`http://127.0.0.1:8333`); AWS when unset.

@@ -5,7 +5,9 @@
 //! (which documents them in comments that a test checks against these).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
+use facepass_photo_source_s3::S3Config;
 use serde::Deserialize;
 
 use super::{Secret, optional_secret};
@@ -92,22 +94,9 @@ pub struct PhotoSettings {
 pub enum PhotoStore {
     /// `fs`: keys are paths below `root`.
     Fs { root: PathBuf },
-    /// `s3`: keys are object keys of one bucket.
-    S3(S3Settings),
-}
-
-/// `photos.*` of the `s3` backend.
-#[derive(Debug, Clone, PartialEq)]
-pub struct S3Settings {
-    pub bucket: String,
-    /// An S3-compatible endpoint; AWS when unset.
-    pub endpoint: Option<String>,
-    pub region: String,
-    /// Static credentials; the AWS default chain (env, profile, IMDS) when unset.
-    pub access_key_id: Option<String>,
-    pub secret_access_key: Option<Secret>,
-    /// `endpoint/bucket/key` addressing (most S3-compatible stores).
-    pub force_path_style: bool,
+    /// `s3`: keys are object keys of one bucket (the common keys' timeout and size limit
+    /// included).
+    S3(S3Config),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -229,18 +218,21 @@ impl RawPhotos {
         Ok(PhotoStore::Fs { root })
     }
 
-    fn s3(self) -> Result<S3Settings, String> {
+    fn s3(self) -> Result<S3Config, String> {
         only_for("photos", "fs", [("root", self.root.is_some())])?;
-        Ok(S3Settings {
-            bucket: self
-                .bucket
-                .filter(|b| !b.is_empty())
-                .ok_or("photos.backend = \"s3\" needs photos.bucket")?,
+        let bucket = self
+            .bucket
+            .filter(|b| !b.is_empty())
+            .ok_or("photos.backend = \"s3\" needs photos.bucket")?;
+        Ok(S3Config {
             endpoint: self.endpoint.filter(|e| !e.is_empty()),
             region: self.region.unwrap_or_else(|| DEFAULT_REGION.into()),
             access_key_id: self.access_key_id,
             secret_access_key: self.secret_access_key,
             force_path_style: self.force_path_style.unwrap_or(false),
+            timeout: Duration::from_secs(self.timeout_secs.max(1)),
+            max_bytes: self.max_bytes,
+            ..S3Config::new(bucket)
         })
     }
 }

@@ -1,3 +1,6 @@
+//! The `JobQueue` port: durable indexing jobs whose photos any replica claims, and the
+//! webhooks that announce finished jobs.
+
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;

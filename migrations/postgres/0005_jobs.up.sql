@@ -20,7 +20,10 @@ CREATE TABLE index_jobs (
     started_at      BIGINT,
     finished_at     BIGINT,
     -- When a photo of the job was last claimed: claims go to the open job served least recently.
-    last_claim_at   BIGINT NOT NULL DEFAULT 0
+    last_claim_at   BIGINT NOT NULL DEFAULT 0,
+    -- Claims of one photo before it counts as failed (a photo whose claims keep lapsing, e.g.
+    -- one that kills its process, fails instead of being claimed forever).
+    max_attempts    INTEGER NOT NULL DEFAULT 5 CHECK (max_attempts > 0)
 );
 CREATE INDEX index_jobs_session ON index_jobs (session_id, job_id);
 CREATE INDEX index_jobs_open ON index_jobs (last_claim_at) WHERE state IN ('queued', 'running');
@@ -43,6 +46,7 @@ CREATE TABLE index_job_photos (
 CREATE INDEX index_job_photos_open ON index_job_photos (job_id, seq)
     WHERE state IN ('pending', 'claimed');
 CREATE INDEX index_job_photos_failed ON index_job_photos (job_id, seq) WHERE state = 'failed';
+CREATE INDEX index_job_photos_claimed ON index_job_photos (lease_until) WHERE state = 'claimed';
 
 -- Webhooks to announce, written in the transaction that finishes a job (an outbox): delivered
 -- at least once by whichever replica claims the row, on the Standard Webhooks retry schedule.

@@ -19,7 +19,8 @@ CREATE TABLE index_jobs (
     started_at      INTEGER,
     finished_at     INTEGER,
     -- When a photo of the job was last claimed: claims go to the open job served least recently.
-    last_claim_at   INTEGER NOT NULL DEFAULT 0
+    last_claim_at   INTEGER NOT NULL DEFAULT 0,
+    max_attempts    INTEGER NOT NULL DEFAULT 5 CHECK (max_attempts > 0)
 );
 CREATE INDEX index_jobs_session ON index_jobs (session_id, job_id);
 CREATE INDEX index_jobs_open ON index_jobs (last_claim_at) WHERE state IN ('queued', 'running');
@@ -42,6 +43,7 @@ CREATE TABLE index_job_photos (
 CREATE INDEX index_job_photos_open ON index_job_photos (job_id, seq)
     WHERE state IN ('pending', 'claimed');
 CREATE INDEX index_job_photos_failed ON index_job_photos (job_id, seq) WHERE state = 'failed';
+CREATE INDEX index_job_photos_claimed ON index_job_photos (lease_until) WHERE state = 'claimed';
 
 CREATE TABLE webhook_outbox (
     event_id        TEXT PRIMARY KEY,

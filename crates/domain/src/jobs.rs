@@ -83,6 +83,9 @@ pub struct NewJob {
     pub idempotency: Option<Idempotency>,
     /// The API key's id of the submitter.
     pub key_id: Option<String>,
+    /// Claims of one photo before it counts as failed: transient failures and claims that
+    /// lapsed (a worker that died holding the photo) both use them up.
+    pub max_attempts: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

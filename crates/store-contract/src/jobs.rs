@@ -34,6 +34,7 @@ fn new_job(session: &str, photos: usize) -> NewJob {
         callback_url: Some("https://platform.example/hooks".into()),
         idempotency: None,
         key_id: Some("k-contract".into()),
+        max_attempts: 3,
     }
 }
 
@@ -219,6 +220,43 @@ pub async fn a_lapsed_lease_is_claimed_again_and_the_old_claim_is_void(store: &i
     assert!(live.recorded);
     let job = live.completed.expect("done");
     assert_eq!((job.id, job.indexed, job.total), (id, 1, 1));
+}
+
+pub async fn a_photo_whose_claims_keep_lapsing_fails_after_its_attempts(store: &impl JobQueue) {
+    let id = submit(store, new_job("event", 1), t(0)).await;
+    for attempt in 1..=3 {
+        let claimed = store
+            .claim("dying", 1, t(100 * attempt), LEASE)
+            .await
+            .unwrap();
+        assert_eq!(
+            claimed.iter().map(|c| c.attempt).collect::<Vec<_>>(),
+            [attempt as u32]
+        );
+    }
+    // The third lease lapses too: the photo is failed, not claimed a fourth time.
+    assert!(
+        store
+            .claim("next", 1, t(400), LEASE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let job = store.job(&id).await.unwrap().unwrap();
+    assert_eq!(
+        (job.state, job.failed, job.pending),
+        (JobState::Done, 1, 0),
+        "{job:?}"
+    );
+    assert_eq!(job.errors[0].code, "internal_error");
+    assert_eq!(
+        store
+            .claim_deliveries("d", 10, t(400), LEASE)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 pub async fn a_retried_photo_waits_for_its_time(store: &impl JobQueue) {

@@ -85,6 +85,7 @@ macro_rules! vector_store_contract {
             outcomes_are_counted_once_and_the_last_one_finishes_the_job,
             a_lapsed_lease_is_claimed_again_and_the_old_claim_is_void,
             a_retried_photo_waits_for_its_time,
+            a_photo_whose_claims_keep_lapsing_fails_after_its_attempts,
             cancel_drops_waiting_photos_and_lets_claimed_ones_finish,
             a_finished_job_leaves_one_webhook_delivered_until_an_outcome,
             concurrent_claimers_never_share_a_photo

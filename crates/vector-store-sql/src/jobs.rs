@@ -166,8 +166,8 @@ async fn insert_job(
 ) -> Result<(), StoreError> {
     let insert = format!(
         "INSERT INTO index_jobs (job_id, session_id, state, total, force, expires_at, \
-         callback_url, idempotency_key, request_digest, key_id, created_at) \
-         VALUES ({}, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10)",
+         callback_url, idempotency_key, request_digest, key_id, created_at, max_attempts) \
+         VALUES ({}, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         sql.uuid_param(1)
     );
     let values: Vec<Value> = vec![
@@ -181,6 +181,7 @@ async fn insert_job(
         job.idempotency.as_ref().map(|i| i.digest.clone()).into(),
         job.key_id.clone().into(),
         unix_millis(now).into(),
+        i64::from(job.max_attempts.max(1)).into(),
     ];
     txn.execute_raw(sql.statement(&insert, values))
         .await
@@ -240,7 +241,8 @@ async fn claim_from(
          attempts = attempts + 1 \
          WHERE job_id = {job_id} AND seq IN (SELECT seq FROM index_job_photos \
            WHERE job_id = {job_id} AND ((state = 'pending' AND run_after <= $2) \
-             OR (state = 'claimed' AND lease_until <= $2)) \
+             OR (state = 'claimed' AND lease_until <= $2 AND attempts < (SELECT max_attempts \
+               FROM index_jobs WHERE job_id = {job_id}))) \
            ORDER BY seq LIMIT $5{}) \
          RETURNING seq, photo_id, s3_key, attempts",
         sql.for_update_skip_locked()
@@ -276,6 +278,49 @@ async fn claim_from(
         .collect::<Result<_, StoreError>>()?;
     claimed.sort_by_key(|c| c.seq);
     Ok(claimed)
+}
+
+/// Fails the photos whose claims lapsed their job's `max_attempts` times (a worker died holding
+/// them each time: a photo that kills its process must not be claimed forever), one
+/// transaction per job, counting them and finishing the job when they were its last.
+async fn fail_exhausted(
+    db: &sea_orm::DatabaseConnection,
+    sql: &dyn Syntax,
+    now: SystemTime,
+) -> Result<(), StoreError> {
+    let exhausted = db
+        .query_all_raw(sql.statement(
+            "SELECT DISTINCT CAST(p.job_id AS TEXT) FROM index_job_photos p \
+             JOIN index_jobs j ON j.job_id = p.job_id \
+             WHERE p.state = 'claimed' AND p.lease_until <= $1 AND p.attempts >= j.max_attempts",
+            vec![unix_millis(now).into()],
+        ))
+        .await
+        .map_err(store_error)?;
+    let job_id = sql.uuid_param(1);
+    let fail = format!(
+        "UPDATE index_job_photos SET state = 'failed', error_code = 'internal_error', \
+         error_message = 'claimed ' || attempts || ' times and never finished: the process \
+           indexing it stopped each time', lease_until = NULL \
+         WHERE job_id = {job_id} AND state = 'claimed' AND lease_until <= $2 \
+           AND attempts >= (SELECT max_attempts FROM index_jobs WHERE job_id = {job_id})"
+    );
+    for row in &exhausted {
+        let text: String = row.try_get_by_index(0).map_err(store_error)?;
+        let job = JobId::parse(&text).map_err(|e| unexpected("job id", e))?;
+        let txn = begin_write(db, sql).await?;
+        let failed = txn
+            .execute_raw(sql.statement(&fail, vec![text.into(), unix_millis(now).into()]))
+            .await
+            .map_err(store_error)?
+            .rows_affected();
+        if failed > 0 {
+            count(&txn, sql, &job, "failed", failed).await?;
+            complete_if_last(&txn, sql, &job, now).await?;
+        }
+        txn.commit().await.map_err(store_error)?;
+    }
+    Ok(())
 }
 
 /// The condition that a claim is still the photo's current one (`$1` job, `$2` seq, `$3`
@@ -535,6 +580,7 @@ impl<D: Dialect> JobQueue for SqlStore<D> {
         lease: Duration,
     ) -> Result<Vec<ClaimedPhoto>, StoreError> {
         let sql: &dyn Syntax = self.dialect();
+        fail_exhausted(self.connection(), sql, now).await?;
         let txn = begin_write(self.connection(), sql).await?;
         let open = txn
             .query_all_raw(sql.statement(

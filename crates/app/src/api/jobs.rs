@@ -211,7 +211,7 @@ endpoint_response!(
 );
 
 /// The parsed request, and the digest an `Idempotency-Key` is checked against.
-fn new_job(body: JobRequest, max_photos: usize) -> Result<NewJob, ApiError> {
+fn new_job(body: JobRequest, max_photos: usize, max_attempts: u32) -> Result<NewJob, ApiError> {
     let session = parse_session("session_id", &body.session_id)?;
     let max = max_photos.min(MAX_JOB_PHOTOS);
     if body.photos.is_empty() || body.photos.len() > max {
@@ -246,6 +246,7 @@ fn new_job(body: JobRequest, max_photos: usize) -> Result<NewJob, ApiError> {
         callback_url,
         idempotency: None,
         key_id: None,
+        max_attempts,
     })
 }
 
@@ -298,7 +299,8 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> JobsApi<E, S, P> {
         let result = async {
             let state = &self.0;
             let actor = state.authorize(&auth)?;
-            let mut job = new_job(body.0, state.job_settings.max_photos)?;
+            let settings = &state.job_settings;
+            let mut job = new_job(body.0, settings.max_photos, settings.max_attempts)?;
             if let Some(key) = idempotency_key.0 {
                 if key.is_empty() || key.len() > 255 {
                     return Err(ApiError::invalid_field(

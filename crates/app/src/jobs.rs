@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
-use facepass_domain::jobs::{ClaimedPhoto, PhotoOutcome};
+use facepass_domain::jobs::{ClaimedPhoto, Leases, PhotoOutcome};
 use facepass_domain::ports::{Embedder, PhotoSource, VectorStore};
-use facepass_domain::use_cases::{IndexPhotoError, IndexPhotoRequest, IndexStatus};
+use facepass_domain::use_cases::{IndexPhotoRequest, IndexStatus};
 
 use crate::api::errors::{ApiError, ErrorCode};
 use crate::api::state::AppState;
@@ -26,7 +26,6 @@ pub fn is_transient(code: ErrorCode) -> bool {
             | ErrorCode::DatabaseUnavailable
             | ErrorCode::ModelsUnavailable
             | ErrorCode::Overloaded
-            | ErrorCode::ShuttingDown
     )
 }
 
@@ -48,16 +47,17 @@ async fn work<E: Embedder, S: VectorStore, P: PhotoSource>(
     state: &AppState<E, S, P>,
     worker: &str,
 ) {
-    let settings = &state.job_settings;
-    let (lease, poll) = (
-        Duration::from_secs(settings.lease_secs),
-        Duration::from_millis(settings.poll_ms),
-    );
+    let leases = state.job_settings.leases();
+    let poll = Duration::from_millis(state.job_settings.poll_ms);
     while !state.stopping.load(Ordering::SeqCst) {
-        match state.jobs.claim(worker, 1, SystemTime::now(), lease).await {
+        match state
+            .jobs
+            .claim(worker, 1, SystemTime::now(), leases.lease)
+            .await
+        {
             Ok(claimed) if !claimed.is_empty() => {
                 for claim in claimed {
-                    index(state, claim).await;
+                    index(state, &leases, claim).await;
                 }
             }
             Ok(_) => idle(state, poll).await,
@@ -69,52 +69,55 @@ async fn work<E: Embedder, S: VectorStore, P: PhotoSource>(
     }
 }
 
-/// Waits for a job submitted here, the poll interval, or shutdown.
+/// Waits for a job submitted here or the poll interval (which also bounds how long a
+/// shutdown waits for an idle worker).
 async fn idle<E, S, P>(state: &AppState<E, S, P>, poll: Duration) {
-    let shutdown = async {
-        while !state.stopping.load(Ordering::SeqCst) {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    };
     tokio::select! {
         () = state.job_submitted.notified() => {}
         () = tokio::time::sleep(poll) => {}
-        () = shutdown => {}
     }
 }
 
-/// Indexes one claimed photo and records what became of it.
+/// Gives a claimed photo back to be claimed again from `at`.
+async fn give_back(
+    state: &AppState<impl Sized, impl Sized, impl Sized>,
+    claim: &ClaimedPhoto,
+    at: SystemTime,
+) {
+    if let Err(error) = state.jobs.retry(claim, at).await {
+        tracing::warn!(%error, job = %claim.job, "giving a photo back failed; its lease will lapse");
+    }
+}
+
+/// Indexes one claimed photo and records what became of it: its outcome, or (a transient
+/// failure with attempts left, or shutdown before it started) the photo back in the queue.
 async fn index<E: Embedder, S: VectorStore, P: PhotoSource>(
     state: &AppState<E, S, P>,
+    leases: &Leases,
     claim: ClaimedPhoto,
 ) {
+    if state.stopping.load(Ordering::SeqCst) {
+        return give_back(state, &claim, SystemTime::now()).await;
+    }
     let request = IndexPhotoRequest {
         session: claim.session.clone(),
         photo: claim.photo.clone(),
         key: claim.key.clone(),
         force: claim.force,
     };
-    let result = if state.stopping.load(Ordering::SeqCst) {
-        Err(IndexPhotoError::Interrupted)
-    } else {
-        state.index_photo.execute(&request).await
-    };
-    state.count_photo(&result);
+    let result = state.index_photo.execute(&request).await;
     let now = SystemTime::now();
-    let outcome = match result {
+    let outcome = match &result {
         Ok(photo) if photo.status == IndexStatus::Skipped => PhotoOutcome::Skipped,
         Ok(_) => PhotoOutcome::Indexed,
         Err(error) => {
-            let error = ApiError::from(error);
+            let error = ApiError::from(error.clone());
             let retry_at = is_transient(error.code)
-                .then(|| state.job_settings.leases().retry_at(claim.attempt, now))
+                .then(|| leases.retry_at(claim.attempt, now))
                 .flatten();
             if let Some(at) = retry_at {
                 tracing::info!(job = %claim.job, photo = %claim.photo, attempt = claim.attempt, code = error.code.as_str(), "job photo failed transiently; retrying later");
-                if let Err(error) = state.jobs.retry(&claim, at).await {
-                    tracing::warn!(%error, job = %claim.job, "giving a photo back failed; its lease will lapse");
-                }
-                return;
+                return give_back(state, &claim, at).await;
             }
             PhotoOutcome::Failed {
                 code: error.code.as_str().to_owned(),
@@ -122,6 +125,7 @@ async fn index<E: Embedder, S: VectorStore, P: PhotoSource>(
             }
         }
     };
+    state.count_photo(&result);
     match state.jobs.finish(&claim, outcome, now).await {
         Ok(finished) => {
             if let Some(job) = finished.completed {

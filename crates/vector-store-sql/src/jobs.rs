@@ -119,6 +119,27 @@ async fn read_job(
     Ok(Some(job))
 }
 
+/// An open job.
+const OPEN_JOB: &str = "SELECT 1 FROM index_jobs WHERE state IN ('queued', 'running') LIMIT 1";
+
+/// A webhook due by `$1`.
+const DUE_WEBHOOK: &str =
+    "SELECT 1 FROM webhook_outbox WHERE state = 'pending' AND next_attempt_at <= $1 LIMIT 1";
+
+/// Whether `query` finds a row: a read, before a claim's write.
+async fn exists(
+    db: &sea_orm::DatabaseConnection,
+    sql: &dyn Syntax,
+    query: &str,
+    values: Vec<Value>,
+) -> Result<bool, StoreError> {
+    Ok(db
+        .query_one_raw(sql.statement(query, values))
+        .await
+        .map_err(store_error)?
+        .is_some())
+}
+
 /// Takes the database's write lock first where the backend has one.
 async fn begin_write(
     db: &sea_orm::DatabaseConnection,
@@ -501,6 +522,9 @@ impl<D: Dialect> JobQueue for SqlStore<D> {
         lease: Duration,
     ) -> Result<Vec<Delivery>, StoreError> {
         let (db, sql) = (self.connection(), self.dialect() as &dyn Syntax);
+        if !exists(db, sql, DUE_WEBHOOK, vec![unix_millis(now).into()]).await? {
+            return Ok(Vec::new());
+        }
         let txn = begin_write(db, sql).await?;
         let claim = format!(
             "UPDATE webhook_outbox SET lease_until = $3, claimed_by = $1, attempts = attempts + 1 \
@@ -580,6 +604,11 @@ impl<D: Dialect> JobQueue for SqlStore<D> {
         lease: Duration,
     ) -> Result<Vec<ClaimedPhoto>, StoreError> {
         let sql: &dyn Syntax = self.dialect();
+        // Idle workers ask often: a read first, so that no write (SQLite: a commit, an fsync)
+        // is made while there is nothing to claim.
+        if !exists(self.connection(), sql, OPEN_JOB, Vec::new()).await? {
+            return Ok(Vec::new());
+        }
         fail_exhausted(self.connection(), sql, now).await?;
         let txn = begin_write(self.connection(), sql).await?;
         let open = txn

@@ -13,8 +13,8 @@ use facepass::api::state::AppState;
 use facepass_domain::jobs::{Job, JobId, JobState, NewJob, Submitted};
 use facepass_domain::people::SessionScores;
 use facepass_domain::ports::{
-    EmbedError, MockEmbedder, MockJobQueue, MockPhotoSource, MockVectorStore, PersonFace,
-    PersonSummary, PhotoSourceError, SessionStats, StoreError, StoreTotals, StoredFace,
+    EmbedError, MockEmbedder, MockJobQueue, MockPhotoSource, MockVectorStore, MockWatchStore,
+    PersonFace, PersonSummary, PhotoSourceError, SessionStats, StoreError, StoreTotals, StoredFace,
 };
 use facepass_domain::{
     BoundingBox, DetectedFace, Embedding, EmbeddingSpace, FaceAnalysis, FaceId, FaceQuality,
@@ -230,6 +230,19 @@ fn job_queue() -> MockJobQueue {
     queue
 }
 
+/// A session with no watches.
+fn watch_store() -> MockWatchStore {
+    let mut watches = MockWatchStore::new();
+    watches
+        .expect_photo_scores()
+        .returning(|_, _, _| Ok(Vec::new()));
+    watches
+        .expect_live_watches()
+        .returning(|_, _| Ok(Vec::new()));
+    watches.expect_live_watch_count().returning(|_, _| Ok(0));
+    watches
+}
+
 type State = AppState<MockEmbedder, MockVectorStore, MockPhotoSource>;
 
 fn state(overrides: &[(&str, &str)]) -> (Arc<State>, Ports) {
@@ -240,6 +253,7 @@ fn state(overrides: &[(&str, &str)]) -> (Arc<State>, Ports) {
         Arc::new(store),
         Arc::new(photos),
         Arc::new(job_queue()),
+        Arc::new(watch_store()),
         &settings(&dir, overrides),
     )
     .expect("state");
@@ -294,6 +308,21 @@ async fn every_documented_error_code_is_produced_without_any_5xx_answer() {
         .header("Idempotency-Key", "used")
         .body_json(&json!({"session_id": "s1", "photos": [{"photo_id": "p1", "s3_key": "k"}]}));
     seen.insert(api.send(used_key).await.code());
+
+    // A guest watch without the guest's consent.
+    let expires = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    let no_consent = api
+        .raw()
+        .post("/api/v2/index/s1/watches")
+        .header("X-API-Key", API_KEY)
+        .multipart(
+            TestForm::new()
+                .bytes("file", b"face".to_vec())
+                .text("guest_ref", "guest-1")
+                .text("expires_at", expires)
+                .text("consent", "false"),
+        );
+    seen.insert(api.send(no_consent).await.code());
 
     // Single-photo indexing failures that are the client's (422).
     for key in ["missing", "big"] {
@@ -702,11 +731,14 @@ async fn the_v1_alias_serves_the_same_routes_and_the_spec_lists_v2_only() {
         BTreeSet::from([
             "audit",
             "cancel_job",
+            "create_watch",
             "delete_photo",
             "delete_session",
             "diff_session",
+            "end_watch",
             "forget_guest",
             "get_job",
+            "get_watch",
             "health",
             "index_batch",
             "index_photo",
@@ -719,6 +751,7 @@ async fn the_v1_alias_serves_the_same_routes_and_the_spec_lists_v2_only() {
             "session_status",
             "set_session_expiry",
             "submit_job",
+            "watch_matches",
         ])
     );
     assert_eq!(

@@ -26,6 +26,7 @@ pub struct Settings {
     pub indexing: IndexingSettings,
     pub jobs: JobSettings,
     pub webhooks: WebhookSettings,
+    pub watches: WatchSettings,
     pub search: SearchSettings,
     pub rate_limit: RateLimitSettings,
     pub retention: RetentionSettings,
@@ -229,6 +230,17 @@ pub struct WebhookSettings {
     pub poll_ms: u64,
 }
 
+/// `watches.*`: how guest watches are announced.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WatchSettings {
+    /// A watch's new matches are sent together once the oldest is this old, and a watch gets
+    /// at most one `watch.matched` webhook per this many seconds.
+    pub notify_interval_secs: u64,
+    /// Watches one notifier run (every `webhooks.poll_ms`) announces at most.
+    pub notify_batch: usize,
+}
+
 /// `retention.*`: how long sessions are kept.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -342,6 +354,9 @@ impl Settings {
     fn validate(&self) -> anyhow::Result<()> {
         if self.retention.purge_interval_secs == 0 || self.retention.purge_batch == 0 {
             anyhow::bail!("retention.purge_interval_secs and retention.purge_batch must be > 0");
+        }
+        if self.watches.notify_batch == 0 {
+            anyhow::bail!("watches.notify_batch must be > 0");
         }
         let w = &self.webhooks;
         if !w.secret.expose().is_empty() {

@@ -56,6 +56,7 @@ impl Application {
             Arc::new(embedder),
             store.clone(),
             Arc::new(photos),
+            store.clone(),
             store,
             &settings,
         )?);

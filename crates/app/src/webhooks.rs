@@ -1,5 +1,6 @@
 //! Webhook delivery per [Standard Webhooks](https://www.standardwebhooks.com/): every replica
-//! claims due webhooks from the outbox the job queue writes when a job finishes, signs each
+//! writes the guest watches' due `watch.matched` webhooks to the outbox (the job queue writes
+//! `index.job.completed` there when a job finishes), claims due webhooks from it, signs each
 //! (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of
 //! "{id}.{timestamp}.{body}">`), POSTs it, and records the outcome: 2xx delivered, 410 Gone
 //! disables the target, anything else (or no answer) is retried on the standard schedule.
@@ -12,7 +13,7 @@ use std::time::{Duration, SystemTime};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
-use facepass_domain::jobs::{Delivery, DeliveryOutcome, webhook_retry_at};
+use facepass_domain::jobs::{Delivery, DeliveryOutcome, JobId, webhook_retry_at};
 use facepass_domain::ports::{Embedder, PhotoSource, VectorStore};
 use hmac::{Hmac, Mac};
 use poem_openapi::types::ToJSON;
@@ -20,6 +21,7 @@ use sha2::Sha256;
 
 use crate::api::jobs::JobBody;
 use crate::api::state::AppState;
+use crate::api::watches::notice_json;
 
 /// How long a deliverer holds a webhook (longer than an attempt can take).
 const LEASE: Duration = Duration::from_secs(120);
@@ -83,6 +85,7 @@ pub fn start<E: Embedder, S: VectorStore, P: PhotoSource>(
     state.tasks.clone().spawn(async move {
         let poll = Duration::from_millis(state.webhook_settings.poll_ms);
         while !state.stopping.load(Ordering::SeqCst) {
+            announce_watches(&state).await;
             match state
                 .jobs
                 .claim_deliveries(&worker, 8, SystemTime::now(), LEASE)
@@ -101,16 +104,50 @@ pub fn start<E: Embedder, S: VectorStore, P: PhotoSource>(
     Ok(())
 }
 
-/// The body of an `index.job.completed` webhook: the job as `GET /index/jobs/{id}` answers.
-async fn body<E, S, P>(state: &AppState<E, S, P>, delivery: &Delivery) -> Result<String, String> {
-    let job = state
-        .jobs
-        .job(&delivery.job)
+/// Writes the `watch.matched` webhooks that are due to the outbox (delivered below like any
+/// other). Without a `webhooks.url` nothing is announced: the matches stay readable.
+async fn announce_watches<E, S, P>(state: &AppState<E, S, P>) {
+    if state.webhook_settings.url.is_empty() {
+        return;
+    }
+    let settings = &state.watch_settings;
+    let interval = Duration::from_secs(settings.notify_interval_secs);
+    match state
+        .watches
+        .notify_due(
+            SystemTime::now(),
+            interval,
+            settings.notify_batch,
+            &notice_json,
+        )
         .await
-        .map_err(|e| e.to_string())?
-        .ok_or("the job no longer exists")?;
-    let timestamp: DateTime<Utc> = job.finished_at.unwrap_or(job.created_at).into();
-    let data = JobBody::from(job).to_json();
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(watches = n, "watch.matched webhooks written"),
+        Err(error) => tracing::warn!(%error, "announcing guest watches failed; retrying"),
+    }
+}
+
+/// The body of a webhook: a `watch.matched` event's data as written when it happened, an
+/// `index.job.completed` event's the job as `GET /index/jobs/{id}` answers.
+async fn body<E, S, P>(state: &AppState<E, S, P>, delivery: &Delivery) -> Result<String, String> {
+    let (timestamp, data): (DateTime<Utc>, _) = match &delivery.payload {
+        Some(payload) => (
+            Utc::now(),
+            serde_json::from_str(payload).map_err(|e| format!("stored webhook data: {e}"))?,
+        ),
+        None => {
+            let id = JobId::parse(&delivery.subject).map_err(|e| e.to_string())?;
+            let job = state
+                .jobs
+                .job(&id)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or("the job no longer exists")?;
+            let at = job.finished_at.unwrap_or(job.created_at).into();
+            (at, JobBody::from(job).to_json())
+        }
+    };
     let event = serde_json::json!({
         "type": delivery.event_type,
         "timestamp": timestamp.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -200,12 +237,12 @@ async fn record<E, S, P>(
     state.metrics.webhooks.with_label_values(&[result]).inc();
     match &outcome {
         DeliveryOutcome::Delivered => {
-            tracing::info!(job = %delivery.job, id = %delivery.event_id, target, "webhook delivered");
+            tracing::info!(subject = %delivery.subject, id = %delivery.event_id, target, "webhook delivered");
         }
         DeliveryOutcome::RetryAt(_, error)
         | DeliveryOutcome::Failed(error)
         | DeliveryOutcome::Gone(error) => {
-            tracing::warn!(job = %delivery.job, id = %delivery.event_id, target, attempt = delivery.attempt, result, %error, "webhook not delivered");
+            tracing::warn!(subject = %delivery.subject, id = %delivery.event_id, target, attempt = delivery.attempt, result, %error, "webhook not delivered");
         }
     }
     if let Err(error) = state

@@ -6,10 +6,10 @@
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use facepass_domain::ports::{Embedder, PhotoSource, VectorStore};
+use facepass_domain::ports::{Embedder, PhotoSource, VectorStore, WatchStore};
 use facepass_domain::use_cases::{
     CheckHealth, DeletePhoto, DeleteSession, ForgetGuest, IndexBatch, IndexPhoto, ListPeople,
-    SearchBySelfie, SessionLifecycle, SessionStatus,
+    SearchBySelfie, SessionLifecycle, SessionStatus, WatchGuest, WatchMatcher,
 };
 use tokio::sync::Semaphore;
 
@@ -30,6 +30,8 @@ pub struct UseCases<E, S, P> {
     pub delete_session: DeleteSession<S>,
     pub delete_photo: DeletePhoto<S>,
     pub health: CheckHealth<E, S, P>,
+    /// Guest watches: created here; every photo indexed above is matched against them.
+    pub watch: WatchGuest<MeteredEmbedder<E>, S>,
 }
 
 impl<E, S, P> std::fmt::Debug for UseCases<E, S, P> {
@@ -41,12 +43,13 @@ impl<E, S, P> std::fmt::Debug for UseCases<E, S, P> {
 impl<E: Embedder, S: VectorStore, P: PhotoSource> UseCases<E, S, P> {
     /// The use cases of `settings` over the ports; the embedder's calls are counted in
     /// `metrics`, indexing holds at most `indexing.max_in_flight` photos at the embedder (the
-    /// rest of its queue stays for searches), and a batch starts no new photo once `stopping`
-    /// is set.
+    /// rest of its queue stays for searches), a batch starts no new photo once `stopping`
+    /// is set, and every photo indexed is matched against its session's live `watches`.
     pub fn new(
         embedder: Arc<E>,
         store: Arc<S>,
         photos: Arc<P>,
+        watches: Arc<dyn WatchStore>,
         settings: &Settings,
         metrics: Arc<Metrics>,
         stopping: Arc<AtomicBool>,
@@ -65,7 +68,6 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> UseCases<E, S, P> {
             metrics,
             detector,
         ));
-        let index_photo = IndexPhoto::new(for_indexing, store.clone(), photos.clone());
         let search = Arc::new(SearchBySelfie::new(
             for_search,
             store.clone(),
@@ -73,11 +75,15 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> UseCases<E, S, P> {
             settings.selfie_policy(),
             settings.people()?,
         ));
+        let matcher = WatchMatcher::new(watches.clone(), &search);
+        let index_photo = IndexPhoto::new(for_indexing, store.clone(), photos.clone())
+            .with_watches(matcher.clone());
         Ok(Self {
             index_batch: IndexBatch::new(index_photo.clone(), settings.indexing.batch_concurrency)
                 .stop_when(stopping),
             index_photo,
-            forget: ForgetGuest::new(search.clone(), store.clone()),
+            forget: ForgetGuest::new(search.clone(), store.clone()).with_watches(matcher),
+            watch: WatchGuest::new(search.clone(), store.clone(), watches),
             search,
             lifecycle: SessionLifecycle::new(store.clone(), settings.retention.default_retention()),
             session_status: SessionStatus::new(store.clone(), settings.models.reliable_face()?),

@@ -96,6 +96,8 @@ pub struct Pixels(f32);
 pub struct PixelsError(pub f32);
 
 impl Pixels {
+    pub const ZERO: Pixels = Pixels(0.0);
+
     pub fn new(value: f32) -> Result<Self, PixelsError> {
         if value.is_finite() && value >= 0.0 {
             Ok(Self(value))

@@ -79,6 +79,49 @@ string_id!(
     PhotoId
 );
 
+string_id!(
+    /// The platform's own id of a guest (opaque to FacePass), on a guest watch.
+    GuestRef
+);
+
+/// A UUIDv7 id type (time-ordered: the newest has the largest id) with its parse error.
+macro_rules! time_ordered_id {
+    ($(#[$doc:meta])* $name:ident, $error:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(uuid::Uuid);
+
+        #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+        #[error("{} is a UUID, got {:?}", $what, .0)]
+        pub struct $error(pub String);
+
+        impl $name {
+            pub fn new() -> Self {
+                Self(uuid::Uuid::now_v7())
+            }
+
+            pub fn parse(raw: &str) -> Result<Self, $error> {
+                uuid::Uuid::parse_str(raw)
+                    .map(Self)
+                    .map_err(|_| $error(raw.chars().take(64).collect()))
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.hyphenated().fmt(f)
+            }
+        }
+    };
+}
+pub(crate) use time_ordered_id;
+
 /// Why a photo key (object key / relative path) was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PhotoKeyError {

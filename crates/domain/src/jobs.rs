@@ -1,42 +1,16 @@
 //! Indexing jobs: a whole event's photos submitted once, kept by the database and indexed by
 //! whichever replica claims them, each photo with its own outcome.
 
-use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use crate::ids::{PhotoId, PhotoKey, SessionId};
 
-/// A job's id: time-ordered (UUIDv7), so the newest job has the largest id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct JobId(uuid::Uuid);
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("a job id is a UUID, got {0:?}")]
-pub struct JobIdError(pub String);
-
-impl JobId {
-    pub fn new() -> Self {
-        Self(uuid::Uuid::now_v7())
-    }
-
-    pub fn parse(raw: &str) -> Result<Self, JobIdError> {
-        uuid::Uuid::parse_str(raw)
-            .map(Self)
-            .map_err(|_| JobIdError(raw.chars().take(64).collect()))
-    }
-}
-
-impl Default for JobId {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl fmt::Display for JobId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.hyphenated().fmt(f)
-    }
-}
+crate::ids::time_ordered_id!(
+    /// A job's id: time-ordered (UUIDv7), so the newest job has the largest id.
+    JobId,
+    JobIdError,
+    "a job id"
+);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum JobState {
@@ -185,7 +159,11 @@ pub struct Delivery {
     /// `webhook-id`: the same on every attempt, so receivers deduplicate.
     pub event_id: String,
     pub event_type: String,
-    pub job: JobId,
+    /// What the event is about: a job's id (`index.job.completed`) or a watch's.
+    pub subject: String,
+    /// The event's `data` as written when it happened (`watch.matched`); `None`: read the
+    /// subject when delivering (a job as it is then).
+    pub payload: Option<String>,
     /// The job's `callback_url`; `None`: the configured default target.
     pub target: Option<String>,
     /// 1 for the first attempt.

@@ -1,6 +1,6 @@
-//! FacePass domain: the validated vocabulary (ids, keys, embeddings, faces, jobs), the ports
-//! the outside world plugs into (`Embedder`, `VectorStore`, `PhotoSource`, `JobQueue`) and the
-//! use cases that combine them. Nothing here knows about HTTP, SQL, ONNX or S3.
+//! FacePass domain: the validated vocabulary (ids, keys, embeddings, faces, jobs, watches),
+//! the ports the outside world plugs into (`Embedder`, `VectorStore`, `PhotoSource`,
+//! `JobQueue`, `WatchStore`) and the use cases that combine them. Nothing here knows about HTTP, SQL, ONNX or S3.
 
 pub mod calibration;
 pub mod embedding;
@@ -12,6 +12,7 @@ pub mod people;
 pub mod ports;
 pub mod secret;
 pub mod use_cases;
+pub mod watches;
 
 pub use calibration::SimilarityCalibration;
 pub use embedding::{
@@ -22,7 +23,7 @@ pub use face::{
     PixelsError, Point, StageTimings,
 };
 pub use ids::{
-    FaceId, IdError, PersonId, PersonIdError, PhotoId, PhotoKey, PhotoKeyError, SessionId,
+    FaceId, GuestRef, IdError, PersonId, PersonIdError, PhotoId, PhotoKey, PhotoKeyError, SessionId,
 };
 pub use lifecycle::{
     Actor, AuditAction, AuditEvent, AuditQuery, ExpiryUpdate, ForgetCounts, SessionDiff,

@@ -32,14 +32,17 @@ pub enum AuditAction {
     DeletePhoto,
     Expire,
     Forget,
+    /// A guest watch ended (its reason in [`AuditEvent::reason`]).
+    WatchEnd,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 4] = [
+    pub const ALL: [AuditAction; 5] = [
         Self::DeleteSession,
         Self::DeletePhoto,
         Self::Expire,
         Self::Forget,
+        Self::WatchEnd,
     ];
 
     /// The stored and published name.
@@ -49,6 +52,7 @@ impl AuditAction {
             Self::DeletePhoto => "delete_photo",
             Self::Expire => "expire",
             Self::Forget => "forget",
+            Self::WatchEnd => "watch_end",
         }
     }
 
@@ -69,6 +73,9 @@ pub struct AuditEvent {
     pub deleted_photos: u64,
     pub deleted_faces: u64,
     pub key_id: Option<String>,
+    /// The watch a `watch_end` event ended, and why.
+    pub watch: Option<crate::watches::WatchId>,
+    pub reason: Option<crate::watches::WatchEnd>,
 }
 
 /// Which events to read, newest first.
@@ -108,4 +115,6 @@ pub struct ForgetCounts {
     pub faces: u64,
     /// Photos that lost at least one face (they stay indexed for the other people in them).
     pub photos: u64,
+    /// The guest's watches of the session that ended with the erasure.
+    pub watches_ended: u64,
 }

@@ -324,12 +324,12 @@ pub async fn a_finished_job_leaves_one_webhook_delivered_until_an_outcome(store:
     let target = "https://platform.example/hooks";
     assert_eq!(
         (
-            first[0].job,
+            first[0].subject.clone(),
             first[0].event_type.as_str(),
             first[0].target.as_deref(),
             first[0].attempt
         ),
-        (id, JOB_COMPLETED, Some(target), 1)
+        (id.to_string(), JOB_COMPLETED, Some(target), 1)
     );
     assert!(
         store

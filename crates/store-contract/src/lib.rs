@@ -1,4 +1,4 @@
-//! The `VectorStore` and `JobQueue` contracts, as tests every adapter runs against its real
+//! The `VectorStore`, `JobQueue` and `WatchStore` contracts, as tests every adapter runs against its real
 //! backend:
 //! `vector_store_contract!(fresh)` expands to one `#[tokio::test]` per case, each on a fresh,
 //! empty store made by `fresh(space).await`.
@@ -53,7 +53,7 @@ pub fn options() -> StoreOptions {
 }
 
 /// Expands to one test per contract case for a backend. `$fresh` is an async function
-/// `fn(EmbeddingSpace) -> Guarded<impl VectorStore + JobQueue>`.
+/// `fn(EmbeddingSpace) -> Guarded<impl VectorStore + JobQueue + WatchStore>`.
 #[macro_export]
 macro_rules! vector_store_contract {
     ($fresh:path) => {
@@ -88,7 +88,10 @@ macro_rules! vector_store_contract {
             a_photo_whose_claims_keep_lapsing_fails_after_its_attempts,
             cancel_drops_waiting_photos_and_lets_claimed_ones_finish,
             a_finished_job_leaves_one_webhook_delivered_until_an_outcome,
-            concurrent_claimers_never_share_a_photo
+            concurrent_claimers_never_share_a_photo,
+            a_watch_scores_a_photos_faces_as_search_does_and_keeps_each_match_once,
+            every_end_of_a_watch_is_audited_and_takes_its_data,
+            a_watch_is_announced_once_per_interval_by_one_replica
         );
     };
     (@cases $fresh:path; $($case:ident),* $(,)?) => {
@@ -103,7 +106,9 @@ macro_rules! vector_store_contract {
 }
 
 mod jobs;
+mod watches;
 pub use jobs::*;
+pub use watches::*;
 
 fn sid(s: &str) -> SessionId {
     SessionId::parse(s).expect("valid session id")
@@ -1027,7 +1032,8 @@ pub async fn forget_deletes_the_guests_faces_and_keeps_everyone_else(store: &imp
         counts,
         ForgetCounts {
             faces: 2,
-            photos: 2
+            photos: 2,
+            watches_ended: 0,
         }
     );
     assert_eq!(
@@ -1479,7 +1485,8 @@ pub async fn removing_faces_groups_the_rest_again_and_a_lone_face_has_no_person(
         counts,
         ForgetCounts {
             faces: 1,
-            photos: 1
+            photos: 1,
+            watches_ended: 0,
         }
     );
     let after = grouping(store, &s).await;

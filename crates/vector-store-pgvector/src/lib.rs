@@ -23,7 +23,7 @@ use sea_orm::{
 
 /// The schema steps of `migrations/postgres/`.
 pub const MIGRATIONS: &[Migration] = facepass_vector_store_sql::sql_migrations!(
-    "postgres", 1 "init", 2 "sessions", 3 "lifecycle", 4 "people", 5 "jobs"
+    "postgres", 1 "init", 2 "sessions", 3 "lifecycle", 4 "people", 5 "jobs", 6 "watches"
 );
 
 #[derive(Debug, Clone)]

@@ -320,6 +320,17 @@ impl SessionIndex {
         out
     }
 
+    /// Every live face of a photo with its cosine to each query (no floor).
+    pub fn photo_candidates(&self, photo: &str, queries: &[&[f32]]) -> Vec<Candidate> {
+        self.photo(photo)
+            .iter()
+            .map(|&slot| Candidate {
+                slot,
+                cosines: queries.iter().map(|q| dot(q, self.vector(slot))).collect(),
+            })
+            .collect()
+    }
+
     /// A person's face count and mean cosine to each query over all its faces.
     pub fn person_links(&self, person: u128, queries: &[&[f32]]) -> Option<(u64, Vec<f32>)> {
         let p = self.persons.get(&person)?;

@@ -32,11 +32,11 @@ const INSERT_CHUNK: usize = 500;
 /// Open jobs a claim looks at, least recently served first.
 const CLAIM_JOBS: usize = 16;
 
-fn unexpected(what: &str, e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn unexpected(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Unexpected(format!("stored {what}: {e}"))
 }
 
-fn millis(row: &QueryResult, i: usize) -> Result<Option<SystemTime>, StoreError> {
+pub(crate) fn millis(row: &QueryResult, i: usize) -> Result<Option<SystemTime>, StoreError> {
     Ok(row
         .try_get_by_index::<Option<i64>>(i)
         .map_err(store_error)?
@@ -127,7 +127,7 @@ const DUE_WEBHOOK: &str =
     "SELECT 1 FROM webhook_outbox WHERE state = 'pending' AND next_attempt_at <= $1 LIMIT 1";
 
 /// Whether `query` finds a row: a read, before a claim's write.
-async fn exists(
+pub(crate) async fn exists(
     db: &sea_orm::DatabaseConnection,
     sql: &dyn Syntax,
     query: &str,
@@ -141,7 +141,7 @@ async fn exists(
 }
 
 /// Takes the database's write lock first where the backend has one.
-async fn begin_write(
+pub(crate) async fn begin_write(
     db: &sea_orm::DatabaseConnection,
     sql: &dyn Syntax,
 ) -> Result<DatabaseTransaction, StoreError> {
@@ -531,7 +531,7 @@ impl<D: Dialect> JobQueue for SqlStore<D> {
              WHERE event_id IN (SELECT event_id FROM webhook_outbox WHERE state = 'pending' \
                AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until <= $2) \
                ORDER BY next_attempt_at, event_id LIMIT $4{}) \
-             RETURNING event_id, event_type, CAST(job_id AS TEXT), target_url, attempts",
+             RETURNING event_id, event_type, CAST(job_id AS TEXT), target_url, attempts, payload",
             sql.for_update_skip_locked()
         );
         let rows = txn
@@ -549,13 +549,13 @@ impl<D: Dialect> JobQueue for SqlStore<D> {
         txn.commit().await.map_err(store_error)?;
         rows.iter()
             .map(|r| {
-                let job: String = r.try_get_by_index(2).map_err(store_error)?;
                 Ok(Delivery {
                     event_id: r.try_get_by_index(0).map_err(store_error)?,
                     event_type: r.try_get_by_index(1).map_err(store_error)?,
-                    job: JobId::parse(&job).map_err(|e| unexpected("job id", e))?,
+                    subject: r.try_get_by_index(2).map_err(store_error)?,
                     target: r.try_get_by_index(3).map_err(store_error)?,
                     attempt: r.try_get_by_index::<i32>(4).map_err(store_error)? as u32,
+                    payload: r.try_get_by_index(5).map_err(store_error)?,
                     worker: worker.to_owned(),
                 })
             })

@@ -19,6 +19,7 @@ pub mod migrate;
 mod people;
 mod store;
 mod syntax;
+mod watches;
 mod writes;
 
 pub use cache::CacheStats;
@@ -27,6 +28,7 @@ pub use errors::store_error;
 pub use sea_orm::{DatabaseConnection, DatabaseTransaction, DbBackend, QueryResult};
 pub use store::{Dialect, FaceRow, SqlStore, StoreOptions};
 pub use syntax::Syntax;
+pub use watches::WATCH_MATCHED;
 
 use facepass_domain::ports::StoreError;
 use facepass_domain::{DetectedFace, Embedding, EmbeddingSpace};

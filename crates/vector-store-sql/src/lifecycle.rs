@@ -5,6 +5,7 @@
 use std::time::SystemTime;
 
 use facepass_domain::ports::{DeletedCounts, StoreError};
+use facepass_domain::watches::{WatchEnd, WatchId};
 use facepass_domain::{
     Actor, AuditAction, AuditEvent, AuditQuery, ExpiryUpdate, PhotoId, SessionDiff, SessionId,
 };
@@ -56,6 +57,37 @@ pub(crate) async fn record(
     Ok(())
 }
 
+/// Records a watch's end inside the transaction that deletes it.
+pub(crate) async fn record_watch_end(
+    txn: &DatabaseTransaction,
+    sql: &dyn Syntax,
+    session: &SessionId,
+    watch: &WatchId,
+    reason: WatchEnd,
+    actor: &Actor,
+) -> Result<(), StoreError> {
+    let insert = format!(
+        "INSERT INTO audit_events (at, action, session_id, deleted_photos, deleted_faces, \
+         key_id, watch_id, reason) VALUES ({}, $2, $3, 0, 0, $4, {}, $6)",
+        sql.millis_param(1),
+        sql.uuid_param(5)
+    );
+    txn.execute_raw(sql.statement(
+        &insert,
+        vec![
+            unix_millis(SystemTime::now()).into(),
+            AuditAction::WatchEnd.as_str().into(),
+            session.as_str().into(),
+            actor.key_id.clone().into(),
+            watch.to_string().into(),
+            reason.as_str().into(),
+        ],
+    ))
+    .await
+    .map_err(store_error)?;
+    Ok(())
+}
+
 /// Deletes up to `max_sessions` expired sessions, one transaction each. The first statement
 /// of each takes the session row (Postgres: the oldest expired one no other replica holds,
 /// `SKIP LOCKED`; SQLite: under its one-writer lock), so replicas never delete the same
@@ -86,6 +118,9 @@ pub async fn purge_expired(
         let session = parse_session(row.try_get_by_index(0).map_err(store_error)?)?;
         let counts =
             delete_rows(&txn, sql, "session_id = $1", vec![session.as_str().into()]).await?;
+        let server = Actor::server();
+        crate::watches::end_session_watches(&txn, sql, &session, WatchEnd::SessionExpired, &server)
+            .await?;
         record(
             &txn,
             sql,
@@ -225,8 +260,8 @@ pub async fn audit(
         format!("WHERE {}", filters.join(" AND "))
     };
     let query = format!(
-        "SELECT id, {}, action, session_id, photo_id, deleted_photos, deleted_faces, key_id \
-         FROM audit_events {filter} ORDER BY id DESC LIMIT ${}",
+        "SELECT id, {}, action, session_id, photo_id, deleted_photos, deleted_faces, key_id, \
+         CAST(watch_id AS TEXT), reason FROM audit_events {filter} ORDER BY id DESC LIMIT ${}",
         sql.millis_column("at"),
         values.len()
     );
@@ -258,5 +293,18 @@ fn audit_event(row: &QueryResult) -> Result<AuditEvent, StoreError> {
         deleted_photos: count(5)?,
         deleted_faces: count(6)?,
         key_id: row.try_get_by_index(7).map_err(store_error)?,
+        watch: row
+            .try_get_by_index::<Option<String>>(8)
+            .map_err(store_error)?
+            .map(|w| WatchId::parse(&w).map_err(|e| StoreError::Unexpected(e.to_string())))
+            .transpose()?,
+        reason: row
+            .try_get_by_index::<Option<String>>(9)
+            .map_err(store_error)?
+            .map(|r| {
+                WatchEnd::parse(&r)
+                    .ok_or_else(|| StoreError::Unexpected(format!("stored watch end {r:?}")))
+            })
+            .transpose()?,
     })
 }

@@ -30,10 +30,11 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction, QueryResult, TransactionT
 use crate::cache::{CacheStats, Entry, SessionCache};
 use crate::generation::{self, Bumped, Write};
 use crate::grouping::{self, NewFace, Plan};
-use crate::index::{LoadedFace, SessionIndex, Slot};
+use crate::index::{Candidate, LoadedFace, SessionIndex, Slot};
 use crate::load::{self, Loaded, Range};
 use crate::migrate::{self, Migration};
 use crate::syntax::Syntax;
+use crate::watches::WatchQueries;
 use crate::{check_space, ensure_faces_in_space, ensure_in_space, lifecycle, store_error, writes};
 
 /// A readiness probe answers within this long: a stopped server otherwise holds it for the
@@ -105,6 +106,7 @@ pub struct SqlStore<D> {
     dialect: D,
     cache: Arc<SessionCache>,
     people: PeoplePolicy,
+    watches: Arc<WatchQueries>,
 }
 
 /// Which faces a removing write takes away.
@@ -152,6 +154,7 @@ impl<D: Dialect> SqlStore<D> {
             dialect,
             cache: Arc::new(SessionCache::new(options.cache_bytes)),
             people: options.people,
+            watches: Arc::default(),
         })
     }
 
@@ -163,6 +166,14 @@ impl<D: Dialect> SqlStore<D> {
         &self.dialect
     }
 
+    pub(crate) fn space(&self) -> &EmbeddingSpace {
+        &self.space
+    }
+
+    pub(crate) fn watch_queries(&self) -> &WatchQueries {
+        &self.watches
+    }
+
     /// How searches were answered so far, and the memory held.
     pub fn cache_stats(&self) -> CacheStats {
         self.cache.stats()
@@ -170,6 +181,29 @@ impl<D: Dialect> SqlStore<D> {
 
     fn holds_sessions(&self) -> bool {
         self.cache.budget_bytes() > 0
+    }
+
+    /// Runs `read` on the session's index brought current with what was committed (off the
+    /// async runtime's threads: a scan is milliseconds at 100k faces); `None`: no session.
+    pub(crate) async fn read_index<T: Send + 'static>(
+        &self,
+        session: &SessionId,
+        read: impl FnOnce(&SessionIndex) -> T + Send + 'static,
+    ) -> Result<Option<T>, StoreError> {
+        let entry = self.cache.entry(session.as_str());
+        let own = {
+            let _one_at_a_time = entry.refreshing.lock().await;
+            match self.refresh_for_read(session, &entry).await? {
+                Ok(own) => own,
+                Err(()) => return Ok(None),
+            }
+        };
+        tokio::task::spawn_blocking(move || match own {
+            Some(index) => Some(read(&index)),
+            None => entry.read().as_ref().map(read),
+        })
+        .await
+        .map_err(|e| StoreError::Unexpected(format!("session scan: {e}")))
     }
 
     /// Brings `entry` current for a reader; returns the index to read when the session is
@@ -526,6 +560,16 @@ fn session_scores(
 ) -> Result<SessionScores, StoreError> {
     let queries: Vec<&[f32]> = queries.iter().map(Vec::as_slice).collect();
     let found = index.scores(&queries, floor);
+    scores_of(index, &queries, found)
+}
+
+/// What a store reports of `found` faces of a session index for `queries`: the faces, the
+/// links of their persons, and the session's size.
+pub(crate) fn scores_of(
+    index: &SessionIndex,
+    queries: &[&[f32]],
+    found: Vec<Candidate>,
+) -> Result<SessionScores, StoreError> {
     let mut persons: Vec<ScoredPerson> = Vec::new();
     let mut seen = HashSet::new();
     let mut candidates = Vec::with_capacity(found.len());
@@ -533,7 +577,7 @@ fn session_scores(
         let slot = index.slot(c.slot);
         if let Some(person) = slot.person
             && seen.insert(person)
-            && let Some((faces, links)) = index.person_links(person, &queries)
+            && let Some((faces, links)) = index.person_links(person, queries)
         {
             persons.push(ScoredPerson {
                 person: PersonId::from_uuid(uuid::Uuid::from_u128(person)),
@@ -695,24 +739,12 @@ impl<D: Dialect> VectorStore for SqlStore<D> {
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             return Ok(scores);
         }
-        let own = {
-            let _one_at_a_time = entry.refreshing.lock().await;
-            match self.refresh_for_read(session, &entry).await? {
-                Ok(own) => own,
-                Err(()) => return Ok(SessionScores::default()),
-            }
-        };
         let queries: Vec<Vec<f32>> = queries.iter().map(|q| q.as_slice().to_vec()).collect();
-        // The scan is CPU work (milliseconds at 100k faces): off the async runtime's threads.
-        tokio::task::spawn_blocking(move || match own {
-            Some(index) => session_scores(&index, &queries, floor),
-            None => match entry.read().as_ref() {
-                Some(index) => session_scores(index, &queries, floor),
-                None => Ok(SessionScores::default()),
-            },
-        })
-        .await
-        .map_err(|e| StoreError::Unexpected(format!("session scan: {e}")))?
+        Ok(self
+            .read_index(session, move |index| session_scores(index, &queries, floor))
+            .await?
+            .transpose()?
+            .unwrap_or_default())
     }
 
     async fn delete_session(
@@ -744,6 +776,7 @@ impl<D: Dialect> VectorStore for SqlStore<D> {
         Ok(ForgetCounts {
             faces: counts.faces,
             photos,
+            watches_ended: 0,
         })
     }
 

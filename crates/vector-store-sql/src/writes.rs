@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use facepass_domain::ports::{DeletedCounts, StoreError};
+use facepass_domain::watches::WatchEnd;
 use facepass_domain::{Actor, AuditAction, EmbeddingSpace, FaceId, PhotoId, SessionId};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait, Value};
 
@@ -277,6 +278,8 @@ pub(crate) async fn delete_session(
     .await
     .map_err(store_error)?;
     let counts = delete_rows(&txn, sql, "session_id = $1", vec![session.as_str().into()]).await?;
+    crate::watches::end_session_watches(&txn, sql, session, WatchEnd::SessionDeleted, actor)
+        .await?;
     lifecycle::record(
         &txn,
         sql,

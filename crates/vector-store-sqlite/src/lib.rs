@@ -21,7 +21,7 @@ use sea_orm::{
 
 /// The schema steps of `migrations/sqlite/`.
 pub const MIGRATIONS: &[Migration] = facepass_vector_store_sql::sql_migrations!(
-    "sqlite", 1 "init", 2 "sessions", 3 "lifecycle", 4 "people", 5 "jobs"
+    "sqlite", 1 "init", 2 "sessions", 3 "lifecycle", 4 "people", 5 "jobs", 6 "watches"
 );
 
 /// The SQLite store: embeddings as float32 blobs.

@@ -37,9 +37,9 @@ async fn migrations_go_up_down_and_up_again() {
     let space = space();
     let up = |steps| migrate::up(&db, &SqliteDialect, steps, &space);
     let down = || migrate::down(&db, &SqliteDialect, steps, &space);
-    assert_eq!(up(steps).await.unwrap(), vec![1, 2, 3, 4, 5]);
+    assert_eq!(up(steps).await.unwrap(), vec![1, 2, 3, 4, 5, 6]);
     assert_eq!(up(steps).await.unwrap(), Vec::<i64>::new());
-    for version in [5, 4, 3, 2, 1] {
+    for version in [6, 5, 4, 3, 2, 1] {
         assert_eq!(down().await.unwrap(), Some(version));
     }
     assert_eq!(down().await.unwrap(), None);
@@ -52,7 +52,7 @@ async fn migrations_go_up_down_and_up_again() {
     )
     .await
     .unwrap();
-    assert_eq!(up(steps).await.unwrap(), vec![2, 3, 4, 5]);
+    assert_eq!(up(steps).await.unwrap(), vec![2, 3, 4, 5, 6]);
     let row = db
         .query_one_raw(sea_orm::Statement::from_string(
             sea_orm::DbBackend::Sqlite,

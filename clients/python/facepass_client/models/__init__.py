@@ -6,8 +6,11 @@ from .audit_page import AuditPage
 from .batch_photo import BatchPhoto
 from .batch_report import BatchReport
 from .bounding_box import BoundingBox
+from .create_watch_body import CreateWatchBody
+from .created_watch import CreatedWatch
 from .deleted import Deleted
 from .diff_request import DiffRequest
+from .ended_watch import EndedWatch
 from .error_body import ErrorBody
 from .error_code import ErrorCode
 from .error_detail import ErrorDetail
@@ -41,6 +44,10 @@ from .search_session_legacy_body import SearchSessionLegacyBody
 from .session_diff import SessionDiff
 from .session_expiry import SessionExpiry
 from .session_status import SessionStatus
+from .watch import Watch
+from .watch_end_reason import WatchEndReason
+from .watch_match import WatchMatch
+from .watch_match_page import WatchMatchPage
 
 __all__ = (
     "AuditAction",
@@ -49,8 +56,11 @@ __all__ = (
     "BatchPhoto",
     "BatchReport",
     "BoundingBox",
+    "CreatedWatch",
+    "CreateWatchBody",
     "Deleted",
     "DiffRequest",
+    "EndedWatch",
     "ErrorBody",
     "ErrorCode",
     "ErrorDetail",
@@ -84,4 +94,8 @@ __all__ = (
     "SessionDiff",
     "SessionExpiry",
     "SessionStatus",
+    "Watch",
+    "WatchEndReason",
+    "WatchMatch",
+    "WatchMatchPage",
 )

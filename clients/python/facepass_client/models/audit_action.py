@@ -6,6 +6,7 @@ class AuditAction(StrEnum):
     DELETE_SESSION = "delete_session"
     EXPIRE = "expire"
     FORGET = "forget"
+    WATCH_END = "watch_end"
 
     def __str__(self) -> str:
         return str(self.value)

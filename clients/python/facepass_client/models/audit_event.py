@@ -8,6 +8,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.audit_action import AuditAction
+from ..models.watch_end_reason import WatchEndReason
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="AuditEvent")
@@ -25,6 +26,8 @@ class AuditEvent:
         photo_id (str | Unset): The photo of a `delete_photo`; absent otherwise.
         key_id (str | Unset): Which configured API key acted (`k-` and 12 hex digits of its SHA-256, never the
             key); absent for `expire`.
+        watch_id (str | Unset): The watch of a `watch_end`; absent otherwise.
+        reason (WatchEndReason | Unset): Why a guest watch ended.
     """
 
     at: datetime.datetime
@@ -34,6 +37,8 @@ class AuditEvent:
     deleted_faces: int
     photo_id: str | Unset = UNSET
     key_id: str | Unset = UNSET
+    watch_id: str | Unset = UNSET
+    reason: WatchEndReason | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -51,6 +56,12 @@ class AuditEvent:
 
         key_id = self.key_id
 
+        watch_id = self.watch_id
+
+        reason: str | Unset = UNSET
+        if not isinstance(self.reason, Unset):
+            reason = self.reason.value
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -66,6 +77,10 @@ class AuditEvent:
             field_dict["photo_id"] = photo_id
         if key_id is not UNSET:
             field_dict["key_id"] = key_id
+        if watch_id is not UNSET:
+            field_dict["watch_id"] = watch_id
+        if reason is not UNSET:
+            field_dict["reason"] = reason
 
         return field_dict
 
@@ -86,6 +101,15 @@ class AuditEvent:
 
         key_id = d.pop("key_id", UNSET)
 
+        watch_id = d.pop("watch_id", UNSET)
+
+        _reason = d.pop("reason", UNSET)
+        reason: WatchEndReason | Unset
+        if isinstance(_reason, Unset):
+            reason = UNSET
+        else:
+            reason = WatchEndReason(_reason)
+
         audit_event = cls(
             at=at,
             action=action,
@@ -94,6 +118,8 @@ class AuditEvent:
             deleted_faces=deleted_faces,
             photo_id=photo_id,
             key_id=key_id,
+            watch_id=watch_id,
+            reason=reason,
         )
 
         audit_event.additional_properties = d

@@ -2,6 +2,7 @@ from enum import StrEnum
 
 
 class ErrorCode(StrEnum):
+    CONSENT_REQUIRED = "consent_required"
     DATABASE_UNAVAILABLE = "database_unavailable"
     IDEMPOTENCY_CONFLICT = "idempotency_conflict"
     IMAGE_TOO_LARGE = "image_too_large"

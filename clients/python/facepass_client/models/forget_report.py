@@ -16,11 +16,14 @@ class ForgetReport:
         session_id (str):
         deleted_faces (int): Faces of the guest deleted.
         photos_affected (int): Photos that lost a face; they stay indexed for the other people in them.
+        watches_ended (int): The session's watches of the same guest, ended (audited as `watch_end`, reason
+            `forgotten`).
     """
 
     session_id: str
     deleted_faces: int
     photos_affected: int
+    watches_ended: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -30,6 +33,8 @@ class ForgetReport:
 
         photos_affected = self.photos_affected
 
+        watches_ended = self.watches_ended
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -37,6 +42,7 @@ class ForgetReport:
                 "session_id": session_id,
                 "deleted_faces": deleted_faces,
                 "photos_affected": photos_affected,
+                "watches_ended": watches_ended,
             }
         )
 
@@ -51,10 +57,13 @@ class ForgetReport:
 
         photos_affected = d.pop("photos_affected")
 
+        watches_ended = d.pop("watches_ended")
+
         forget_report = cls(
             session_id=session_id,
             deleted_faces=deleted_faces,
             photos_affected=photos_affected,
+            watches_ended=watches_ended,
         )
 
         forget_report.additional_properties = d

@@ -23,6 +23,7 @@ class SessionStatus:
         photos_without_faces (int):
         small_faces (int): Faces indexed that are shorter than the recognition model's reliable size (48 px for
             the default model): found, but a guest's selfie may not match them.
+        watches_live (int): Guest watches of the session that are live (see `POST /index/{session_id}/watches`).
         last_indexed_at (datetime.datetime | Unset): When a photo of the session was last indexed (UTC); absent when
             none is.
         model (str | Unset): The recognition model of the session's vectors; absent when nothing is indexed.
@@ -36,6 +37,7 @@ class SessionStatus:
     faces_indexed: int
     photos_without_faces: int
     small_faces: int
+    watches_live: int
     last_indexed_at: datetime.datetime | Unset = UNSET
     model: str | Unset = UNSET
     expires_at: datetime.datetime | Unset = UNSET
@@ -53,6 +55,8 @@ class SessionStatus:
         photos_without_faces = self.photos_without_faces
 
         small_faces = self.small_faces
+
+        watches_live = self.watches_live
 
         last_indexed_at: str | Unset = UNSET
         if not isinstance(self.last_indexed_at, Unset):
@@ -74,6 +78,7 @@ class SessionStatus:
                 "faces_indexed": faces_indexed,
                 "photos_without_faces": photos_without_faces,
                 "small_faces": small_faces,
+                "watches_live": watches_live,
             }
         )
         if last_indexed_at is not UNSET:
@@ -100,6 +105,8 @@ class SessionStatus:
 
         small_faces = d.pop("small_faces")
 
+        watches_live = d.pop("watches_live")
+
         _last_indexed_at = d.pop("last_indexed_at", UNSET)
         last_indexed_at: datetime.datetime | Unset
         if isinstance(_last_indexed_at, Unset):
@@ -123,6 +130,7 @@ class SessionStatus:
             faces_indexed=faces_indexed,
             photos_without_faces=photos_without_faces,
             small_faces=small_faces,
+            watches_live=watches_live,
             last_indexed_at=last_indexed_at,
             model=model,
             expires_at=expires_at,

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use facepass_domain::ports::{Embedder, PhotoSource, VectorStore};
+use facepass_domain::watches::WatchEnd;
 use facepass_domain::{AuditAction, AuditEvent, AuditQuery};
 use poem_openapi::param::Query;
 use poem_openapi::{Enum, Object, OpenApi};
@@ -30,6 +31,36 @@ pub enum AuditActionBody {
     Expire,
     /// `POST /index/{session_id}/forget`.
     Forget,
+    /// A guest watch ended (`reason` says why).
+    WatchEnd,
+}
+
+/// Why a guest watch ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename = "WatchEndReason", rename_all = "snake_case")]
+pub enum WatchEndBody {
+    /// `DELETE /index/{session_id}/watches/{watch_id}`.
+    Deleted,
+    /// Its `expires_at` passed.
+    Expired,
+    /// `DELETE /index/{session_id}`.
+    SessionDeleted,
+    /// The session expired and was purged.
+    SessionExpired,
+    /// `POST /index/{session_id}/forget` erased the same guest.
+    Forgotten,
+}
+
+impl From<WatchEnd> for WatchEndBody {
+    fn from(reason: WatchEnd) -> Self {
+        match reason {
+            WatchEnd::Deleted => Self::Deleted,
+            WatchEnd::Expired => Self::Expired,
+            WatchEnd::SessionDeleted => Self::SessionDeleted,
+            WatchEnd::SessionExpired => Self::SessionExpired,
+            WatchEnd::Forgotten => Self::Forgotten,
+        }
+    }
 }
 
 impl From<AuditAction> for AuditActionBody {
@@ -39,6 +70,7 @@ impl From<AuditAction> for AuditActionBody {
             AuditAction::DeletePhoto => Self::DeletePhoto,
             AuditAction::Expire => Self::Expire,
             AuditAction::Forget => Self::Forget,
+            AuditAction::WatchEnd => Self::WatchEnd,
         }
     }
 }
@@ -58,6 +90,13 @@ pub struct AuditEventBody {
     /// key); absent for `expire`.
     #[oai(skip_serializing_if_is_none)]
     pub key_id: Option<String>,
+    /// The watch of a `watch_end`; absent otherwise.
+    #[oai(skip_serializing_if_is_none)]
+    pub watch_id: Option<String>,
+    // Why the watch of a `watch_end` ended; absent otherwise. (No doc comment: it would turn
+    // the `$ref` into an `allOf`, which generated clients cannot take.)
+    #[oai(skip_serializing_if_is_none)]
+    pub reason: Option<WatchEndBody>,
 }
 
 impl From<AuditEvent> for AuditEventBody {
@@ -70,6 +109,8 @@ impl From<AuditEvent> for AuditEventBody {
             deleted_photos: e.deleted_photos,
             deleted_faces: e.deleted_faces,
             key_id: e.key_id,
+            watch_id: e.watch.map(|w| w.to_string()),
+            reason: e.reason.map(Into::into),
         }
     }
 }
@@ -101,8 +142,8 @@ pub struct AuditApi<E, S, P>(pub Arc<AppState<E, S, P>>);
 impl<E: Embedder, S: VectorStore, P: PhotoSource> AuditApi<E, S, P> {
     /// Deletion audit
     ///
-    /// Every deletion (session, photo, expiry, a guest's erasure) with when, what and how
-    /// many photos and faces, and which API key acted. Newest first, paged by `cursor`.
+    /// Every deletion (session, photo, expiry, a guest's erasure) and every end of a guest
+    /// watch with when, what and how many photos and faces, and which API key acted. Newest first, paged by `cursor`.
     /// Events are never removed by the deletions they record.
     #[oai(path = "/audit", method = "get", operation_id = "audit")]
     async fn audit(

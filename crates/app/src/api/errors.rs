@@ -6,7 +6,7 @@ use std::num::NonZeroU32;
 
 use facepass_domain::BoundingBox;
 use facepass_domain::ports::{EmbedError, PhotoSourceError, StoreError};
-use facepass_domain::use_cases::{IndexPhotoError, SearchSelfieError};
+use facepass_domain::use_cases::{IndexPhotoError, SearchSelfieError, WatchError};
 use poem::http::StatusCode;
 use poem_openapi::types::ToJSON;
 use poem_openapi::{Enum, Object};
@@ -86,6 +86,8 @@ error_codes! {
     UNPROCESSABLE_ENTITY MultipleFaces = "multiple_faces",
     /// 422: nothing matched and the selfie is a poor query; `details.reason` says why.
     UNPROCESSABLE_ENTITY PoorSelfie = "poor_selfie",
+    /// 422: a guest watch needs the guest's consent (`consent` must be `true`).
+    UNPROCESSABLE_ENTITY ConsentRequired = "consent_required",
     /// 429: the client exceeded its rate limit; see `Retry-After`.
     TOO_MANY_REQUESTS RateLimited = "rate_limited",
     /// 429: the face pipeline is at capacity; see `Retry-After`.
@@ -355,6 +357,17 @@ impl From<SearchSelfieError> for ApiError {
             }
             SearchSelfieError::Embed(e) => e.into(),
             SearchSelfieError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<WatchError> for ApiError {
+    fn from(error: WatchError) -> Self {
+        let message = error.to_string();
+        match error {
+            WatchError::ConsentRequired => Self::new(ErrorCode::ConsentRequired, message),
+            WatchError::Expiry(reason) => Self::invalid_field("expires_at", reason),
+            WatchError::Selfie(e) => e.into(),
         }
     }
 }

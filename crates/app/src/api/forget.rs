@@ -38,6 +38,9 @@ pub struct ForgetBody {
     pub deleted_faces: u64,
     /// Photos that lost a face; they stay indexed for the other people in them.
     pub photos_affected: u64,
+    /// The session's watches of the same guest, ended (audited as `watch_end`, reason
+    /// `forgotten`).
+    pub watches_ended: u64,
 }
 
 endpoint_response!(
@@ -63,6 +66,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> ForgetApi<E, S, P> {
     /// Deletes every face of the session whose similarity to the guest's selfie (or best
     /// over several) reaches `threshold`. Other people in the same photos stay findable.
     /// Recorded in the audit as `forget` with the counts; nothing of the selfie is stored.
+    /// The session's guest watches whose selfies match these end with it.
     #[oai(
         path = "/index/:session_id/forget",
         method = "post",
@@ -94,6 +98,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> ForgetApi<E, S, P> {
                 session_id: session.to_string(),
                 deleted_faces: counts.faces,
                 photos_affected: counts.photos,
+                watches_ended: counts.watches_ended,
             })
         })
         .await

@@ -22,6 +22,7 @@ pub mod rate_limit;
 pub mod search;
 pub mod session_status;
 pub mod state;
+pub mod watches;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -51,6 +52,7 @@ type Apis<E, S, P> = (
     forget::ForgetApi<E, S, P>,
     audit::AuditApi<E, S, P>,
     people::PeopleApi<E, S, P>,
+    watches::WatchesApi<E, S, P>,
     search::SearchApi<E, S, P>,
     session_status::SessionStatusApi<E, S, P>,
     health::HealthApi<E, S, P>,
@@ -72,6 +74,7 @@ pub fn service<E: Embedder, S: VectorStore, P: PhotoSource>(
         forget::ForgetApi(state.clone()),
         audit::AuditApi(state.clone()),
         people::PeopleApi(state.clone()),
+        watches::WatchesApi(state.clone()),
         search::SearchApi(state.clone()),
         session_status::SessionStatusApi(state.clone()),
         health::HealthApi(state.clone()),

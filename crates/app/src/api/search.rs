@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use facepass_domain::people::Evidence;
 use facepass_domain::ports::{Embedder, PhotoSource, VectorStore};
-use facepass_domain::use_cases::{MAX_SELFIES, SearchLimit, SelfieSearchRequest};
+use facepass_domain::use_cases::{MAX_SELFIES, SearchLimit, SelfieMatch, SelfieSearchRequest};
 use facepass_domain::{ImageBytes, Threshold};
 use poem::Request;
 use poem_openapi::types::multipart::Upload;
@@ -90,6 +90,23 @@ pub struct PhotoMatchBody {
     #[oai(skip_serializing_if_is_none)]
     pub person_id: Option<String>,
     pub evidence: EvidenceBody,
+}
+
+impl From<SelfieMatch> for PhotoMatchBody {
+    fn from(m: SelfieMatch) -> Self {
+        Self {
+            photo_id: m.photo_id.to_string(),
+            similarity: round(m.similarity, SCORE),
+            confidence: round(m.face.det_score, SCORE),
+            cosine: round(m.cosine, SCORE),
+            face: MatchedFace {
+                face_id: m.face.face_id.to_string(),
+                bbox: m.face.bbox.into(),
+            },
+            person_id: m.person.map(|p| p.to_string()),
+            evidence: m.evidence.into(),
+        }
+    }
 }
 
 #[derive(Debug, Object)]
@@ -197,22 +214,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> SearchApi<E, S, P> {
             })?;
         Ok(SearchBody {
             session_id: session.to_string(),
-            matches: found
-                .matches
-                .into_iter()
-                .map(|m| PhotoMatchBody {
-                    photo_id: m.photo_id.to_string(),
-                    similarity: round(m.similarity, SCORE),
-                    confidence: round(m.face.det_score, SCORE),
-                    cosine: round(m.cosine, SCORE),
-                    face: MatchedFace {
-                        face_id: m.face.face_id.to_string(),
-                        bbox: m.face.bbox.into(),
-                    },
-                    person_id: m.person.map(|p| p.to_string()),
-                    evidence: m.evidence.into(),
-                })
-                .collect(),
+            matches: found.matches.into_iter().map(Into::into).collect(),
             total_matches: found.total_matches,
             query_face: (&found.query_faces[0]).into(),
             query_faces: found.query_faces.iter().map(Into::into).collect(),

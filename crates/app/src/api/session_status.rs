@@ -34,6 +34,8 @@ pub struct SessionStatusBody {
     /// `retention.default_days`); absent: kept until deleted.
     #[oai(skip_serializing_if_is_none)]
     pub expires_at: Option<DateTime<Utc>>,
+    /// Guest watches of the session that are live (see `POST /index/{session_id}/watches`).
+    pub watches_live: u64,
 }
 
 endpoint_response!(
@@ -61,6 +63,11 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> SessionStatusApi<E, S, P> {
         respond(async {
             let session = parse_session("session_id", &session_id.0)?;
             let stats = self.0.session_status.execute(&session).await?;
+            let watches_live = self
+                .0
+                .watches
+                .live_watch_count(&session, std::time::SystemTime::now())
+                .await?;
             Ok(SessionStatusBody {
                 session_id: session.to_string(),
                 indexed: stats.photos_indexed > 0,
@@ -71,6 +78,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> SessionStatusApi<E, S, P> {
                 last_indexed_at: stats.last_indexed_at.map(DateTime::<Utc>::from),
                 model: stats.model.map(|m| m.to_string()),
                 expires_at: stats.expires_at.map(DateTime::<Utc>::from),
+                watches_live,
             })
         })
         .await

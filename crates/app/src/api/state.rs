@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use facepass_domain::Actor;
-use facepass_domain::ports::{Embedder, JobQueue, PhotoSource, VectorStore};
+use facepass_domain::ports::{Embedder, JobQueue, PhotoSource, VectorStore, WatchStore};
 use facepass_domain::use_cases::{IndexPhotoError, IndexStatus, IndexedPhoto};
 use tokio_util::task::TaskTracker;
 
@@ -23,6 +23,10 @@ pub struct AppState<E, S, P> {
     /// The indexing-job queue (the store's database): a trait object, used only by the jobs
     /// endpoints and this replica's workers ([`crate::jobs`]).
     pub jobs: Arc<dyn JobQueue>,
+    /// Guest watches (the store's database): read and ended by the watches endpoints, announced
+    /// by this replica's notifier ([`crate::webhooks`]).
+    pub watches: Arc<dyn WatchStore>,
+    pub watch_settings: crate::settings::WatchSettings,
     /// Wakes this replica's idle job workers when a job is submitted here.
     pub job_submitted: Arc<tokio::sync::Notify>,
     pub job_settings: crate::settings::JobSettings,
@@ -65,6 +69,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> AppState<E, S, P> {
         store: Arc<S>,
         photos: Arc<P>,
         jobs: Arc<dyn JobQueue>,
+        watches: Arc<dyn WatchStore>,
         settings: &Settings,
     ) -> anyhow::Result<Self> {
         let metrics = Arc::new(Metrics::new()?);
@@ -74,12 +79,15 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> AppState<E, S, P> {
                 embedder,
                 store.clone(),
                 photos,
+                watches.clone(),
                 settings,
                 metrics.clone(),
                 stopping.clone(),
             )?,
             store,
             jobs,
+            watches,
+            watch_settings: settings.watches.clone(),
             job_submitted: Arc::new(tokio::sync::Notify::new()),
             job_settings: settings.jobs.clone(),
             webhook_settings: settings.webhooks.clone(),
@@ -100,7 +108,9 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> AppState<E, S, P> {
 
 impl<E: Embedder, S: VectorStore, P: PhotoSource> AppState<E, S, P> {
     /// One run of the retention purge: expired sessions are deleted `purge_batch` at a time
-    /// (each in its own transaction, audited as `expire`) until none is left. Returns how many.
+    /// (each in its own transaction, audited as `expire`, their watches with them) until none
+    /// is left, then expired guest watches are ended (audited as `watch_end`). Returns how
+    /// many sessions were purged.
     pub async fn purge_expired(&self) -> Result<usize, facepass_domain::ports::StoreError> {
         let mut purged = 0;
         loop {
@@ -114,6 +124,20 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> AppState<E, S, P> {
             }
             purged += chunk.len();
             if chunk.len() < self.purge_batch
+                || self.stopping.load(std::sync::atomic::Ordering::SeqCst)
+            {
+                break;
+            }
+        }
+        loop {
+            let ended = self
+                .watches
+                .end_expired_watches(std::time::SystemTime::now(), self.purge_batch)
+                .await?;
+            for end in &ended {
+                tracing::info!(session = %end.session, watch = %end.watch, "expired guest watch ended");
+            }
+            if ended.len() < self.purge_batch
                 || self.stopping.load(std::sync::atomic::Ordering::SeqCst)
             {
                 return Ok(purged);

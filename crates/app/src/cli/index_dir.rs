@@ -116,7 +116,15 @@ pub fn run(settings: Settings, args: IndexDirArgs) -> anyhow::Result<()> {
             .clamp(1, settings.models.queue.max(1));
         let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let metrics = Arc::new(Metrics::new()?);
-        let use_cases = UseCases::new(embedder, store, photos, &settings, metrics, stopping)?;
+        let use_cases = UseCases::new(
+            embedder,
+            store.clone(),
+            photos,
+            store,
+            &settings,
+            metrics,
+            stopping,
+        )?;
         // As the API does: a new session gets `retention.default_days`.
         use_cases.lifecycle.before_indexing(&session, None).await?;
         let batch = use_cases.index_batch;

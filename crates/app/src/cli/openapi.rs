@@ -7,9 +7,9 @@ use std::time::SystemTime;
 use async_trait::async_trait;
 use facepass_domain::people::SessionScores;
 use facepass_domain::ports::{
-    DeletedCounts, EmbedError, Embedder, MockJobQueue, PeopleQuery, PersonFace, PersonFacesQuery,
-    PersonSummary, PhotoSource, PhotoSourceError, SessionStats, StoreError, StoreTotals,
-    StoredFace, VectorStore,
+    DeletedCounts, EmbedError, Embedder, MockJobQueue, MockWatchStore, PeopleQuery, PersonFace,
+    PersonFacesQuery, PersonSummary, PhotoSource, PhotoSourceError, SessionStats, StoreError,
+    StoreTotals, StoredFace, VectorStore,
 };
 
 use facepass_domain::{
@@ -48,6 +48,7 @@ pub fn document(settings: &Settings) -> anyhow::Result<String> {
         offline,
         // Never called: a queue without expectations.
         Arc::new(MockJobQueue::new()),
+        Arc::new(MockWatchStore::new()),
         settings,
     )?);
     Ok(crate::api::spec_json(&state))

@@ -5,6 +5,7 @@ mod embedder;
 mod job_queue;
 mod photo_source;
 mod vector_store;
+mod watch_store;
 
 pub use embedder::{EmbedError, Embedder};
 pub use job_queue::{Finished, JobQueue};
@@ -13,6 +14,7 @@ pub use vector_store::{
     DeletedCounts, FaceCursor, PeopleCursor, PeopleQuery, PersonFace, PersonFacesQuery,
     PersonSummary, SessionStats, StoreError, StoreTotals, StoredFace, VectorStore,
 };
+pub use watch_store::{NoticeRenderer, WatchStore};
 
 #[cfg(any(test, feature = "mocks"))]
 pub use embedder::MockEmbedder;
@@ -22,3 +24,5 @@ pub use job_queue::MockJobQueue;
 pub use photo_source::MockPhotoSource;
 #[cfg(any(test, feature = "mocks"))]
 pub use vector_store::MockVectorStore;
+#[cfg(any(test, feature = "mocks"))]
+pub use watch_store::MockWatchStore;

@@ -11,6 +11,7 @@ use crate::ids::{FaceId, SessionId};
 use crate::lifecycle::{Actor, ForgetCounts};
 use crate::ports::{Embedder, VectorStore};
 use crate::use_cases::search_by_selfie::{SearchBySelfie, SearchSelfieError};
+use crate::use_cases::watch_guest::WatchMatcher;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ForgetRequest {
@@ -24,6 +25,7 @@ pub struct ForgetRequest {
 pub struct ForgetGuest<E, S> {
     search: Arc<SearchBySelfie<E, S>>,
     store: Arc<S>,
+    watches: Option<WatchMatcher>,
 }
 
 impl<E, S> std::fmt::Debug for ForgetGuest<E, S> {
@@ -35,7 +37,17 @@ impl<E, S> std::fmt::Debug for ForgetGuest<E, S> {
 impl<E: Embedder, S: VectorStore> ForgetGuest<E, S> {
     /// Uses `search`'s face choice and calibration.
     pub fn new(search: Arc<SearchBySelfie<E, S>>, store: Arc<S>) -> Self {
-        Self { search, store }
+        Self {
+            search,
+            store,
+            watches: None,
+        }
+    }
+
+    /// Also ends the session's watches of the same guest.
+    pub fn with_watches(mut self, watches: WatchMatcher) -> Self {
+        self.watches = Some(watches);
+        self
     }
 
     pub async fn execute(
@@ -57,7 +69,17 @@ impl<E: Embedder, S: VectorStore> ForgetGuest<E, S> {
             .map(|a| matching.scores.candidates[a.candidate].face.face_id)
             .collect();
         // Even when nothing matched: the request is audited, with zero counts.
-        Ok(self.store.forget(&request.session, &faces, actor).await?)
+        let mut counts = self.store.forget(&request.session, &faces, actor).await?;
+        if let Some(watches) = &self.watches {
+            let selfies: Vec<Vec<f32>> = queries
+                .iter()
+                .map(|q| q.embedding.as_slice().to_vec())
+                .collect();
+            counts.watches_ended = watches
+                .end_for_guest(&request.session, &selfies, request.threshold, actor)
+                .await?;
+        }
+        Ok(counts)
     }
 }
 
@@ -145,6 +167,7 @@ mod tests {
                 Ok(ForgetCounts {
                     faces: 6,
                     photos: 5,
+                    watches_ended: 0,
                 })
             });
         let counts = forget_with(vec![face(200.0, 0)], store)
@@ -155,7 +178,8 @@ mod tests {
             counts,
             ForgetCounts {
                 faces: 6,
-                photos: 5
+                photos: 5,
+                watches_ended: 0,
             }
         );
     }

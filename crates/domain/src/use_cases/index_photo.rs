@@ -1,12 +1,14 @@
 //! Use case: index one photo (fetch → detect/embed → store), skipping photos already indexed.
 
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use crate::face::{ImageBytes, ImageKind};
 use crate::ids::{PhotoId, PhotoKey, SessionId};
 use crate::ports::{
     EmbedError, Embedder, PhotoSource, PhotoSourceError, StoreError, StoredFace, VectorStore,
 };
+use crate::use_cases::watch_guest::WatchMatcher;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndexPhotoRequest {
@@ -53,6 +55,7 @@ pub struct IndexPhoto<E, S, P> {
     embedder: Arc<E>,
     store: Arc<S>,
     photos: Arc<P>,
+    watches: Option<WatchMatcher>,
 }
 
 impl<E, S, P> Clone for IndexPhoto<E, S, P> {
@@ -61,6 +64,7 @@ impl<E, S, P> Clone for IndexPhoto<E, S, P> {
             embedder: self.embedder.clone(),
             store: self.store.clone(),
             photos: self.photos.clone(),
+            watches: self.watches.clone(),
         }
     }
 }
@@ -77,9 +81,20 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> IndexPhoto<E, S, P> {
             embedder,
             store,
             photos,
+            watches: None,
         }
     }
 
+    /// Matches every photo indexed (or found indexed) against its session's live watches.
+    pub fn with_watches(mut self, watches: WatchMatcher) -> Self {
+        self.watches = Some(watches);
+        self
+    }
+
+    /// Indexes the photo (unless it is indexed and `force` is false), then matches it against
+    /// the session's live watches. A photo found indexed is matched too: a call that stored
+    /// the photo but failed to record its matches is completed by the next (a photo is
+    /// matched once per watch).
     pub async fn execute(
         &self,
         request: &IndexPhotoRequest,
@@ -90,6 +105,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> IndexPhoto<E, S, P> {
                 .indexed_faces(&request.session, &request.photo)
                 .await?
         {
+            self.match_watches(request, face_count).await?;
             return Ok(IndexedPhoto {
                 status: IndexStatus::Skipped,
                 faces: Vec::new(),
@@ -102,11 +118,27 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> IndexPhoto<E, S, P> {
             .store
             .replace_photo(&request.session, &request.photo, analysis.faces)
             .await?;
+        self.match_watches(request, faces.len() as u64).await?;
         Ok(IndexedPhoto {
             status: IndexStatus::Indexed,
             face_count: faces.len() as u64,
             faces,
         })
+    }
+}
+
+impl<E, S, P> IndexPhoto<E, S, P> {
+    async fn match_watches(
+        &self,
+        request: &IndexPhotoRequest,
+        faces: u64,
+    ) -> Result<(), StoreError> {
+        if let Some(watches) = self.watches.as_ref().filter(|_| faces > 0) {
+            watches
+                .match_photo(&request.session, &request.photo, SystemTime::now())
+                .await?;
+        }
+        Ok(())
     }
 }
 

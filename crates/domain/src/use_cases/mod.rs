@@ -10,6 +10,7 @@ mod list_people;
 mod search_by_selfie;
 mod session_lifecycle;
 mod session_status;
+mod watch_guest;
 
 pub use check_health::{CheckHealth, HealthReport};
 pub use delete_photo::DeletePhoto;
@@ -25,6 +26,7 @@ pub use search_by_selfie::{
 };
 pub use session_lifecycle::{AuditPage, MAX_DIFF_IDS, SessionLifecycle};
 pub use session_status::SessionStatus;
+pub use watch_guest::{CreatedWatch, WatchError, WatchGuest, WatchMatcher, WatchRequest};
 
 #[cfg(test)]
 pub(crate) mod test_support {

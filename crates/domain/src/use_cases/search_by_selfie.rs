@@ -282,7 +282,11 @@ impl<E: Embedder, S: VectorStore> SearchBySelfie<E, S> {
         let matching = self
             .matching(&request.session, &queries, request.threshold)
             .await?;
-        let matches = self.best_per_photo(matching.scores.clone(), &matching.accepted);
+        let matches = best_per_photo(
+            &self.calibration,
+            matching.scores.clone(),
+            &matching.accepted,
+        );
 
         let mut warnings: Vec<PoorSelfieReason> = query_faces
             .iter()
@@ -359,50 +363,14 @@ impl<E: Embedder, S: VectorStore> SearchBySelfie<E, S> {
     /// The threshold as a cosine offset from the default's: similarity is monotone in
     /// cosine, so a threshold moves every rule by one cosine amount (clamped where thresholds
     /// 0 and 1 give infinities).
-    fn margin(&self, threshold: Threshold) -> f32 {
+    pub(crate) fn margin(&self, threshold: Threshold) -> f32 {
         let at = |t: Threshold| self.calibration.cosine_at(t.value());
         (at(threshold) - at(Threshold::DEFAULT)).clamp(-2.0, 2.0)
     }
 
-    /// One match per photo (its face with the strongest evidence, then the highest cosine,
-    /// then the smallest face id), by similarity descending, ties by photo id.
-    fn best_per_photo(&self, scores: SessionScores, accepted: &[Accepted]) -> Vec<SelfieMatch> {
-        let base = self.calibration.cosine_at(Threshold::DEFAULT.value());
-        let mut candidates: Vec<Option<_>> = scores.candidates.into_iter().map(Some).collect();
-        let mut best: HashMap<PhotoId, (f32, SelfieMatch)> = HashMap::new();
-        for a in accepted {
-            let Some(face) = candidates[a.candidate].take() else {
-                continue;
-            };
-            let cosine = face.best_cosine();
-            let m = SelfieMatch {
-                similarity: self.calibration.similarity(base + a.score),
-                photo_id: face.photo_id,
-                face: face.face,
-                cosine,
-                person: face.person,
-                evidence: a.evidence,
-            };
-            let better = |kept: &(f32, SelfieMatch)| {
-                a.score
-                    .total_cmp(&kept.0)
-                    .then(m.cosine.total_cmp(&kept.1.cosine))
-                    .then(kept.1.face.face_id.cmp(&m.face.face_id))
-                    .is_gt()
-            };
-            match best.get(&m.photo_id) {
-                Some(kept) if !better(kept) => {}
-                _ => {
-                    best.insert(m.photo_id.clone(), (a.score, m));
-                }
-            }
-        }
-        let mut matches: Vec<(f32, SelfieMatch)> = best.into_values().collect();
-        matches.sort_by(|a, b| {
-            b.0.total_cmp(&a.0)
-                .then_with(|| a.1.photo_id.cmp(&b.1.photo_id))
-        });
-        matches.into_iter().map(|(_, m)| m).collect()
+    /// The calibration, selfie and people rules search decides with.
+    pub(crate) fn rules(&self) -> (SimilarityCalibration, SelfiePolicy, PeoplePolicy) {
+        (self.calibration, self.policy, self.people)
     }
 
     /// The face to search for in one selfie: `face_index` when given, else the largest
@@ -463,6 +431,51 @@ impl<E: Embedder, S: VectorStore> SearchBySelfie<E, S> {
             faces: faces[..competing].iter().map(|(_, f)| f.bbox).collect(),
         })
     }
+}
+
+/// One match per photo (its face with the strongest evidence, then the highest cosine,
+/// then the smallest face id), by similarity descending, ties by photo id.
+pub(crate) fn best_per_photo(
+    calibration: &SimilarityCalibration,
+    scores: SessionScores,
+    accepted: &[Accepted],
+) -> Vec<SelfieMatch> {
+    let base = calibration.cosine_at(Threshold::DEFAULT.value());
+    let mut candidates: Vec<Option<_>> = scores.candidates.into_iter().map(Some).collect();
+    let mut best: HashMap<PhotoId, (f32, SelfieMatch)> = HashMap::new();
+    for a in accepted {
+        let Some(face) = candidates[a.candidate].take() else {
+            continue;
+        };
+        let cosine = face.best_cosine();
+        let m = SelfieMatch {
+            similarity: calibration.similarity(base + a.score),
+            photo_id: face.photo_id,
+            face: face.face,
+            cosine,
+            person: face.person,
+            evidence: a.evidence,
+        };
+        let better = |kept: &(f32, SelfieMatch)| {
+            a.score
+                .total_cmp(&kept.0)
+                .then(m.cosine.total_cmp(&kept.1.cosine))
+                .then(kept.1.face.face_id.cmp(&m.face.face_id))
+                .is_gt()
+        };
+        match best.get(&m.photo_id) {
+            Some(kept) if !better(kept) => {}
+            _ => {
+                best.insert(m.photo_id.clone(), (a.score, m));
+            }
+        }
+    }
+    let mut matches: Vec<(f32, SelfieMatch)> = best.into_values().collect();
+    matches.sort_by(|a, b| {
+        b.0.total_cmp(&a.0)
+            .then_with(|| a.1.photo_id.cmp(&b.1.photo_id))
+    });
+    matches.into_iter().map(|(_, m)| m).collect()
 }
 
 #[cfg(test)]

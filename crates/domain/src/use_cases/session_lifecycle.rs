@@ -177,6 +177,8 @@ mod tests {
             deleted_photos: 1,
             deleted_faces: 2,
             key_id: None,
+            watch: None,
+            reason: None,
         };
         let mut store = MockVectorStore::new();
         store

@@ -38,7 +38,7 @@ async fn migrations_go_up_down_and_up_again() {
     let space = space();
     let up = || migrate::up(&db, &PgDialect, MIGRATIONS, &space);
     let down = || migrate::down(&db, &PgDialect, MIGRATIONS, &space);
-    assert_eq!(up().await.unwrap(), vec![1, 2, 3, 4, 5]);
+    assert_eq!(up().await.unwrap(), vec![1, 2, 3, 4, 5, 6]);
     let all = [
         "audit_events",
         "facepass_space",
@@ -50,7 +50,8 @@ async fn migrations_go_up_down_and_up_again() {
         "webhook_disabled",
         "webhook_outbox",
     ];
-    assert_eq!(tables(&db).await, all);
+    let with_watches = [&all[..7], &["watch_matches", "watches"], &all[7..]].concat();
+    assert_eq!(tables(&db).await, with_watches);
     assert_eq!(up().await.unwrap(), Vec::<i64>::new(), "idempotent");
     // Each step down removes its tables (steps 2 and 4 also add columns and a sequence).
     let before_jobs = &all[..3]
@@ -59,6 +60,7 @@ async fn migrations_go_up_down_and_up_again() {
         .copied()
         .collect::<Vec<_>>();
     for (version, left) in [
+        (6, &all[..]),
         (5, &before_jobs[..]),
         (4, &before_jobs[..]),
         (3, &before_jobs[1..]),
@@ -69,8 +71,8 @@ async fn migrations_go_up_down_and_up_again() {
         assert_eq!(tables(&db).await, left, "after reverting {version}");
     }
     assert_eq!(down().await.unwrap(), None);
-    assert_eq!(up().await.unwrap(), vec![1, 2, 3, 4, 5]);
-    assert_eq!(migrate::applied(&db).await.unwrap(), vec![1, 2, 3, 4, 5]);
+    assert_eq!(up().await.unwrap(), vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(migrate::applied(&db).await.unwrap(), vec![1, 2, 3, 4, 5, 6]);
     drop(db);
 }
 
@@ -226,11 +228,11 @@ async fn replicas_migrating_at_once_apply_each_step_exactly_once() {
     applied.sort();
     assert_eq!(
         applied,
-        vec![1, 2, 3, 4, 5],
+        vec![1, 2, 3, 4, 5, 6],
         "one replica applied each step, the others saw it done"
     );
 
     let db = connect(&url, &PgOptions::default()).await.unwrap();
-    assert_eq!(migrate::applied(&db).await.unwrap(), vec![1, 2, 3, 4, 5]);
+    assert_eq!(migrate::applied(&db).await.unwrap(), vec![1, 2, 3, 4, 5, 6]);
     drop(db);
 }

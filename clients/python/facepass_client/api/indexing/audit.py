@@ -101,8 +101,9 @@ def sync_detailed(
 ) -> Response[AuditPage | ErrorBody]:
     """Deletion audit
 
-     Every deletion (session, photo, expiry, a guest's erasure) with when, what and how
-    many photos and faces, and which API key acted. Newest first, paged by `cursor`.
+     Every deletion (session, photo, expiry, a guest's erasure) and every end of a guest
+    watch with when, what and how many photos and faces, and which API key acted. Newest first, paged by
+    `cursor`.
     Events are never removed by the deletions they record.
 
     Args:
@@ -143,8 +144,9 @@ def sync(
 ) -> AuditPage | ErrorBody | None:
     """Deletion audit
 
-     Every deletion (session, photo, expiry, a guest's erasure) with when, what and how
-    many photos and faces, and which API key acted. Newest first, paged by `cursor`.
+     Every deletion (session, photo, expiry, a guest's erasure) and every end of a guest
+    watch with when, what and how many photos and faces, and which API key acted. Newest first, paged by
+    `cursor`.
     Events are never removed by the deletions they record.
 
     Args:
@@ -180,8 +182,9 @@ async def asyncio_detailed(
 ) -> Response[AuditPage | ErrorBody]:
     """Deletion audit
 
-     Every deletion (session, photo, expiry, a guest's erasure) with when, what and how
-    many photos and faces, and which API key acted. Newest first, paged by `cursor`.
+     Every deletion (session, photo, expiry, a guest's erasure) and every end of a guest
+    watch with when, what and how many photos and faces, and which API key acted. Newest first, paged by
+    `cursor`.
     Events are never removed by the deletions they record.
 
     Args:
@@ -220,8 +223,9 @@ async def asyncio(
 ) -> AuditPage | ErrorBody | None:
     """Deletion audit
 
-     Every deletion (session, photo, expiry, a guest's erasure) with when, what and how
-    many photos and faces, and which API key acted. Newest first, paged by `cursor`.
+     Every deletion (session, photo, expiry, a guest's erasure) and every end of a guest
+    watch with when, what and how many photos and faces, and which API key acted. Newest first, paged by
+    `cursor`.
     Events are never removed by the deletions they record.
 
     Args:

@@ -110,6 +110,7 @@ def sync_detailed(
      Deletes every face of the session whose similarity to the guest's selfie (or best
     over several) reaches `threshold`. Other people in the same photos stay findable.
     Recorded in the audit as `forget` with the counts; nothing of the selfie is stored.
+    The session's guest watches whose selfies match these end with it.
 
     Args:
         session_id (str):
@@ -146,6 +147,7 @@ def sync(
      Deletes every face of the session whose similarity to the guest's selfie (or best
     over several) reaches `threshold`. Other people in the same photos stay findable.
     Recorded in the audit as `forget` with the counts; nothing of the selfie is stored.
+    The session's guest watches whose selfies match these end with it.
 
     Args:
         session_id (str):
@@ -177,6 +179,7 @@ async def asyncio_detailed(
      Deletes every face of the session whose similarity to the guest's selfie (or best
     over several) reaches `threshold`. Other people in the same photos stay findable.
     Recorded in the audit as `forget` with the counts; nothing of the selfie is stored.
+    The session's guest watches whose selfies match these end with it.
 
     Args:
         session_id (str):
@@ -211,6 +214,7 @@ async def asyncio(
      Deletes every face of the session whose similarity to the guest's selfie (or best
     over several) reaches `threshold`. Other people in the same photos stay findable.
     Recorded in the audit as `forget` with the counts; nothing of the selfie is stored.
+    The session's guest watches whose selfies match these end with it.
 
     Args:
         session_id (str):

@@ -1,0 +1,292 @@
+//! Use case: guest watches. A watch is created from a consenting guest's selfies (chosen and
+//! judged as a search's; only their embeddings are kept) and answers the matches the session
+//! already has; afterwards every photo indexed into the session is matched against the
+//! session's live watches ([`WatchMatcher`]) by the rules search uses, on that photo's faces
+//! alone (no search over the session per watch), and each new match is recorded once.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::calibration::SimilarityCalibration;
+use crate::embedding::Threshold;
+use crate::face::{ImageBytes, Pixels};
+use crate::ids::{GuestRef, PhotoId, SessionId};
+use crate::lifecycle::Actor;
+use crate::people::{Matcher, PeoplePolicy};
+use crate::ports::{Embedder, StoreError, VectorStore, WatchStore};
+use crate::use_cases::search_by_selfie::{
+    PoorSelfieReason, QueryFace, SearchBySelfie, SearchSelfieError, SelfieMatch, best_per_photo,
+};
+use crate::watches::{MAX_WATCH_DURATION, NewWatch, Watch, WatchEnd, WatchId, WatchMatch};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WatchRequest {
+    pub session: SessionId,
+    /// One to three selfies of the guest, chosen and judged by the search's rules.
+    pub selfies: Vec<ImageBytes>,
+    pub face_index: Option<usize>,
+    pub guest_ref: GuestRef,
+    pub threshold: Threshold,
+    pub expires_at: SystemTime,
+    /// The guest agreed, in the platform's UI, to have their face matched against new photos.
+    pub consent: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreatedWatch {
+    pub watch: Watch,
+    pub query_faces: Vec<QueryFace>,
+    /// The photos already indexed that match, as search returns them (all of them).
+    pub matches: Vec<SelfieMatch>,
+    pub warnings: Vec<PoorSelfieReason>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum WatchError {
+    #[error("the guest's consent is required (consent must be true)")]
+    ConsentRequired,
+    #[error("expires_at {0}")]
+    Expiry(&'static str),
+    #[error(transparent)]
+    Selfie(#[from] SearchSelfieError),
+}
+
+impl From<StoreError> for WatchError {
+    fn from(e: StoreError) -> Self {
+        Self::Selfie(SearchSelfieError::Store(e))
+    }
+}
+
+/// Matches indexed photos against the live watches of their session, and ends the watches of
+/// a guest who asked to be forgotten.
+#[derive(Clone)]
+pub struct WatchMatcher {
+    watches: Arc<dyn WatchStore>,
+    calibration: SimilarityCalibration,
+    people: PeoplePolicy,
+}
+
+impl std::fmt::Debug for WatchMatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WatchMatcher").finish_non_exhaustive()
+    }
+}
+
+impl WatchMatcher {
+    /// Decides with `search`'s rules.
+    pub fn new<E: Embedder, S: VectorStore>(
+        watches: Arc<dyn WatchStore>,
+        search: &SearchBySelfie<E, S>,
+    ) -> Self {
+        let (calibration, _, people) = search.rules();
+        Self {
+            watches,
+            calibration,
+            people,
+        }
+    }
+
+    /// Records the matches of the photo's faces for each live watch of the session: what a
+    /// search with the watch's selfies and threshold returns of this photo now. Returns how
+    /// many watches it matched.
+    ///
+    /// # Errors
+    /// The store's, when the watches cannot be read or the matches written (safe to call
+    /// again: a photo is matched once per watch).
+    pub async fn match_photo(
+        &self,
+        session: &SessionId,
+        photo: &PhotoId,
+        now: SystemTime,
+    ) -> Result<usize, StoreError> {
+        let mut found = Vec::new();
+        for scored in self.watches.photo_scores(session, photo, now).await? {
+            let matcher = Matcher {
+                policy: &self.people,
+                margin: scored.watch.margin,
+            };
+            let accepted = matcher.accept(&scored.scores, scored.watch.queries.len());
+            let best = best_per_photo(&self.calibration, scored.scores, &accepted);
+            found.extend(
+                best.into_iter()
+                    .map(|m| (scored.watch.id, watch_match(m, now))),
+            );
+        }
+        if !found.is_empty() {
+            self.watches.record_matches(&found).await?;
+        }
+        Ok(found.len())
+    }
+
+    /// Ends the session's watches of the guest whose selfies are `queries` (a `forget`):
+    /// a watch is that guest's when one of its selfies and one of these match as one face
+    /// matches another at `threshold`. Returns how many ended.
+    ///
+    /// # Errors
+    /// The store's.
+    pub async fn end_for_guest(
+        &self,
+        session: &SessionId,
+        queries: &[Vec<f32>],
+        threshold: Threshold,
+        actor: &Actor,
+    ) -> Result<u64, StoreError> {
+        let at = |t: Threshold| self.calibration.cosine_at(t.value());
+        let needed = self.people.face_cosine(1) + (at(threshold) - at(Threshold::DEFAULT));
+        let mut ended = 0;
+        for watch in self
+            .watches
+            .live_watches(session, SystemTime::now())
+            .await?
+        {
+            let same_guest = watch.queries.iter().any(|w| {
+                queries
+                    .iter()
+                    .any(|q| crate::embedding::dot(w, q) >= needed)
+            });
+            if same_guest
+                && self
+                    .watches
+                    .end_watch(session, &watch.id, WatchEnd::Forgotten, actor)
+                    .await?
+            {
+                ended += 1;
+            }
+        }
+        Ok(ended)
+    }
+}
+
+fn watch_match(m: SelfieMatch, now: SystemTime) -> WatchMatch {
+    WatchMatch {
+        seq: 0,
+        photo_id: m.photo_id,
+        face: m.face,
+        person: m.person,
+        evidence: m.evidence,
+        similarity: m.similarity,
+        cosine: m.cosine,
+        matched_at: now,
+    }
+}
+
+/// Creates, reads and ends watches.
+pub struct WatchGuest<E, S> {
+    search: Arc<SearchBySelfie<E, S>>,
+    store: Arc<S>,
+    watches: Arc<dyn WatchStore>,
+}
+
+impl<E, S> std::fmt::Debug for WatchGuest<E, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WatchGuest").finish_non_exhaustive()
+    }
+}
+
+impl<E: Embedder, S: VectorStore> WatchGuest<E, S> {
+    pub fn new(
+        search: Arc<SearchBySelfie<E, S>>,
+        store: Arc<S>,
+        watches: Arc<dyn WatchStore>,
+    ) -> Self {
+        Self {
+            search,
+            store,
+            watches,
+        }
+    }
+
+    /// Checks consent and expiry, chooses each selfie's face, finds the session's current
+    /// matches and stores the watch (its embeddings, never the selfies).
+    ///
+    /// # Errors
+    /// [`WatchError::ConsentRequired`] without consent; [`WatchError::Expiry`] for an expiry
+    /// not in the future, more than [`MAX_WATCH_DURATION`] ahead or after the session's own;
+    /// the search's errors for the selfies (`poor_selfie` when every selfie is poor and
+    /// nothing matches: a watch that poor would not find the guest later either).
+    pub async fn create(
+        &self,
+        request: WatchRequest,
+        actor: &Actor,
+        now: SystemTime,
+    ) -> Result<CreatedWatch, WatchError> {
+        if !request.consent {
+            return Err(WatchError::ConsentRequired);
+        }
+        if request.expires_at <= now {
+            return Err(WatchError::Expiry("must be in the future"));
+        }
+        if request.expires_at > now + MAX_WATCH_DURATION {
+            return Err(WatchError::Expiry("must be at most 90 days ahead"));
+        }
+        let status = self
+            .store
+            .session_status(&request.session, Pixels::ZERO)
+            .await?;
+        if status
+            .expires_at
+            .is_some_and(|session_ends| request.expires_at > session_ends)
+        {
+            return Err(WatchError::Expiry("must not be after the session's expiry"));
+        }
+        let queries = self
+            .search
+            .query_faces(request.selfies, request.face_index)
+            .await?;
+        let (calibration, policy, _) = self.search.rules();
+        let query_faces: Vec<QueryFace> = queries
+            .iter()
+            .map(|face| QueryFace {
+                bbox: face.bbox,
+                det_score: face.det_score,
+                quality: face.quality,
+                poor: policy.quality.reasons(&face.quality),
+            })
+            .collect();
+        let matching = self
+            .search
+            .matching(&request.session, &queries, request.threshold)
+            .await?;
+        let matches = best_per_photo(&calibration, matching.scores, &matching.accepted);
+        let mut warnings: Vec<PoorSelfieReason> = query_faces
+            .iter()
+            .flat_map(|q| q.poor.iter().copied())
+            .collect();
+        warnings.sort();
+        warnings.dedup();
+        if matches.is_empty() && query_faces.iter().all(|q| !q.poor.is_empty()) {
+            return Err(SearchSelfieError::PoorSelfie {
+                reasons: warnings,
+                query_faces,
+            }
+            .into());
+        }
+        let watch = Watch {
+            id: WatchId::new(),
+            session: request.session,
+            guest_ref: request.guest_ref,
+            threshold: request.threshold,
+            created_at: now,
+            expires_at: request.expires_at,
+        };
+        self.watches
+            .create_watch(NewWatch {
+                watch: watch.clone(),
+                margin: self.search.margin(request.threshold),
+                queries: queries.into_iter().map(|q| q.embedding).collect(),
+                key_id: actor.key_id.clone(),
+                initial: matches
+                    .iter()
+                    .cloned()
+                    .map(|m| watch_match(m, now))
+                    .collect(),
+            })
+            .await?;
+        Ok(CreatedWatch {
+            watch,
+            query_faces,
+            matches,
+            warnings,
+        })
+    }
+}

@@ -180,7 +180,7 @@ async fn cors_is_closed_by_default_and_opens_to_configured_origins_only() {
 }
 
 /// Every file under `dir`, read whole.
-fn files_under(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+pub fn files_under(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();

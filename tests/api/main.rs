@@ -18,4 +18,5 @@ mod pixora;
 mod services;
 mod shutdown;
 mod support;
+mod watches;
 mod workflow;

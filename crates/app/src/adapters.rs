@@ -133,6 +133,10 @@ impl Syntax for StoreDialect {
     fn migration_lock(&self) -> Option<&'static str> {
         delegate!(self, migration_lock())
     }
+
+    fn erasure_checkpoint(&self) -> Option<&'static str> {
+        delegate!(self, erasure_checkpoint())
+    }
 }
 
 #[async_trait]

@@ -164,6 +164,11 @@ impl Syntax for PgDialect {
     fn migration_lock(&self) -> Option<&'static str> {
         Some(MIGRATION_LOCK)
     }
+
+    fn erasure_checkpoint(&self) -> Option<&'static str> {
+        // Dead rows are reclaimed by autovacuum; a session cannot force it from here.
+        None
+    }
 }
 
 #[async_trait]

@@ -25,7 +25,9 @@ use facepass_domain::{
     Actor, AuditAction, AuditEvent, AuditQuery, Cosine, DetectedFace, Embedding, EmbeddingSpace,
     ExpiryUpdate, FaceId, ForgetCounts, PersonId, PhotoId, Pixels, SessionDiff, SessionId,
 };
-use sea_orm::{DatabaseConnection, DatabaseTransaction, QueryResult, TransactionTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, QueryResult, TransactionTrait,
+};
 
 use crate::cache::{CacheStats, Entry, SessionCache};
 use crate::generation::{self, Bumped, Write};
@@ -172,6 +174,16 @@ impl<D: Dialect> SqlStore<D> {
 
     pub(crate) fn watch_queries(&self) -> &WatchQueries {
         &self.watches
+    }
+
+    /// Runs the dialect's erasure checkpoint after biometric data was deleted. Best effort: the
+    /// deletion is committed either way (a busy checkpoint is completed by a later one).
+    pub(crate) async fn checkpoint_erasure(&self) {
+        if let Some(statement) = self.dialect.erasure_checkpoint()
+            && let Err(error) = self.db.execute_unprepared(statement).await
+        {
+            tracing::warn!(%error, "checkpoint after an erasure failed");
+        }
     }
 
     /// How searches were answered so far, and the memory held.
@@ -773,6 +785,9 @@ impl<D: Dialect> VectorStore for SqlStore<D> {
         actor: &Actor,
     ) -> Result<ForgetCounts, StoreError> {
         let (counts, photos) = self.remove(session, Removal::Faces(faces), actor).await?;
+        if counts.faces > 0 {
+            self.checkpoint_erasure().await;
+        }
         Ok(ForgetCounts {
             faces: counts.faces,
             photos,

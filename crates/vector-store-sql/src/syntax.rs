@@ -66,6 +66,12 @@ pub trait Syntax: Send + Sync {
     /// together apply each step once; `None` where the step's first write serialises them.
     fn migration_lock(&self) -> Option<&'static str>;
 
+    /// The statement run after biometric data is erased (a guest's faces, a watch's
+    /// embeddings) so that the deleted bytes leave the database's files now, not at some
+    /// later maintenance (SQLite: a WAL checkpoint; the deleted cells are zeroed by
+    /// `secure_delete`); `None` where nothing can be done from a session.
+    fn erasure_checkpoint(&self) -> Option<&'static str>;
+
     /// A statement of `sql` (with `$n` placeholders) and its values.
     fn statement(&self, sql: &str, values: Vec<Value>) -> Statement {
         Statement::from_sql_and_values(self.backend(), self.placeholders(sql), values)

@@ -548,6 +548,9 @@ impl<D: Dialect> WatchStore for SqlStore<D> {
         let ended = end_returned(&txn, sql, &delete, values, reason, actor).await?;
         txn.commit().await.map_err(store_error)?;
         self.watch_queries().forget(id);
+        if !ended.is_empty() {
+            self.checkpoint_erasure().await;
+        }
         Ok(!ended.is_empty())
     }
 
@@ -587,6 +590,9 @@ impl<D: Dialect> WatchStore for SqlStore<D> {
         txn.commit().await.map_err(store_error)?;
         for e in &ended {
             self.watch_queries().forget(&e.watch);
+        }
+        if !ended.is_empty() {
+            self.checkpoint_erasure().await;
         }
         Ok(ended)
     }

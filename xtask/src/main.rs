@@ -44,6 +44,21 @@ fn main() -> anyhow::Result<()> {
             bootstrap(&root)?;
             bench::run_bench(&root)
         }
+        Some("bench-watches") => {
+            bootstrap(&root)?;
+            run(cargo()
+                .args([
+                    "run",
+                    "--quiet",
+                    "--release",
+                    "-p",
+                    "facepass",
+                    "--example",
+                    "watch_bench",
+                    "--",
+                ])
+                .args(&args[1..]))
+        }
         Some("fuzz") => {
             bootstrap(&root)?;
             run(cargo().args(["build", "--release", "--bin", "facepass"]))?;
@@ -57,7 +72,7 @@ fn main() -> anyhow::Result<()> {
             .args(&args[1..])),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\ntasks:\n  serve      bootstrap, then run the service (facepass serve) on its embedded defaults\n  bootstrap  install system libraries, ONNX Runtime and Python tools\n  test       bootstrap, then fmt check, clippy, codegen --check and every test\n  bench      indexing photos/s: FacePass vs InsightFace vs the compute floor\n  fuzz       schemathesis against the service and the committed spec (default 500 examples per operation)\n  tidy       domain dependency allow-list, module docs, version pins (versions.env)\n  lint-docker  hadolint docker/Dockerfile, validate docker/docker-compose.yml\n  codegen    write openapi/openapi.json and clients/python (--check: fail when stale)\n  migrate    up|down|status of the storage schema\n  services   up|down|env|status of the local PostgreSQL+pgvector and S3"
+                "usage: cargo xtask <task>\n\ntasks:\n  serve      bootstrap, then run the service (facepass serve) on its embedded defaults\n  bootstrap  install system libraries, ONNX Runtime and Python tools\n  test       bootstrap, then fmt check, clippy, codegen --check and every test\n  bench      indexing photos/s: FacePass vs InsightFace vs the compute floor\n  bench-watches  indexing photos/s with 100 live guest watches against none, and the watch step's cost\n  fuzz       schemathesis against the service and the committed spec (default 500 examples per operation)\n  tidy       domain dependency allow-list, module docs, version pins (versions.env)\n  lint-docker  hadolint docker/Dockerfile, validate docker/docker-compose.yml\n  codegen    write openapi/openapi.json and clients/python (--check: fail when stale)\n  migrate    up|down|status of the storage schema\n  services   up|down|env|status of the local PostgreSQL+pgvector and S3"
             );
             bail!("unknown or missing task")
         }

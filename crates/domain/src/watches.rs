@@ -105,8 +105,9 @@ pub struct NewWatch {
 pub struct LiveWatch {
     pub id: WatchId,
     pub margin: f32,
-    /// The selfies' embeddings as stored (unit vectors of the store's space).
-    pub queries: Vec<Vec<f32>>,
+    /// The selfies' embeddings as stored (unit vectors of the store's space); shared, as a
+    /// store may keep them between photos (a watch's never change).
+    pub queries: std::sync::Arc<Vec<Vec<f32>>>,
 }
 
 /// What a store reports of one indexed photo for one live watch: the photo's faces as

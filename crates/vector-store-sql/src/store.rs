@@ -176,6 +176,11 @@ impl<D: Dialect> SqlStore<D> {
         &self.watches
     }
 
+    /// This process's entry of the session (created empty when there is none).
+    pub(crate) fn session_entry(&self, session: &SessionId) -> Arc<Entry> {
+        self.cache.entry(session.as_str())
+    }
+
     /// Runs the dialect's erasure checkpoint after biometric data was deleted. Best effort: the
     /// deletion is committed either way (a busy checkpoint is completed by a later one).
     pub(crate) async fn checkpoint_erasure(&self) {

@@ -19,6 +19,7 @@ use facepass_domain::{
 };
 use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult, TransactionTrait, Value};
 
+use crate::index::SessionIndex;
 use crate::jobs::{begin_write, exists, millis, unexpected};
 use crate::lifecycle::record_watch_end;
 use crate::store::{Dialect, SqlStore, scores_of};
@@ -142,42 +143,69 @@ fn unblob(bytes: &[u8], dim: usize) -> Result<Vec<Vec<f32>>, StoreError> {
         .collect())
 }
 
+/// Matches one insert writes at most (14 parameters each).
+const MATCH_CHUNK: usize = 64;
+
 /// Inserts matches (`notified` as given), leaving out a photo a watch has already and a face
-/// no longer stored.
+/// or watch no longer stored: one statement per [`MATCH_CHUNK`] matches, through `c` (a
+/// connection: each statement commits alone, or a transaction).
 async fn insert_matches(
-    txn: &DatabaseTransaction,
+    c: &impl ConnectionTrait,
     sql: &dyn Syntax,
     matches: &[(WatchId, WatchMatch)],
     notified: bool,
 ) -> Result<(), StoreError> {
-    let (watch, face, person) = (sql.uuid_param(1), sql.uuid_param(3), sql.uuid_param(4));
-    let insert = format!(
-        "INSERT INTO watch_matches (watch_id, photo_id, face_id, person_id, evidence, \
-         similarity, cosine, det_score, bbox_x, bbox_y, bbox_width, bbox_height, matched_at, \
-         notified) SELECT {watch}, $2, {face}, {person}, $5, $6, $7, $8, $9, $10, $11, $12, \
-         $13, $14 WHERE EXISTS (SELECT 1 FROM faces WHERE face_id = {face}) \
-         AND EXISTS (SELECT 1 FROM watches WHERE watch_id = {watch}) \
-         ON CONFLICT (watch_id, photo_id) DO NOTHING"
-    );
-    for (id, m) in matches {
-        let b = m.face.bbox;
-        let values: Vec<Value> = vec![
-            id.to_string().into(),
-            m.photo_id.as_str().into(),
-            m.face.face_id.to_string().into(),
-            m.person.map(|p| p.to_string()).into(),
-            m.evidence.as_str().into(),
-            m.similarity.into(),
-            m.cosine.into(),
-            m.face.det_score.into(),
-            b.x.into(),
-            b.y.into(),
-            b.width.into(),
-            b.height.into(),
-            unix_millis(m.matched_at).into(),
-            notified.into(),
-        ];
-        txn.execute_raw(sql.statement(&insert, values))
+    for chunk in matches.chunks(MATCH_CHUNK) {
+        let mut rows = Vec::with_capacity(chunk.len());
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 14);
+        for (id, m) in chunk {
+            let n = values.len();
+            let p = |i: usize| format!("${}", n + i);
+            rows.push(format!(
+                "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+                sql.uuid_param(n + 1),
+                p(2),
+                sql.uuid_param(n + 3),
+                sql.uuid_param(n + 4),
+                p(5),
+                p(6),
+                p(7),
+                p(8),
+                p(9),
+                p(10),
+                p(11),
+                p(12),
+                p(13),
+                p(14)
+            ));
+            let b = m.face.bbox;
+            values.extend([
+                id.to_string().into(),
+                m.photo_id.as_str().into(),
+                m.face.face_id.to_string().into(),
+                m.person.map(|p| p.to_string()).into(),
+                m.evidence.as_str().into(),
+                m.similarity.into(),
+                m.cosine.into(),
+                m.face.det_score.into(),
+                b.x.into(),
+                b.y.into(),
+                b.width.into(),
+                b.height.into(),
+                unix_millis(m.matched_at).into(),
+                notified.into(),
+            ]);
+        }
+        let insert = format!(
+            "INSERT INTO watch_matches (watch_id, photo_id, face_id, person_id, evidence, \
+             similarity, cosine, det_score, bbox_x, bbox_y, bbox_width, bbox_height, matched_at, \
+             notified) SELECT * FROM (VALUES {}) AS m \
+             WHERE EXISTS (SELECT 1 FROM faces f WHERE f.face_id = m.column3) \
+             AND EXISTS (SELECT 1 FROM watches w WHERE w.watch_id = m.column1) \
+             ON CONFLICT (watch_id, photo_id) DO NOTHING",
+            rows.join(", ")
+        );
+        c.execute_raw(sql.statement(&insert, values))
             .await
             .map_err(store_error)?;
     }
@@ -286,7 +314,7 @@ impl<D: Dialect> SqlStore<D> {
             live.push(LiveWatch {
                 id,
                 margin,
-                queries: queries.as_ref().clone(),
+                queries,
             });
         }
         Ok(live)
@@ -508,26 +536,38 @@ impl<D: Dialect> WatchStore for SqlStore<D> {
             return Ok(Vec::new());
         }
         let photo = photo.as_str().to_owned();
-        let scored = self
-            .read_index(session, move |index| {
-                live.into_iter()
-                    .map(|watch| {
-                        let queries: Vec<&[f32]> =
-                            watch.queries.iter().map(Vec::as_slice).collect();
-                        let found = index.photo_candidates(&photo, &queries);
-                        let scores = scores_of(index, &queries, found)?;
-                        Ok(WatchScores { watch, scores })
-                    })
-                    .collect::<Result<Vec<_>, StoreError>>()
-            })
-            .await?;
-        Ok(scored.transpose()?.unwrap_or_default())
+        let written = photo.clone();
+        let score = move |index: &SessionIndex| {
+            live.into_iter()
+                .map(|watch| {
+                    let queries: Vec<&[f32]> = watch.queries.iter().map(Vec::as_slice).collect();
+                    let found = index.photo_candidates(&photo, &queries);
+                    let scores = scores_of(index, &queries, found)?;
+                    Ok(WatchScores { watch, scores })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()
+        };
+        // Right after this process wrote the photo, its index of the session holds it: scored
+        // as it stands (a write of another replica since is a race search has too), without
+        // a round trip to bring it current.
+        let entry = self.session_entry(session);
+        {
+            let guard = entry.read();
+            if let Some(index) = guard.as_ref()
+                && !index.photo(&written).is_empty()
+            {
+                return score(index);
+            }
+        }
+        Ok(self
+            .read_index(session, score)
+            .await?
+            .transpose()?
+            .unwrap_or_default())
     }
 
     async fn record_matches(&self, matches: &[(WatchId, WatchMatch)]) -> Result<(), StoreError> {
-        let txn = self.connection().begin().await.map_err(store_error)?;
-        insert_matches(&txn, self.dialect(), matches, false).await?;
-        txn.commit().await.map_err(store_error)
+        insert_matches(self.connection(), self.dialect(), matches, false).await
     }
 
     async fn end_watch(

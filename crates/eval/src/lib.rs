@@ -18,3 +18,4 @@ pub mod scale;
 pub mod scenes;
 pub mod selfies;
 pub mod small_faces;
+pub mod watches;

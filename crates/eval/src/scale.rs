@@ -207,6 +207,41 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// The indexed photos as batch items (ids as [`LfwPhoto::photo_id`]), in plan order.
+    pub fn items(&self) -> anyhow::Result<Vec<BatchItem>> {
+        self.indexed
+            .iter()
+            .map(|p| {
+                Ok(BatchItem {
+                    photo: PhotoId::parse(p.photo_id())?,
+                    key: PhotoKey::parse(p.file.as_str())?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// The embedder of `config` (analysing each distinct photo once) and a fresh SQLite store at
+/// `db` opened with `settings`' store options: what an LFW report runs on.
+pub async fn lfw_harness(
+    config: &facepass_embedder_onnx::EmbedderConfig,
+    settings: &facepass::settings::Settings,
+    db: &std::path::Path,
+) -> anyhow::Result<(
+    Arc<Memo<facepass_embedder_onnx::OnnxEmbedder>>,
+    Arc<SqliteVectorStore>,
+)> {
+    let embedder = Arc::new(Memo::new(Arc::new(
+        facepass_embedder_onnx::OnnxEmbedder::start(config)?,
+    )));
+    let store = Arc::new(
+        facepass_vector_store_sqlite::open(db, embedder.space(), true, settings.store_options()?)
+            .await?,
+    );
+    Ok((embedder, store))
+}
+
 /// A photo match as the search answered it.
 #[derive(Debug, Clone)]
 pub struct Found {
@@ -349,16 +384,7 @@ impl<E: Embedder> ScaleSession<E> {
             IndexPhoto::new(embedder.clone(), store.clone(), source),
             concurrency,
         );
-        let items = plan
-            .indexed
-            .iter()
-            .map(|p| {
-                Ok(BatchItem {
-                    photo: PhotoId::parse(p.photo_id())?,
-                    key: PhotoKey::parse(p.file.as_str())?,
-                })
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let items = plan.items()?;
         let report = batch.execute(&session, items, false, |_, _, _| {}).await;
         if let Some((photo, error)) = report.errors().next() {
             anyhow::bail!("indexing {photo}: {error}");

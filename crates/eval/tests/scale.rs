@@ -6,32 +6,18 @@
 // Tests: a failed expectation is a failed test; measurements are printed.
 #![allow(clippy::print_stdout, clippy::expect_used, clippy::unwrap_used)]
 
-use std::sync::Arc;
-
 use facepass_domain::Threshold;
-use facepass_domain::ports::Embedder;
-use facepass_embedder_onnx::OnnxEmbedder;
 use facepass_eval::fixtures::{default_embedder_config, settings};
-use facepass_eval::scale::{self, Memo, Plan, ScaleSession, Tally};
+use facepass_eval::scale::{self, Plan, ScaleSession, Tally};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guests_of_an_lfw_fold_see_their_photos_and_almost_no_stranger() {
     let settings = settings(None).expect("default configuration");
     let config = default_embedder_config().expect("default embedder");
-    let embedder = Arc::new(Memo::new(Arc::new(
-        OnnxEmbedder::start(&config).expect("models"),
-    )));
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(
-        facepass_vector_store_sqlite::open(
-            &dir.path().join("scale.db"),
-            embedder.space(),
-            true,
-            settings.store_options().unwrap(),
-        )
+    let (embedder, store) = scale::lfw_harness(&config, &settings, &dir.path().join("scale.db"))
         .await
-        .unwrap(),
-    );
+        .expect("models and store");
     let photos = scale::lfw_photos().expect("LFW labels");
     let plan = Plan::of_folds("lfw-fold-5", &photos, &[5], false);
     let session = ScaleSession::index(plan, embedder, store, config.worker_count() * 2)

@@ -11,13 +11,12 @@ use poem_openapi::{Enum, Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
 use super::dto::{ApiTags, IdField};
-use super::errors::{ApiError, endpoint_response, respond};
-use super::fields::parse_session;
+use super::errors::{endpoint_response, respond};
+use super::fields::{page_limit, parse_session, sequence_cursor};
 use super::state::AppState;
 
-/// Default and largest page size.
+/// Default page size.
 const DEFAULT_LIMIT: i64 = 100;
-const MAX_LIMIT: i64 = 1000;
 
 /// What was deleted, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -166,20 +165,8 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> AuditApi<E, S, P> {
             let session = session_id
                 .map(|s| parse_session("session_id", &s))
                 .transpose()?;
-            let limit = limit.unwrap_or(DEFAULT_LIMIT);
-            if !(1..=MAX_LIMIT).contains(&limit) {
-                return Err(ApiError::invalid_field(
-                    "limit",
-                    format!("must be 1 to {MAX_LIMIT}"),
-                ));
-            }
-            let before_id = cursor
-                .map(|c| {
-                    c.parse::<i64>().ok().filter(|&id| id > 0).ok_or_else(|| {
-                        ApiError::invalid_field("cursor", "not a cursor of this API")
-                    })
-                })
-                .transpose()?;
+            let limit = page_limit(limit, DEFAULT_LIMIT)?;
+            let before_id = sequence_cursor(cursor.as_deref())?;
             let page = self
                 .0
                 .lifecycle
@@ -187,7 +174,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> AuditApi<E, S, P> {
                     session,
                     since: since.map(Into::into),
                     before_id,
-                    limit: limit as usize,
+                    limit,
                 })
                 .await?;
             Ok(AuditBody {

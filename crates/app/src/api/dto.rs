@@ -320,6 +320,22 @@ impl ForceField {
     }
 }
 
+/// A UUID (a watch's or a person's id), hyphenated.
+#[derive(Debug)]
+pub struct UuidChars;
+
+impl Constraint for UuidChars {
+    fn apply(schema: &mut MetaSchema) {
+        schema.pattern = Some(
+            "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+                .to_owned(),
+        );
+    }
+}
+
+/// A UUID path field (checked by the id type's `parse`).
+pub type UuidField = Constrained<String, UuidChars>;
+
 /// A session or photo id field (checked by `parse_session` / `parse_photo`).
 pub type IdField = Constrained<JsonString, IdChars>;
 /// A photo key field (checked by `parse_key`).

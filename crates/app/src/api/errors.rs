@@ -392,8 +392,9 @@ where
     body.await.into()
 }
 
-/// One response enum per endpoint: `200` with the endpoint's body plus the error statuses it
-/// can answer, so the spec lists every status. `429` (with `Retry-After`) is declared by a
+/// One response enum per endpoint: `200` with the endpoint's body (`=> created Body`: `201`
+/// with it and a `Location` header) plus the error statuses it can answer, so the spec lists
+/// every status. `429` (with `Retry-After`) is declared by a
 /// trailing `retry_after "..."` where the endpoint is rate-limited or can be overloaded;
 /// `500` always. `From<ApiError>` picks the variant by status and logs a server error's
 /// cause; parse failures (bad JSON, missing API key, wrong content type) arrive through
@@ -402,18 +403,60 @@ where
 macro_rules! endpoint_response {
     (
         $(#[$meta:meta])*
-        $name:ident => $ok:ty {
+        $name:ident => created $ok:ty { $($errors:tt)* }
+        $(retry_after $limited:literal)?
+    ) => {
+        crate::api::errors::endpoint_response!(@build [$(#[$meta])*] $name [
+            /// Created; `Location` is where to follow it.
+            #[oai(status = 201)]
+            Created(
+                poem_openapi::payload::Json<$ok>,
+                #[oai(header = "Location")] String,
+            ),
+        ] { $($errors)* } $(retry_after $limited)?);
+
+        impl From<Result<($ok, String), crate::api::errors::ApiError>> for $name {
+            fn from(result: Result<($ok, String), crate::api::errors::ApiError>) -> Self {
+                match result {
+                    Ok((body, location)) => {
+                        Self::Created(poem_openapi::payload::Json(body), location)
+                    }
+                    Err(error) => error.into(),
+                }
+            }
+        }
+    };
+    (
+        $(#[$meta:meta])*
+        $name:ident => $ok:ty { $($errors:tt)* }
+        $(retry_after $limited:literal)?
+    ) => {
+        crate::api::errors::endpoint_response!(@build [$(#[$meta])*] $name [
+            /// Success.
+            #[oai(status = 200)]
+            Ok(poem_openapi::payload::Json<$ok>),
+        ] { $($errors)* } $(retry_after $limited)?);
+
+        impl From<Result<$ok, crate::api::errors::ApiError>> for $name {
+            fn from(result: Result<$ok, crate::api::errors::ApiError>) -> Self {
+                match result {
+                    Ok(body) => Self::Ok(poem_openapi::payload::Json(body)),
+                    Err(error) => error.into(),
+                }
+            }
+        }
+    };
+    (
+        @build [$($meta:tt)*] $name:ident [$($success:tt)*] {
             $($status:tt $variant:ident: $doc:literal),* $(,)?
         }
         $(retry_after $limited:literal)?
     ) => {
-        $(#[$meta])*
+        $($meta)*
         #[derive(Debug, poem_openapi::ApiResponse)]
         #[oai(bad_request_handler = "crate::api::errors::from_poem_error")]
         pub enum $name {
-            /// Success.
-            #[oai(status = 200)]
-            Ok(poem_openapi::payload::Json<$ok>),
+            $($success)*
             $(
                 #[doc = $doc]
                 #[oai(status = $status)]
@@ -452,15 +495,6 @@ macro_rules! endpoint_response {
                         bug.log();
                         Self::Internal(Json(bug.body()))
                     }
-                }
-            }
-        }
-
-        impl From<Result<$ok, crate::api::errors::ApiError>> for $name {
-            fn from(result: Result<$ok, crate::api::errors::ApiError>) -> Self {
-                match result {
-                    Ok(body) => Self::Ok(poem_openapi::payload::Json(body)),
-                    Err(error) => error.into(),
                 }
             }
         }

@@ -13,14 +13,13 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::{Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
-use super::dto::{ApiTags, BBox, IdField};
+use super::dto::{ApiTags, BBox, IdField, UuidField};
 use super::errors::{ApiError, ErrorCode, endpoint_response, respond};
-use super::fields::parse_session;
+use super::fields::{page_limit, parse_session};
 use super::state::AppState;
 
-/// Default and largest page size.
+/// Default page size.
 const DEFAULT_LIMIT: i64 = 100;
-const MAX_LIMIT: i64 = 1000;
 
 /// A face of a person, with its photo.
 #[derive(Debug, Object)]
@@ -171,10 +170,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> PeopleApi<E, S, P> {
         auth: ApiKeyAuth,
         session_id: Path<IdField>,
         /// A `person_id` of the people list or of a search match (a UUID).
-        #[oai(validator(
-            pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-        ))]
-        person_id: Path<String>,
+        person_id: Path<UuidField>,
         /// Photos per page, 1..1000 (default 100).
         #[oai(validator(minimum(value = "1"), maximum(value = "1000")))]
         limit: Query<Option<i64>>,
@@ -215,14 +211,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> PeopleApi<E, S, P> {
 }
 
 fn page_size(limit: Option<i64>) -> Result<usize, ApiError> {
-    let limit = limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::invalid_field(
-            "limit",
-            format!("must be 1 to {MAX_LIMIT}"),
-        ));
-    }
-    Ok(limit as usize)
+    page_limit(limit, DEFAULT_LIMIT)
 }
 
 fn bad_cursor() -> ApiError {

@@ -13,21 +13,21 @@ use facepass_domain::use_cases::WatchRequest;
 use facepass_domain::watches::{MatchQuery, Watch, WatchEnd, WatchId, WatchMatch, WatchNotice};
 use facepass_domain::{GuestRef, SessionId};
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::Json;
 use poem_openapi::types::ToJSON;
 use poem_openapi::types::multipart::Upload;
-use poem_openapi::{ApiResponse, Multipart, Object, OpenApi};
+use poem_openapi::{Multipart, Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
-use super::dto::{ApiTags, Constrained, IdChars, IdField, QueryFaceBody, ThresholdField};
-use super::errors::{ApiError, ErrorBody, ErrorCode, endpoint_response, respond};
-use super::fields::parse_session;
+use super::dto::{
+    ApiTags, Constrained, IdChars, IdField, QueryFaceBody, ThresholdField, UuidField,
+};
+use super::errors::{ApiError, ErrorCode, endpoint_response, respond};
+use super::fields::{page_limit, parse_session, sequence_cursor};
 use super::search::{PhotoMatchBody, parse_face_index, parse_threshold, read_selfies};
 use super::state::AppState;
 
-/// Default and largest page of matches.
+/// Default page of matches.
 const DEFAULT_LIMIT: i64 = 100;
-const MAX_LIMIT: i64 = 1000;
 
 /// A guest's selfies, who they are to the platform, and their consent.
 #[derive(Debug, Multipart)]
@@ -166,57 +166,18 @@ pub struct EndedWatchBody {
     pub ended: bool,
 }
 
-#[derive(Debug, ApiResponse)]
-#[oai(bad_request_handler = "crate::api::errors::from_poem_error")]
-pub enum CreateWatchResponse {
-    /// The watch is live; `Location` is where its matches are read.
-    #[oai(status = 201)]
-    Created(Json<CreatedWatchBody>, #[oai(header = "Location")] String),
-    /// `invalid_request`: a missing or invalid form field (`details.field`), e.g. an `expires_at` in the past, over 90 days ahead or after the session's expiry.
-    #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
-    /// `unauthorized`: missing or unknown `X-API-Key`.
-    #[oai(status = 401)]
-    Unauthorized(Json<ErrorBody>),
-    /// `payload_too_large`: a selfie is over the upload limit.
-    #[oai(status = 413)]
-    PayloadTooLarge(Json<ErrorBody>),
-    /// `unsupported_media_type`: the body is not `multipart/form-data`.
-    #[oai(status = 415)]
-    UnsupportedMediaType(Json<ErrorBody>),
-    /// `consent_required` (`consent` is not `true`), or as for search: `invalid_image`, `image_too_large`, `no_face_detected`, `multiple_faces` (pick the guest with `face_index`), `poor_selfie` (every selfie is poor and nothing matches yet).
-    #[oai(status = 422)]
-    Unprocessable(Json<ErrorBody>),
-    /// `rate_limited` (this API key is over its request rate) or `overloaded` (the face pipeline is full): retry after `Retry-After` seconds.
-    #[oai(status = 429)]
-    TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
-    /// `internal_error`: an unexpected failure, logged with the request id.
-    #[oai(status = 500)]
-    Internal(Json<ErrorBody>),
-    /// `database_unavailable` or `models_unavailable`: nothing was stored.
-    #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
-}
-
-impl From<ApiError> for CreateWatchResponse {
-    fn from(error: ApiError) -> Self {
-        error.log();
-        let body = Json(error.body());
-        match error.status().as_u16() {
-            400 => Self::BadRequest(body),
-            401 => Self::Unauthorized(body),
-            413 => Self::PayloadTooLarge(body),
-            415 => Self::UnsupportedMediaType(body),
-            422 => Self::Unprocessable(body),
-            429 => Self::TooManyRequests(
-                body,
-                u64::from(error.retry_after.map_or(1, std::num::NonZeroU32::get)),
-            ),
-            503 => Self::Unavailable(body),
-            _ => Self::Internal(body),
-        }
+endpoint_response!(
+    /// Answers of `POST /index/{session_id}/watches`.
+    CreateWatchResponse => created CreatedWatchBody {
+        400 BadRequest: "`invalid_request`: a missing or invalid form field (`details.field`), e.g. an `expires_at` in the past, over 90 days ahead or after the session's expiry.",
+        401 Unauthorized: "`unauthorized`: missing or unknown `X-API-Key`.",
+        413 PayloadTooLarge: "`payload_too_large`: a selfie is over the upload limit.",
+        415 UnsupportedMediaType: "`unsupported_media_type`: the body is not `multipart/form-data`.",
+        422 Unprocessable: "`consent_required` (`consent` is not `true`), or as for search: `invalid_image`, `image_too_large`, `no_face_detected`, `multiple_faces` (pick the guest with `face_index`), `poor_selfie` (every selfie is poor and nothing matches yet).",
+        503 Unavailable: "`database_unavailable` or `models_unavailable`: nothing was stored.",
     }
-}
+    retry_after "`rate_limited` (this API key is over its request rate) or `overloaded` (the face pipeline is full): retry after `Retry-After` seconds."
+);
 
 endpoint_response!(
     /// Answers of `GET /index/{session_id}/watches/{watch_id}`.
@@ -277,18 +238,17 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> WatchesApi<E, S, P> {
         session_id: Path<IdField>,
         form: WatchForm,
     ) -> CreateWatchResponse {
-        match self.create_watch(&auth, &session_id.0, form).await {
-            Ok(created) => {
-                let location = format!(
-                    "{}/index/{}/watches/{}/matches",
-                    super::V2,
-                    created.session_id,
-                    created.watch_id
-                );
-                CreateWatchResponse::Created(Json(created), location)
-            }
-            Err(error) => error.into(),
-        }
+        respond(async {
+            let created = self.create_watch(&auth, &session_id.0, form).await?;
+            let location = format!(
+                "{}/index/{}/watches/{}/matches",
+                super::V2,
+                created.session_id,
+                created.watch_id
+            );
+            Ok((created, location))
+        })
+        .await
     }
 
     /// A guest watch
@@ -301,10 +261,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> WatchesApi<E, S, P> {
         &self,
         auth: ApiKeyAuth,
         session_id: Path<IdField>,
-        #[oai(validator(
-            pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-        ))]
-        watch_id: Path<String>,
+        watch_id: Path<UuidField>,
     ) -> WatchResponse {
         respond(async {
             self.0.authorize(&auth)?;
@@ -329,10 +286,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> WatchesApi<E, S, P> {
         &self,
         auth: ApiKeyAuth,
         session_id: Path<IdField>,
-        #[oai(validator(
-            pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-        ))]
-        watch_id: Path<String>,
+        watch_id: Path<UuidField>,
         /// Only matches at or after this time (RFC 3339).
         since: Query<Option<DateTime<Utc>>>,
         /// Matches per page, 1..1000 (default 100).
@@ -344,30 +298,17 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> WatchesApi<E, S, P> {
         respond(async {
             self.0.authorize(&auth)?;
             let (session, id) = ids(&session_id.0, &watch_id.0)?;
-            let limit = limit.0.unwrap_or(DEFAULT_LIMIT);
-            if !(1..=MAX_LIMIT).contains(&limit) {
-                return Err(ApiError::invalid_field(
-                    "limit",
-                    format!("must be 1 to {MAX_LIMIT}"),
-                ));
-            }
-            let after = cursor
-                .0
-                .map(|c| {
-                    c.parse::<i64>().ok().filter(|&seq| seq > 0).ok_or_else(|| {
-                        ApiError::invalid_field("cursor", "not a cursor of this route")
-                    })
-                })
-                .transpose()?;
+            let limit = page_limit(limit.0, DEFAULT_LIMIT)?;
+            let after = sequence_cursor(cursor.0.as_deref())?;
             self.live(&session, &id).await?;
             let query = MatchQuery {
                 since: since.0.map(Into::into),
                 after,
-                limit: limit as usize + 1,
+                limit: limit + 1,
             };
             let mut matches = self.0.watches.watch_matches(&id, &query).await?;
-            let next_cursor = (matches.len() > limit as usize).then(|| {
-                matches.truncate(limit as usize);
+            let next_cursor = (matches.len() > limit).then(|| {
+                matches.truncate(limit);
                 matches.last().map_or(0, |m| m.seq).to_string()
             });
             Ok(WatchMatchesBody {
@@ -394,10 +335,7 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> WatchesApi<E, S, P> {
         &self,
         auth: ApiKeyAuth,
         session_id: Path<IdField>,
-        #[oai(validator(
-            pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-        ))]
-        watch_id: Path<String>,
+        watch_id: Path<UuidField>,
     ) -> EndWatchResponse {
         respond(async {
             let actor = self.0.authorize(&auth)?;

@@ -290,3 +290,265 @@ impl<E: Embedder, S: VectorStore> WatchGuest<E, S> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::face::BoundingBox;
+    use crate::ids::{FaceId, PersonId};
+    use crate::people::{Evidence, ScoredFace, ScoredPerson, SessionScores};
+    use crate::ports::{MockEmbedder, MockVectorStore, MockWatchStore, SessionStats, StoredFace};
+    use crate::use_cases::search_by_selfie::SelfiePolicy;
+    use crate::use_cases::search_by_selfie::tests::people;
+    use crate::use_cases::test_support::{analysis, face};
+    use crate::watches::{LiveWatch, WatchScores};
+
+    fn calibration() -> SimilarityCalibration {
+        SimilarityCalibration::through(0.42, 0.7, 12.0).unwrap()
+    }
+
+    fn search_over(
+        store: MockVectorStore,
+    ) -> (
+        Arc<SearchBySelfie<MockEmbedder, MockVectorStore>>,
+        Arc<MockVectorStore>,
+    ) {
+        let mut embedder = MockEmbedder::new();
+        embedder
+            .expect_analyze()
+            .returning(|_, _| Ok(analysis(vec![face(200.0, 0)])));
+        let store = Arc::new(store);
+        let search = SearchBySelfie::new(
+            Arc::new(embedder),
+            store.clone(),
+            calibration(),
+            SelfiePolicy::default(),
+            people(),
+        );
+        (Arc::new(search), store)
+    }
+
+    fn scored(photo: &str, person: Option<PersonId>, cosine: f32) -> ScoredFace {
+        ScoredFace {
+            photo_id: PhotoId::parse(photo).unwrap(),
+            face: StoredFace {
+                face_id: FaceId::new(),
+                bbox: BoundingBox {
+                    x: 0.0,
+                    y: 0.0,
+                    width: 60.0,
+                    height: 60.0,
+                },
+                det_score: 0.9,
+            },
+            person,
+            cosines: vec![cosine],
+        }
+    }
+
+    fn request(consent: bool, expires_in: Duration) -> WatchRequest {
+        WatchRequest {
+            session: SessionId::parse("s1").unwrap(),
+            selfies: vec![b"selfie".to_vec().into()],
+            face_index: None,
+            guest_ref: GuestRef::parse("guest-1").unwrap(),
+            threshold: Threshold::DEFAULT,
+            expires_at: SystemTime::now() + expires_in,
+            consent,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_photo_is_matched_for_each_watch_as_search_decides_person_evidence_included() {
+        let guest = PersonId::new();
+        let watch = WatchId::new();
+        let other = WatchId::new();
+        let live = |id| LiveWatch {
+            id,
+            margin: 0.0,
+            queries: Arc::new(vec![vec![1.0, 0.0, 0.0, 0.0]]),
+        };
+        let photo_scores =
+            move |faces: Vec<ScoredFace>, persons: Vec<ScoredPerson>| SessionScores {
+                faces: 800,
+                people: 40,
+                candidates: faces,
+                persons,
+            };
+        // For `watch`: a face weak alone (0.36) whose person links to the selfie, and a
+        // stranger's face of the same photo. For `other`: nothing close.
+        let for_watch = photo_scores(
+            vec![scored("p1", Some(guest), 0.36), scored("p1", None, 0.10)],
+            vec![ScoredPerson {
+                person: guest,
+                faces: 6,
+                links: vec![0.47],
+            }],
+        );
+        let guest_face = for_watch.candidates[0].face.face_id;
+        let for_other = photo_scores(vec![scored("p1", None, 0.20)], Vec::new());
+        let mut watches = MockWatchStore::new();
+        watches
+            .expect_photo_scores()
+            .times(1)
+            .return_once(move |_, _, _| {
+                Ok(vec![
+                    WatchScores {
+                        watch: live(watch),
+                        scores: for_watch,
+                    },
+                    WatchScores {
+                        watch: live(other),
+                        scores: for_other,
+                    },
+                ])
+            });
+        watches
+            .expect_record_matches()
+            .withf(move |m| {
+                m.len() == 1
+                    && m[0].0 == watch
+                    && m[0].1.face.face_id == guest_face
+                    && m[0].1.evidence == Evidence::Person
+                    && m[0].1.similarity >= 0.7
+            })
+            .times(1)
+            .returning(|_| Ok(()));
+        let (search, _) = search_over(MockVectorStore::new());
+        let matcher = WatchMatcher::new(Arc::new(watches), &search);
+
+        let matched = matcher
+            .match_photo(
+                &SessionId::parse("s1").unwrap(),
+                &PhotoId::parse("p1").unwrap(),
+                SystemTime::now(),
+            )
+            .await
+            .unwrap();
+
+        assert_eq!(matched, 1);
+    }
+
+    #[tokio::test]
+    async fn a_watch_needs_consent_and_an_expiry_within_90_days_and_the_sessions() {
+        let mut store = MockVectorStore::new();
+        store.expect_session_status().returning(|_, _| {
+            Ok(SessionStats {
+                expires_at: Some(SystemTime::now() + Duration::from_secs(3600)),
+                ..SessionStats::default()
+            })
+        });
+        let (search, store) = search_over(store);
+        let mut watches = MockWatchStore::new();
+        watches.expect_create_watch().never();
+        let guest = WatchGuest::new(search, store, Arc::new(watches));
+        let actor = Actor::key("k-1");
+        // A moment after the requests are made: an expiry of "now" is then in the past.
+        let now = SystemTime::now() + Duration::from_secs(1);
+        let day = Duration::from_secs(24 * 3600);
+        for (request, expected) in [
+            (request(false, day), WatchError::ConsentRequired),
+            (
+                request(true, Duration::ZERO),
+                WatchError::Expiry("must be in the future"),
+            ),
+            (
+                request(true, 91 * day),
+                WatchError::Expiry("must be at most 90 days ahead"),
+            ),
+            (
+                request(true, 2 * Duration::from_secs(3600)),
+                WatchError::Expiry("must not be after the session's expiry"),
+            ),
+        ] {
+            assert_eq!(
+                guest.create(request, &actor, now).await.unwrap_err(),
+                expected
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_watch_keeps_the_selfies_embedding_and_answers_the_current_matches() {
+        let mut store = MockVectorStore::new();
+        store
+            .expect_session_status()
+            .returning(|_, _| Ok(SessionStats::default()));
+        store.expect_scores().returning(|_, _, _| {
+            Ok(SessionScores {
+                faces: 3,
+                people: 0,
+                candidates: vec![scored("p1", None, 0.8)],
+                persons: Vec::new(),
+            })
+        });
+        let (search, store) = search_over(store);
+        let mut watches = MockWatchStore::new();
+        watches
+            .expect_create_watch()
+            .withf(|w| {
+                w.queries.len() == 1
+                    && w.queries[0].as_slice()[0] == 1.0
+                    && w.initial.len() == 1
+                    && w.initial[0].photo_id.as_str() == "p1"
+                    && w.margin == 0.0
+                    && w.key_id.as_deref() == Some("k-1")
+            })
+            .times(1)
+            .returning(|_| Ok(()));
+        let guest = WatchGuest::new(search, store, Arc::new(watches));
+
+        let created = guest
+            .create(
+                request(true, Duration::from_secs(3600)),
+                &Actor::key("k-1"),
+                SystemTime::now(),
+            )
+            .await
+            .unwrap();
+
+        assert_eq!(created.matches.len(), 1);
+        assert_eq!(created.watch.guest_ref.as_str(), "guest-1");
+    }
+
+    #[tokio::test]
+    async fn forget_ends_the_watches_whose_selfies_are_the_same_guests() {
+        let (same, stranger) = (WatchId::new(), WatchId::new());
+        let mut watches = MockWatchStore::new();
+        watches.expect_live_watches().returning(move |_, _| {
+            Ok(vec![
+                LiveWatch {
+                    id: same,
+                    margin: 0.0,
+                    queries: Arc::new(vec![vec![0.8, 0.6, 0.0, 0.0]]),
+                },
+                LiveWatch {
+                    id: stranger,
+                    margin: 0.0,
+                    queries: Arc::new(vec![vec![0.2, 0.0, 0.98, 0.0]]),
+                },
+            ])
+        });
+        watches
+            .expect_end_watch()
+            .withf(move |_, id, reason, _| *id == same && *reason == WatchEnd::Forgotten)
+            .times(1)
+            .returning(|_, _, _, _| Ok(true));
+        let (search, _) = search_over(MockVectorStore::new());
+        let matcher = WatchMatcher::new(Arc::new(watches), &search);
+
+        let ended = matcher
+            .end_for_guest(
+                &SessionId::parse("s1").unwrap(),
+                &[vec![1.0, 0.0, 0.0, 0.0]],
+                Threshold::DEFAULT,
+                &Actor::key("k-1"),
+            )
+            .await
+            .unwrap();
+
+        assert_eq!(ended, 1);
+    }
+}

@@ -7,6 +7,8 @@
 //!
 //!     cargo run --release -p facepass-eval -- scale [--sizes 1k,5k,all] [--held-out] [--tail]
 //!
+//!     cargo run --release -p facepass-eval -- watches [--sizes 1k,5k]
+//!
 //! `--config FILE` (before the command) reads a TOML file over `config/default.toml`, as
 //! `facepass --config` does: the "defaults" of the reports are then that configuration.
 //!
@@ -21,6 +23,9 @@
 //! recall, precision, wrong photos per search and the share of guests shown a stranger, for
 //! every guest and for those with five photos or more (`--held-out`: the selfies' photos left
 //! out of the session; `--tail`: the recognizer's impostor tail on the central faces).
+//! `watches` gives every guest of those sessions a watch (their first photo as the selfie, not
+//! indexed) before the photos arrive, indexes the photos in a shuffled order matching each
+//! against the watches, and compares each watch's matches with the final search's.
 
 // A report tool: it prints its tables on stdout and stops on the first failure.
 #![allow(clippy::print_stdout, clippy::expect_used, clippy::unwrap_used)]
@@ -108,6 +113,12 @@ enum Command {
         #[arg(long)]
         dump: Option<PathBuf>,
     },
+    /// Guest watches against the final search on LFW sessions.
+    Watches {
+        /// Session sizes: 1k (fold 5), 5k (folds 1-3), all (folds 1-5).
+        #[arg(long, value_delimiter = ',', default_value = "1k,5k")]
+        sizes: Vec<String>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -153,7 +164,51 @@ fn main() -> anyhow::Result<()> {
             threshold,
             dump.as_deref(),
         )),
+        Command::Watches { sizes } => {
+            tokio::runtime::Runtime::new()?.block_on(watches_report(&settings, &defaults, &sizes))
+        }
     }
+}
+
+async fn watches_report(
+    settings: &facepass::settings::Settings,
+    defaults: &EmbedderConfig,
+    sizes: &[String],
+) -> anyhow::Result<()> {
+    let photos: Vec<LfwPhoto> = scale::lfw_photos()?;
+    let embedder = Arc::new(Memo::new(Arc::new(OnnxEmbedder::start(defaults)?)));
+    let dir = tempfile::tempdir()?;
+    let store = Arc::new(
+        facepass_vector_store_sqlite::open(
+            &dir.path().join("watches.db"),
+            embedder.space(),
+            true,
+            settings.store_options()?,
+        )
+        .await?,
+    );
+    println!(
+        "LFW sessions, a watch per person with >= 2 photos (first photo as the selfie, not indexed) before the photos arrive, photos shuffled; each watch's matches against a search with its selfie at the end\n"
+    );
+    println!("{}", facepass_eval::watches::Agreement::header());
+    for size in sizes {
+        let plan = Plan::of_folds(
+            &format!("lfw {size} watched"),
+            &photos,
+            folds_of(size)?,
+            true,
+        );
+        let (agreement, faces) = facepass_eval::watches::compare(
+            &plan,
+            embedder.clone(),
+            store.clone(),
+            settings,
+            defaults.worker_count() * 2,
+        )
+        .await?;
+        println!("{}", agreement.row(&plan.name, faces));
+    }
+    Ok(())
 }
 
 /// The folds of each session size.

@@ -143,11 +143,14 @@ pub async fn a_watch_scores_a_photos_faces_as_search_does_and_keeps_each_match_o
     }
 
     let first = a_match(&pid("p1"), stored[0].clone(), now);
-    store.record_matches(&[(id, first.clone())]).await.unwrap();
+    store
+        .record_matches(&[(id, first.clone())], false)
+        .await
+        .unwrap();
     // Again, and another face of the same photo: still one match per photo.
     let other = a_match(&pid("p1"), stored[1].clone(), now);
     store
-        .record_matches(&[(id, first.clone()), (id, other)])
+        .record_matches(&[(id, first.clone()), (id, other)], false)
         .await
         .unwrap();
     let matches = store.watch_matches(&id, &page(10, None)).await.unwrap();
@@ -170,7 +173,7 @@ pub async fn a_watch_scores_a_photos_faces_as_search_does_and_keeps_each_match_o
         .replace_photo(&s, &pid("p1"), vec![face(axis(0), 0.0)])
         .await
         .unwrap();
-    store.record_matches(&[(id, first)]).await.unwrap();
+    store.record_matches(&[(id, first)], false).await.unwrap();
     assert!(
         store
             .watch_matches(&id, &page(10, None))
@@ -183,10 +186,13 @@ pub async fn a_watch_scores_a_photos_faces_as_search_does_and_keeps_each_match_o
         .await
         .unwrap();
     store
-        .record_matches(&[
-            (id, a_match(&pid("p1"), gone[0].clone(), now)),
-            (id, a_match(&pid("p2"), second[0].clone(), now + HOUR)),
-        ])
+        .record_matches(
+            &[
+                (id, a_match(&pid("p1"), gone[0].clone(), now)),
+                (id, a_match(&pid("p2"), second[0].clone(), now + HOUR)),
+            ],
+            false,
+        )
         .await
         .unwrap();
     let one = store.watch_matches(&id, &page(1, None)).await.unwrap();
@@ -348,13 +354,16 @@ pub async fn a_watch_is_announced_once_per_interval_by_one_replica(
     };
     let (f1, f2, f3) = (faces("p1").await, faces("p2").await, faces("p3").await);
     store
-        .record_matches(&[
-            (id, a_match(&pid("p1"), f1[0].clone(), now)),
-            (
-                id,
-                a_match(&pid("p2"), f2[0].clone(), now + Duration::from_secs(5)),
-            ),
-        ])
+        .record_matches(
+            &[
+                (id, a_match(&pid("p1"), f1[0].clone(), now)),
+                (
+                    id,
+                    a_match(&pid("p2"), f2[0].clone(), now + Duration::from_secs(5)),
+                ),
+            ],
+            false,
+        )
         .await
         .unwrap();
     let render = |n: &facepass_domain::watches::WatchNotice| {
@@ -404,7 +413,10 @@ pub async fn a_watch_is_announced_once_per_interval_by_one_replica(
     // A new match: not before an interval after the last webhook.
     let after = due + Duration::from_secs(1);
     store
-        .record_matches(&[(id, a_match(&pid("p3"), f3[0].clone(), after - interval))])
+        .record_matches(
+            &[(id, a_match(&pid("p3"), f3[0].clone(), after - interval))],
+            false,
+        )
         .await
         .unwrap();
     assert_eq!(

@@ -566,8 +566,12 @@ impl<D: Dialect> WatchStore for SqlStore<D> {
             .unwrap_or_default())
     }
 
-    async fn record_matches(&self, matches: &[(WatchId, WatchMatch)]) -> Result<(), StoreError> {
-        insert_matches(self.connection(), self.dialect(), matches, false).await
+    async fn record_matches(
+        &self,
+        matches: &[(WatchId, WatchMatch)],
+        announced: bool,
+    ) -> Result<(), StoreError> {
+        insert_matches(self.connection(), self.dialect(), matches, announced).await
     }
 
     async fn end_watch(

@@ -90,11 +90,16 @@ pub trait WatchStore: Send + Sync + 'static {
     ) -> Result<Vec<WatchScores>, StoreError>;
 
     /// Records new matches of watches (a match of a photo a watch has already, or of a face
-    /// no longer stored, is left out).
+    /// or watch no longer stored, is left out); `announced`: the platform has them already
+    /// (a watch's creation answered them), so no webhook names them.
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] / [`StoreError::Unexpected`] for database failures.
-    async fn record_matches(&self, matches: &[(WatchId, WatchMatch)]) -> Result<(), StoreError>;
+    async fn record_matches(
+        &self,
+        matches: &[(WatchId, WatchMatch)],
+        announced: bool,
+    ) -> Result<(), StoreError>;
 
     /// Ends a watch of the session (audited); `false` when there was no such watch.
     ///

@@ -113,7 +113,7 @@ impl WatchMatcher {
             );
         }
         if !found.is_empty() {
-            self.watches.record_matches(&found).await?;
+            self.watches.record_matches(&found, false).await?;
         }
         Ok(found.len())
     }
@@ -247,14 +247,14 @@ impl<E: Embedder, S: VectorStore> WatchGuest<E, S> {
             .search
             .matching(&request.session, &queries, request.threshold)
             .await?;
-        let matches = best_per_photo(&calibration, matching.scores, &matching.accepted);
+        let first = best_per_photo(&calibration, matching.scores, &matching.accepted);
         let mut warnings: Vec<PoorSelfieReason> = query_faces
             .iter()
             .flat_map(|q| q.poor.iter().copied())
             .collect();
         warnings.sort();
         warnings.dedup();
-        if matches.is_empty() && query_faces.iter().all(|q| !q.poor.is_empty()) {
+        if first.is_empty() && query_faces.iter().all(|q| !q.poor.is_empty()) {
             return Err(SearchSelfieError::PoorSelfie {
                 reasons: warnings,
                 query_faces,
@@ -273,15 +273,26 @@ impl<E: Embedder, S: VectorStore> WatchGuest<E, S> {
             .create_watch(NewWatch {
                 watch: watch.clone(),
                 margin: self.search.margin(request.threshold),
-                queries: queries.into_iter().map(|q| q.embedding).collect(),
+                queries: queries.iter().map(|q| q.embedding.clone()).collect(),
                 key_id: actor.key_id.clone(),
-                initial: matches
-                    .iter()
-                    .cloned()
-                    .map(|m| watch_match(m, now))
-                    .collect(),
+                initial: first.into_iter().map(|m| watch_match(m, now)).collect(),
             })
             .await?;
+        // A photo written while the watch was being created may have been matched against
+        // the live watches before this one existed and missed by the search above: searched
+        // again now that the watch is live, so no photo falls between the two.
+        let again = self
+            .search
+            .matching(&watch.session, &queries, request.threshold)
+            .await?;
+        let matches = best_per_photo(&calibration, again.scores, &again.accepted);
+        let answered: Vec<(WatchId, WatchMatch)> = matches
+            .iter()
+            .map(|m| (watch.id, watch_match(m.clone(), now)))
+            .collect();
+        if !answered.is_empty() {
+            self.watches.record_matches(&answered, true).await?;
+        }
         Ok(CreatedWatch {
             watch,
             query_faces,
@@ -407,15 +418,16 @@ mod tests {
             });
         watches
             .expect_record_matches()
-            .withf(move |m| {
-                m.len() == 1
+            .withf(move |m, announced| {
+                !announced
+                    && m.len() == 1
                     && m[0].0 == watch
                     && m[0].1.face.face_id == guest_face
                     && m[0].1.evidence == Evidence::Person
                     && m[0].1.similarity >= 0.7
             })
             .times(1)
-            .returning(|_| Ok(()));
+            .returning(|_, _| Ok(()));
         let (search, _) = search_over(MockVectorStore::new());
         let matcher = WatchMatcher::new(Arc::new(watches), &search);
 
@@ -498,6 +510,12 @@ mod tests {
             })
             .times(1)
             .returning(|_| Ok(()));
+        // Searched again once the watch is live: what it finds is recorded as answered.
+        watches
+            .expect_record_matches()
+            .withf(|m, announced| *announced && m.len() == 1)
+            .times(1)
+            .returning(|_, _| Ok(()));
         let guest = WatchGuest::new(search, store, Arc::new(watches));
 
         let created = guest

@@ -1,6 +1,11 @@
 -- Guest watches: a consenting guest's selfie embeddings (never an image), matched against
 -- every photo indexed into the session until the watch ends; each match once per photo.
 -- Times are Unix milliseconds, as in the job queue.
+-- Every creation or end of a session's watch takes a fresh generation here (a new session row
+-- takes its own): a process that wrote a photo knows from the value it read under the session's
+-- lock whether the session's watches it holds are still the live ones.
+ALTER TABLE sessions ADD COLUMN watches_generation BIGINT NOT NULL DEFAULT 0;
+
 CREATE TABLE watches (
     watch_id         UUID PRIMARY KEY,
     session_id       TEXT COLLATE "C" NOT NULL,

@@ -19,3 +19,4 @@ DELETE FROM webhook_outbox WHERE payload IS NOT NULL;
 ALTER TABLE webhook_outbox DROP COLUMN payload;
 DROP TABLE watch_matches;
 DROP TABLE watches;
+ALTER TABLE sessions DROP COLUMN watches_generation;

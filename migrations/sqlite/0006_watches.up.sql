@@ -1,4 +1,9 @@
 -- Guest watches (the design of migrations/postgres/0006_watches.up.sql). Unix milliseconds.
+-- Every creation or end of a session's watch takes a fresh generation here (a new session row
+-- takes its own): a process that wrote a photo knows from the value it read under the session's
+-- lock whether the session's watches it holds are still the live ones.
+ALTER TABLE sessions ADD COLUMN watches_generation INTEGER NOT NULL DEFAULT 0;
+
 CREATE TABLE watches (
     watch_id         TEXT PRIMARY KEY,
     session_id       TEXT NOT NULL,

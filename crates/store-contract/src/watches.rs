@@ -142,6 +142,28 @@ pub async fn a_watch_scores_a_photos_faces_as_search_does_and_keeps_each_match_o
         }
     }
 
+    // The session's watches change between writes: each write scores the live ones.
+    let second = new_watch("event", vec![axis(5)], HOUR);
+    store.create_watch(second.clone()).await.unwrap();
+    store
+        .replace_photo(&s, &pid("p9"), vec![face(axis(5), 0.0)])
+        .await
+        .unwrap();
+    let both = store.photo_scores(&s, &pid("p9"), now).await.unwrap();
+    assert_eq!(both.len(), 2, "a watch created since the last write");
+    store
+        .end_watch(&s, &second.watch.id, WatchEnd::Deleted, &admin())
+        .await
+        .unwrap();
+    store
+        .replace_photo(&s, &pid("p9"), vec![face(axis(5), 0.0)])
+        .await
+        .unwrap();
+    let one = store.photo_scores(&s, &pid("p9"), now).await.unwrap();
+    assert_eq!(one.len(), 1, "a watch ended since the last write");
+    assert_eq!(one[0].watch.id, id);
+    store.delete_photo(&s, &pid("p9"), &admin()).await.unwrap();
+
     let first = a_match(&pid("p1"), stored[0].clone(), now);
     store
         .record_matches(&[(id, first.clone())], false)

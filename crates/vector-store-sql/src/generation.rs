@@ -29,6 +29,9 @@ pub struct Previous {
     /// Whether every face of the session has been grouped into persons (false for sessions
     /// indexed before persons existed, until they are grouped).
     pub grouped: bool,
+    /// The generation of the latest change to the session's watches (or of the row's
+    /// creation), migration 0006.
+    pub watches_generation: i64,
 }
 
 /// A write's generation, and the session as it was before.
@@ -60,7 +63,8 @@ pub async fn bump(
         txn.execute_unprepared(prelude).await.map_err(store_error)?;
     }
     let read = format!(
-        "SELECT generation, removed_generation, grouped FROM sessions WHERE session_id = $1{}",
+        "SELECT generation, removed_generation, grouped, watches_generation FROM sessions \
+         WHERE session_id = $1{}",
         sql.for_update()
     );
     let previous = query_previous(txn, sql.statement(&read, vec![session.as_str().into()])).await?;
@@ -76,8 +80,9 @@ pub async fn bump(
         ),
         Write::Index => (
             format!(
-                "INSERT INTO sessions (session_id, generation, removed_generation, created_at) \
-                 SELECT $1, g.v, g.v, {} FROM {} WHERE true ON CONFLICT (session_id) \
+                "INSERT INTO sessions (session_id, generation, removed_generation, created_at, \
+                 watches_generation) SELECT $1, g.v, g.v, {}, g.v FROM {} WHERE true \
+                 ON CONFLICT (session_id) \
                  DO UPDATE SET generation = {} RETURNING generation",
                 sql.millis_param(2),
                 sql.fresh_generation(),
@@ -109,6 +114,7 @@ async fn query_previous(
         generation: row.try_get_by_index::<i64>(0).map_err(store_error)?,
         removed_generation: row.try_get_by_index::<i64>(1).map_err(store_error)?,
         grouped: row.try_get_by_index::<bool>(2).map_err(store_error)?,
+        watches_generation: row.try_get_by_index::<i64>(3).map_err(store_error)?,
     }))
 }
 

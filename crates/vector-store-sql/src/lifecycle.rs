@@ -159,8 +159,9 @@ pub async fn set_expiry(
         txn.execute_unprepared(prelude).await.map_err(store_error)?;
     }
     let insert = format!(
-        "INSERT INTO sessions (session_id, generation, removed_generation, created_at, expires_at) \
-         SELECT $1, g.v, g.v, {}, {} FROM {} WHERE true ON CONFLICT (session_id) {on_conflict}",
+        "INSERT INTO sessions (session_id, generation, removed_generation, created_at, expires_at, \
+         watches_generation) SELECT $1, g.v, g.v, {}, {}, g.v FROM {} WHERE true \
+         ON CONFLICT (session_id) {on_conflict}",
         sql.millis_param(3),
         sql.millis_param(2),
         sql.fresh_generation()

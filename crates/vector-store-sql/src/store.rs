@@ -731,6 +731,12 @@ impl<D: Dialect> VectorStore for SqlStore<D> {
         };
         self.commit_write(txn, &entry, bumped.generation, held, apply, result)
             .await?;
+        // A new session's row took this write's generation as its watches'.
+        let watches = bumped
+            .previous
+            .map_or(bumped.generation, |p| p.watches_generation);
+        self.watches
+            .note_write(session.as_str(), photo.as_str(), watches);
         Ok(stored)
     }
 

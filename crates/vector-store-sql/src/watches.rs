@@ -37,36 +37,109 @@ const WATCH_COLUMNS: &str =
 const MATCH_COLUMNS: &str = "seq, photo_id, CAST(face_id AS TEXT), CAST(person_id AS TEXT), \
      evidence, similarity, cosine, det_score, bbox_x, bbox_y, bbox_width, bbox_height, matched_at";
 
-/// The selfies' embeddings of watches this process has read: a watch's never change, so
-/// indexing reads only the ids and margins of a session's live watches per photo.
+/// What this process knows of watches. A watch's embeddings never change: they are read
+/// once. A session's live watches are kept with the session's `watches_generation` (migration
+/// 0006: a fresh generation taken by every creation or end of one of its watches, and by the
+/// session row's creation), and every photo write notes the value it read under the session's
+/// lock: matching a photo this process just wrote needs no query while the session's watches
+/// stay the same. A watch created after that write is not missed: its creation searches the
+/// session once it is live, and the photo is committed by then.
 #[derive(Debug, Default)]
 pub(crate) struct WatchQueries {
     known: Mutex<HashMap<WatchId, Arc<Vec<Vec<f32>>>>>,
+    sessions: Mutex<HashMap<String, Generation<Arc<Vec<Listed>>>>>,
+    written: Mutex<HashMap<(String, String), i64>>,
 }
 
-/// Watches whose embeddings are kept at most (about 6 KB each at 512-d and three selfies).
+/// A value and the session's watch generation it holds at.
+type Generation<T> = (i64, T);
+
+/// A live watch as listed for a session.
+#[derive(Debug, Clone)]
+struct Listed {
+    id: WatchId,
+    margin: f32,
+    expires_at: i64,
+}
+
+/// Watches whose embeddings, sessions whose watch lists and photo writes whose watch
+/// generation are kept at most (about 6 KB per watch at 512-d and three selfies).
 const KNOWN_WATCHES: usize = 20_000;
+const KNOWN_SESSIONS: usize = 4_096;
+const KNOWN_WRITES: usize = 4_096;
+
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Inserts into a map kept under `cap` entries (emptied when full: what it holds can always
+/// be read again).
+fn insert_capped<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, cap: usize, k: K, v: V) {
+    if map.len() >= cap {
+        map.clear();
+    }
+    map.insert(k, v);
+}
 
 impl WatchQueries {
     fn get(&self, id: &WatchId) -> Option<Arc<Vec<Vec<f32>>>> {
-        self.lock().get(id).cloned()
+        locked(&self.known).get(id).cloned()
     }
 
     fn put(&self, id: WatchId, queries: Arc<Vec<Vec<f32>>>) {
-        let mut known = self.lock();
-        if known.len() >= KNOWN_WATCHES {
-            known.clear();
-        }
-        known.insert(id, queries);
+        insert_capped(&mut locked(&self.known), KNOWN_WATCHES, id, queries);
     }
 
     fn forget(&self, id: &WatchId) {
-        self.lock().remove(id);
+        locked(&self.known).remove(id);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<WatchId, Arc<Vec<Vec<f32>>>>> {
-        self.known.lock().unwrap_or_else(|e| e.into_inner())
+    /// A photo write of `session` read `generation` as its watches' under the session's lock.
+    pub(crate) fn note_write(&self, session: &str, photo: &str, generation: i64) {
+        let key = (session.to_owned(), photo.to_owned());
+        insert_capped(&mut locked(&self.written), KNOWN_WRITES, key, generation);
     }
+
+    fn take_write(&self, session: &str, photo: &str) -> Option<i64> {
+        locked(&self.written).remove(&(session.to_owned(), photo.to_owned()))
+    }
+
+    fn listed(&self, session: &str, generation: i64) -> Option<Arc<Vec<Listed>>> {
+        locked(&self.sessions)
+            .get(session)
+            .filter(|(g, _)| *g == generation)
+            .map(|(_, list)| list.clone())
+    }
+
+    fn list(&self, session: &str, generation: i64, list: Arc<Vec<Listed>>) {
+        let mut sessions = locked(&self.sessions);
+        insert_capped(
+            &mut sessions,
+            KNOWN_SESSIONS,
+            session.to_owned(),
+            (generation, list),
+        );
+    }
+}
+
+/// Takes a fresh generation as the session's watches' (inside a transaction that creates or
+/// ends one of its watches); a session without a row has none to change.
+async fn bump_watches(
+    txn: &DatabaseTransaction,
+    sql: &dyn Syntax,
+    session: &SessionId,
+) -> Result<(), StoreError> {
+    if let Some(prelude) = sql.generation_prelude() {
+        txn.execute_unprepared(prelude).await.map_err(store_error)?;
+    }
+    let update = format!(
+        "UPDATE sessions SET watches_generation = {} WHERE session_id = $1",
+        sql.fresh_generation_value()
+    );
+    txn.execute_raw(sql.statement(&update, vec![session.as_str().into()]))
+        .await
+        .map_err(store_error)?;
+    Ok(())
 }
 
 fn watch_id(raw: &str) -> Result<WatchId, StoreError> {
@@ -269,55 +342,100 @@ pub(crate) async fn end_session_watches(
 }
 
 impl<D: Dialect> SqlStore<D> {
-    /// The ids and margins of the session's live watches, with their embeddings (read from
-    /// the database only for watches this process has not seen).
+    /// The session's watches live at `now` with their embeddings; `known`: the session's
+    /// watch generation a write of this process read, whose list may be held already.
     async fn live(
         &self,
         session: &SessionId,
         now: SystemTime,
+        known: Option<i64>,
     ) -> Result<Vec<LiveWatch>, StoreError> {
+        let held = known.and_then(|g| self.watch_queries().listed(session.as_str(), g));
+        let listed = match held {
+            Some(list) => list,
+            None => self.list_live(session, now).await?,
+        };
+        let now = unix_millis(now);
+        let mut live = Vec::with_capacity(listed.len());
+        for w in listed.iter().filter(|w| w.expires_at > now) {
+            if let Some(queries) = self.queries_of(&w.id).await? {
+                live.push(LiveWatch {
+                    id: w.id,
+                    margin: w.margin,
+                    queries,
+                });
+            }
+        }
+        Ok(live)
+    }
+
+    /// Reads the session's live watches with its watch generation (in one statement, so the
+    /// two agree) and keeps them under it.
+    async fn list_live(
+        &self,
+        session: &SessionId,
+        now: SystemTime,
+    ) -> Result<Arc<Vec<Listed>>, StoreError> {
         let sql: &dyn Syntax = self.dialect();
         let rows = self
             .connection()
             .query_all_raw(sql.statement(
-                "SELECT CAST(watch_id AS TEXT), margin FROM watches \
-                 WHERE session_id = $1 AND expires_at > $2 ORDER BY watch_id",
+                "SELECT (SELECT watches_generation FROM sessions WHERE session_id = $1), \
+                 CAST(w.watch_id AS TEXT), w.margin, w.expires_at \
+                 FROM (SELECT 1 AS one) o LEFT JOIN watches w \
+                 ON w.session_id = $1 AND w.expires_at > $2 ORDER BY w.watch_id",
                 vec![session.as_str().into(), unix_millis(now).into()],
             ))
             .await
             .map_err(store_error)?;
-        let mut live = Vec::with_capacity(rows.len());
+        let mut generation = None;
+        let mut listed = Vec::with_capacity(rows.len());
         for row in rows {
-            let id = watch_id(&row.try_get_by_index::<String>(0).map_err(store_error)?)?;
-            let margin: f32 = row.try_get_by_index(1).map_err(store_error)?;
-            let queries = match self.watch_queries().get(&id) {
-                Some(known) => known,
-                None => {
-                    let select = format!(
-                        "SELECT queries FROM watches WHERE watch_id = {}",
-                        sql.uuid_param(1)
-                    );
-                    let Some(row) = self
-                        .connection()
-                        .query_one_raw(sql.statement(&select, vec![id.to_string().into()]))
-                        .await
-                        .map_err(store_error)?
-                    else {
-                        continue; // ended meanwhile
-                    };
-                    let bytes: Vec<u8> = row.try_get_by_index(0).map_err(store_error)?;
-                    let queries = Arc::new(unblob(&bytes, self.space().dim)?);
-                    self.watch_queries().put(id, queries.clone());
-                    queries
-                }
+            generation = row
+                .try_get_by_index::<Option<i64>>(0)
+                .map_err(store_error)?;
+            let Some(id) = row
+                .try_get_by_index::<Option<String>>(1)
+                .map_err(store_error)?
+            else {
+                continue;
             };
-            live.push(LiveWatch {
-                id,
-                margin,
-                queries,
+            listed.push(Listed {
+                id: watch_id(&id)?,
+                margin: row.try_get_by_index(2).map_err(store_error)?,
+                expires_at: row.try_get_by_index(3).map_err(store_error)?,
             });
         }
-        Ok(live)
+        let listed = Arc::new(listed);
+        if let Some(generation) = generation {
+            self.watch_queries()
+                .list(session.as_str(), generation, listed.clone());
+        }
+        Ok(listed)
+    }
+
+    /// A watch's embeddings, read once; `None` when it ended meanwhile.
+    async fn queries_of(&self, id: &WatchId) -> Result<Option<Arc<Vec<Vec<f32>>>>, StoreError> {
+        if let Some(known) = self.watch_queries().get(id) {
+            return Ok(Some(known));
+        }
+        let sql: &dyn Syntax = self.dialect();
+        let select = format!(
+            "SELECT queries FROM watches WHERE watch_id = {}",
+            sql.uuid_param(1)
+        );
+        let Some(row) = self
+            .connection()
+            .query_one_raw(sql.statement(&select, vec![id.to_string().into()]))
+            .await
+            .map_err(store_error)?
+        else {
+            return Ok(None);
+        };
+        let bytes: Vec<u8> = row.try_get_by_index(0).map_err(store_error)?;
+        let queries = Arc::new(unblob(&bytes, self.space().dim)?);
+        self.watch_queries().put(*id, queries.clone());
+        Ok(Some(queries))
     }
 
     /// Writes one due watch's `watch.matched` webhook; `false` when it was not due any more
@@ -419,6 +537,7 @@ impl<D: Dialect> WatchStore for SqlStore<D> {
         let queries: Vec<Vec<f32>> = new.queries.iter().map(|q| q.as_slice().to_vec()).collect();
         let w = &new.watch;
         let txn = self.connection().begin().await.map_err(store_error)?;
+        bump_watches(&txn, sql, &w.session).await?;
         let insert = format!(
             "INSERT INTO watches (watch_id, session_id, guest_ref, threshold, margin, \
              query_count, queries, key_id, created_at, expires_at) \
@@ -504,7 +623,7 @@ impl<D: Dialect> WatchStore for SqlStore<D> {
         session: &SessionId,
         now: SystemTime,
     ) -> Result<Vec<LiveWatch>, StoreError> {
-        self.live(session, now).await
+        self.live(session, now, None).await
     }
 
     async fn live_watch_count(
@@ -531,7 +650,10 @@ impl<D: Dialect> WatchStore for SqlStore<D> {
         photo: &PhotoId,
         now: SystemTime,
     ) -> Result<Vec<WatchScores>, StoreError> {
-        let live = self.live(session, now).await?;
+        let known = self
+            .watch_queries()
+            .take_write(session.as_str(), photo.as_str());
+        let live = self.live(session, now, known).await?;
         if live.is_empty() {
             return Ok(Vec::new());
         }
@@ -590,6 +712,9 @@ impl<D: Dialect> WatchStore for SqlStore<D> {
         );
         let values: Vec<Value> = vec![id.to_string().into(), session.as_str().into()];
         let ended = end_returned(&txn, sql, &delete, values, reason, actor).await?;
+        if !ended.is_empty() {
+            bump_watches(&txn, sql, session).await?;
+        }
         txn.commit().await.map_err(store_error)?;
         self.watch_queries().forget(id);
         if !ended.is_empty() {
@@ -631,6 +756,11 @@ impl<D: Dialect> WatchStore for SqlStore<D> {
             &Actor::server(),
         )
         .await?;
+        let sessions: std::collections::BTreeSet<&SessionId> =
+            ended.iter().map(|e| &e.session).collect();
+        for session in sessions {
+            bump_watches(&txn, sql, session).await?;
+        }
         txn.commit().await.map_err(store_error)?;
         for e in &ended {
             self.watch_queries().forget(&e.watch);

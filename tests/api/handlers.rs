@@ -107,19 +107,22 @@ fn ports() -> (MockEmbedder, MockVectorStore, MockPhotoSource, Ports) {
     let database_down = Arc::new(AtomicBool::new(false));
     let mut store = MockVectorStore::new();
     store.expect_indexed_faces().returning(|_, _| Ok(None));
-    store.expect_replace_photo().returning(|_, photo, faces| {
-        if photo.as_str() == "db-down" {
-            return Err(StoreError::Unavailable("connection refused".into()));
-        }
-        Ok(faces
-            .iter()
-            .map(|f| StoredFace {
-                face_id: FaceId::new(),
-                bbox: f.bbox,
-                det_score: f.det_score,
-            })
-            .collect())
-    });
+    // The service writes photos with their watches' matches (none here).
+    store
+        .expect_replace_photo_watched()
+        .returning(|_, photo, faces, _| {
+            if photo.as_str() == "db-down" {
+                return Err(StoreError::Unavailable("connection refused".into()));
+            }
+            Ok(faces
+                .iter()
+                .map(|f| StoredFace {
+                    face_id: FaceId::new(),
+                    bbox: f.bbox,
+                    det_score: f.det_score,
+                })
+                .collect())
+        });
     store.expect_session_status().returning(|session, _| {
         Ok(match session.as_str() {
             "indexed" => SessionStats {

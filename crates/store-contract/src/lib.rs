@@ -91,7 +91,8 @@ macro_rules! vector_store_contract {
             concurrent_claimers_never_share_a_photo,
             a_watch_scores_a_photos_faces_as_search_does_and_keeps_each_match_once,
             every_end_of_a_watch_is_audited_and_takes_its_data,
-            a_watch_is_announced_once_per_interval_by_one_replica
+            a_watch_is_announced_once_per_interval_by_one_replica,
+            a_photo_written_with_its_watches_commits_with_their_matches
         );
     };
     (@cases $fresh:path; $($case:ident),* $(,)?) => {

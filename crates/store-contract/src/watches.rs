@@ -8,8 +8,11 @@ use std::time::{Duration, SystemTime};
 use facepass_domain::jobs::JOB_COMPLETED;
 use facepass_domain::people::Evidence;
 use facepass_domain::ports::{JobQueue, VectorStore, WatchStore};
+use facepass_domain::use_cases::MatchRules;
 use facepass_domain::watches::{MatchQuery, NewWatch, Watch, WatchEnd, WatchId, WatchMatch};
-use facepass_domain::{AuditAction, AuditEvent, Embedding, GuestRef, PhotoId, Threshold};
+use facepass_domain::{
+    AuditAction, AuditEvent, Embedding, GuestRef, PhotoId, SimilarityCalibration, Threshold,
+};
 
 use crate::{admin, all_events, at_cosine, axis, cosine, face, pid, sid};
 
@@ -457,4 +460,53 @@ pub async fn a_watch_is_announced_once_per_interval_by_one_replica(
     );
     let all = store.watch_matches(&id, &page(10, None)).await.unwrap();
     assert_eq!(all.len(), 3);
+}
+
+pub async fn a_photo_written_with_its_watches_commits_with_their_matches(
+    store: &(impl VectorStore + WatchStore),
+) {
+    let s = sid("event");
+    let rules = MatchRules::new(
+        SimilarityCalibration::through(0.42, 0.7, 12.0).unwrap(),
+        crate::options().people,
+    );
+    let watch = new_watch("event", vec![axis(0)], HOUR);
+    let id = watch.watch.id;
+    store.create_watch(watch).await.unwrap();
+
+    let p1 = store
+        .replace_photo_watched(
+            &s,
+            &pid("p1"),
+            vec![face(at_cosine(0.8, 1), 0.0), face(axis(3), 50.0)],
+            &rules,
+        )
+        .await
+        .unwrap();
+    store
+        .replace_photo_watched(&s, &pid("p2"), vec![face(axis(2), 0.0)], &rules)
+        .await
+        .unwrap();
+    // A plain write matches nothing.
+    store
+        .replace_photo(&s, &pid("p3"), vec![face(axis(0), 0.0)])
+        .await
+        .unwrap();
+
+    let matches = store.watch_matches(&id, &page(10, None)).await.unwrap();
+    assert_eq!(matches.len(), 1, "{matches:?}");
+    let m = &matches[0];
+    assert_eq!(
+        (&m.photo_id, m.face.face_id, m.evidence),
+        (&pid("p1"), p1[0].face_id, Evidence::Face)
+    );
+    assert!((m.cosine - 0.8).abs() < 1e-5 && m.similarity > 0.7, "{m:?}");
+    // Written again: the same photo is not matched twice, its new face is.
+    let again = store
+        .replace_photo_watched(&s, &pid("p1"), vec![face(axis(0), 0.0)], &rules)
+        .await
+        .unwrap();
+    let matches = store.watch_matches(&id, &page(10, None)).await.unwrap();
+    assert_eq!(matches.len(), 1);
+    assert_eq!(matches[0].face.face_id, again[0].face_id);
 }

@@ -19,8 +19,9 @@ use async_trait::async_trait;
 use facepass_domain::people::{PeoplePolicy, ScoredFace, ScoredPerson, SessionScores};
 use facepass_domain::ports::{
     DeletedCounts, PeopleQuery, PersonFace, PersonFacesQuery, PersonSummary, SessionStats,
-    StoreError, StoreTotals, StoredFace, VectorStore,
+    StoreError, StoreTotals, StoredFace, VectorStore, WatchStore,
 };
+use facepass_domain::use_cases::MatchRules;
 use facepass_domain::{
     Actor, AuditAction, AuditEvent, AuditQuery, Cosine, DetectedFace, Embedding, EmbeddingSpace,
     ExpiryUpdate, FaceId, ForgetCounts, PersonId, PhotoId, Pixels, SessionDiff, SessionId,
@@ -174,11 +175,6 @@ impl<D: Dialect> SqlStore<D> {
 
     pub(crate) fn watch_queries(&self) -> &WatchQueries {
         &self.watches
-    }
-
-    /// This process's entry of the session (created empty when there is none).
-    pub(crate) fn session_entry(&self, session: &SessionId) -> Arc<Entry> {
-        self.cache.entry(session.as_str())
     }
 
     /// Runs the dialect's erasure checkpoint after biometric data was deleted. Best effort: the
@@ -569,6 +565,155 @@ impl<D: Dialect> SqlStore<D> {
     }
 }
 
+impl<D: Dialect> SqlStore<D> {
+    /// Writes a photo (see [`VectorStore::replace_photo`]); with `rules`, its matches for the
+    /// session's live watches too. Where the session is held, the plan is applied to the index
+    /// before the commit (readers wait for the writer's lock; a failed commit drops the
+    /// entry), the photo scored there for each watch and its matches written in the same
+    /// transaction; otherwise they are recorded right after the commit.
+    async fn write_photo(
+        &self,
+        session: &SessionId,
+        photo: &PhotoId,
+        faces: Vec<DetectedFace>,
+        rules: Option<&MatchRules>,
+    ) -> Result<Vec<StoredFace>, StoreError> {
+        ensure_faces_in_space(&self.space, &faces)?;
+        let stored: Vec<StoredFace> = faces
+            .iter()
+            .map(|f| StoredFace {
+                face_id: FaceId::new(),
+                bbox: f.bbox,
+                det_score: f.det_score,
+            })
+            .collect();
+        let txn = self.db.begin().await.map_err(store_error)?;
+        let bumped = generation::bump(&txn, &self.dialect, session, Write::Index)
+            .await?
+            .ok_or_else(|| StoreError::Unexpected("indexing took no generation".into()))?;
+        let entry = self.cache.entry(session.as_str());
+        let _writing = entry.refreshing.lock().await;
+        let grouped = bumped.previous.is_none_or(|p| p.grouped);
+        // A new session's row took this write's generation as its watches'.
+        let watches = bumped
+            .previous
+            .map_or(bumped.generation, |p| p.watches_generation);
+        let mut plan = Plan::default();
+        let mut applied = false;
+        let result = async {
+            let held = self
+                .refresh_for_write(&txn, session, &bumped, &entry)
+                .await?;
+            let mut moves = Vec::new();
+            if held {
+                let new: Vec<(String, Vec<f32>)> = faces
+                    .iter()
+                    .map(|f| (photo.as_str().to_owned(), f.embedding.as_slice().to_vec()))
+                    .collect();
+                let removed = Removed::Photo(photo.as_str().to_owned());
+                let (_, p, m) = self.plan_write(&entry, grouped, removed, new).await?;
+                (plan, moves) = (p, m);
+            }
+            let rows: Vec<FaceRow> = faces
+                .iter()
+                .zip(&stored)
+                .enumerate()
+                .map(|(i, (face, stored))| FaceRow {
+                    face,
+                    stored,
+                    person: plan
+                        .added
+                        .get(i)
+                        .copied()
+                        .flatten()
+                        .map(|p| PersonId::from_uuid(uuid::Uuid::from_u128(p))),
+                })
+                .collect();
+            writes::write_photo_row(
+                &txn,
+                &self.dialect,
+                &self.space,
+                session,
+                photo,
+                faces.len(),
+                bumped.generation,
+            )
+            .await?;
+            if !faces.is_empty() {
+                self.dialect
+                    .insert_faces(&txn, &self.space, session, photo, &rows)
+                    .await?;
+            }
+            writes::move_faces(&txn, &self.dialect, session, bumped.generation, &moves).await?;
+            if !held {
+                writes::drop_lone_persons(&txn, &self.dialect, session).await?;
+            } else if !grouped {
+                writes::mark_grouped(&txn, &self.dialect, session).await?;
+            }
+            if let Some(rules) = rules
+                && held
+                && !faces.is_empty()
+            {
+                if let Some(index) = entry.write().as_mut() {
+                    apply_photo(index, photo, &faces, &stored, &plan);
+                    applied = true;
+                }
+                self.match_in(&txn, &entry, session, photo, watches, rules)
+                    .await?;
+            }
+            Ok::<_, StoreError>(held)
+        }
+        .await;
+        let held = result.as_ref().is_ok_and(|held| *held);
+        let apply = |index: &mut SessionIndex| {
+            if !applied {
+                apply_photo(index, photo, &faces, &stored, &plan);
+            }
+        };
+        self.commit_write(txn, &entry, bumped.generation, held, apply, result)
+            .await?;
+        self.watches
+            .note_write(session.as_str(), photo.as_str(), watches);
+        if let Some(rules) = rules
+            && !held
+            && !faces.is_empty()
+        {
+            let now = SystemTime::now();
+            let scored = WatchStore::photo_scores(self, session, photo, now).await?;
+            let found = rules.decide(scored, now);
+            WatchStore::record_matches(self, &found, false).await?;
+        }
+        Ok(stored)
+    }
+}
+
+/// A photo's write applied to the session's index: the moves of the plan, then the photo's
+/// faces with their persons.
+fn apply_photo(
+    index: &mut SessionIndex,
+    photo: &PhotoId,
+    faces: &[DetectedFace],
+    stored: &[StoredFace],
+    plan: &Plan,
+) {
+    for &(slot, person) in &plan.moved {
+        index.set_person(slot, person);
+    }
+    let loaded = faces
+        .iter()
+        .zip(stored)
+        .zip(&plan.added)
+        .map(|((face, s), person)| LoadedFace {
+            face_id: s.face_id.as_uuid().as_u128(),
+            bbox: s.bbox,
+            det_score: s.det_score,
+            person: *person,
+            vector: face.embedding.as_slice().to_vec(),
+        })
+        .collect();
+    index.set_photo(photo.as_str(), loaded);
+}
+
 /// The store's answer for `queries` from a session index.
 fn session_scores(
     index: &SessionIndex,
@@ -640,104 +785,17 @@ impl<D: Dialect> VectorStore for SqlStore<D> {
         photo: &PhotoId,
         faces: Vec<DetectedFace>,
     ) -> Result<Vec<StoredFace>, StoreError> {
-        ensure_faces_in_space(&self.space, &faces)?;
-        let stored: Vec<StoredFace> = faces
-            .iter()
-            .map(|f| StoredFace {
-                face_id: FaceId::new(),
-                bbox: f.bbox,
-                det_score: f.det_score,
-            })
-            .collect();
-        let txn = self.db.begin().await.map_err(store_error)?;
-        let bumped = generation::bump(&txn, &self.dialect, session, Write::Index)
-            .await?
-            .ok_or_else(|| StoreError::Unexpected("indexing took no generation".into()))?;
-        let entry = self.cache.entry(session.as_str());
-        let _writing = entry.refreshing.lock().await;
-        let grouped = bumped.previous.is_none_or(|p| p.grouped);
-        let mut plan = Plan::default();
-        let result = async {
-            let held = self
-                .refresh_for_write(&txn, session, &bumped, &entry)
-                .await?;
-            let mut moves = Vec::new();
-            if held {
-                let new: Vec<(String, Vec<f32>)> = faces
-                    .iter()
-                    .map(|f| (photo.as_str().to_owned(), f.embedding.as_slice().to_vec()))
-                    .collect();
-                let removed = Removed::Photo(photo.as_str().to_owned());
-                let (_, p, m) = self.plan_write(&entry, grouped, removed, new).await?;
-                (plan, moves) = (p, m);
-            }
-            let rows: Vec<FaceRow> = faces
-                .iter()
-                .zip(&stored)
-                .enumerate()
-                .map(|(i, (face, stored))| FaceRow {
-                    face,
-                    stored,
-                    person: plan
-                        .added
-                        .get(i)
-                        .copied()
-                        .flatten()
-                        .map(|p| PersonId::from_uuid(uuid::Uuid::from_u128(p))),
-                })
-                .collect();
-            writes::write_photo_row(
-                &txn,
-                &self.dialect,
-                &self.space,
-                session,
-                photo,
-                faces.len(),
-                bumped.generation,
-            )
-            .await?;
-            if !faces.is_empty() {
-                self.dialect
-                    .insert_faces(&txn, &self.space, session, photo, &rows)
-                    .await?;
-            }
-            writes::move_faces(&txn, &self.dialect, session, bumped.generation, &moves).await?;
-            if !held {
-                writes::drop_lone_persons(&txn, &self.dialect, session).await?;
-            } else if !grouped {
-                writes::mark_grouped(&txn, &self.dialect, session).await?;
-            }
-            Ok::<_, StoreError>(held)
-        }
-        .await;
-        let held = result.as_ref().is_ok_and(|held| *held);
-        let apply = |index: &mut SessionIndex| {
-            for &(slot, person) in &plan.moved {
-                index.set_person(slot, person);
-            }
-            let loaded = faces
-                .iter()
-                .zip(&stored)
-                .zip(&plan.added)
-                .map(|((face, s), person)| LoadedFace {
-                    face_id: s.face_id.as_uuid().as_u128(),
-                    bbox: s.bbox,
-                    det_score: s.det_score,
-                    person: *person,
-                    vector: face.embedding.as_slice().to_vec(),
-                })
-                .collect();
-            index.set_photo(photo.as_str(), loaded);
-        };
-        self.commit_write(txn, &entry, bumped.generation, held, apply, result)
-            .await?;
-        // A new session's row took this write's generation as its watches'.
-        let watches = bumped
-            .previous
-            .map_or(bumped.generation, |p| p.watches_generation);
-        self.watches
-            .note_write(session.as_str(), photo.as_str(), watches);
-        Ok(stored)
+        self.write_photo(session, photo, faces, None).await
+    }
+
+    async fn replace_photo_watched(
+        &self,
+        session: &SessionId,
+        photo: &PhotoId,
+        faces: Vec<DetectedFace>,
+        rules: &MatchRules,
+    ) -> Result<Vec<StoredFace>, StoreError> {
+        self.write_photo(session, photo, faces, Some(rules)).await
     }
 
     async fn scores(

@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use facepass_domain::people::Evidence;
 use facepass_domain::ports::{NoticeRenderer, StoreError, StoredFace, WatchStore};
+use facepass_domain::use_cases::MatchRules;
 use facepass_domain::watches::{
     EndedWatch, LiveWatch, MatchQuery, NewWatch, Watch, WatchEnd, WatchId, WatchMatch, WatchNotice,
     WatchScores,
@@ -19,6 +20,7 @@ use facepass_domain::{
 };
 use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult, TransactionTrait, Value};
 
+use crate::cache::Entry;
 use crate::index::SessionIndex;
 use crate::jobs::{begin_write, exists, millis, unexpected};
 use crate::lifecycle::record_watch_end;
@@ -120,6 +122,23 @@ impl WatchQueries {
             (generation, list),
         );
     }
+}
+
+/// What `index` holds of `photo` for each watch: its faces (all of them) with their cosines to
+/// the watch's selfies, their persons' links and the session's size.
+fn score_photo(
+    index: &SessionIndex,
+    photo: &str,
+    live: Vec<LiveWatch>,
+) -> Result<Vec<WatchScores>, StoreError> {
+    live.into_iter()
+        .map(|watch| {
+            let queries: Vec<&[f32]> = watch.queries.iter().map(Vec::as_slice).collect();
+            let found = index.photo_candidates(photo, &queries);
+            let scores = scores_of(index, &queries, found)?;
+            Ok(WatchScores { watch, scores })
+        })
+        .collect()
 }
 
 /// Takes a fresh generation as the session's watches' (inside a transaction that creates or
@@ -346,6 +365,7 @@ impl<D: Dialect> SqlStore<D> {
     /// watch generation a write of this process read, whose list may be held already.
     async fn live(
         &self,
+        c: &impl ConnectionTrait,
         session: &SessionId,
         now: SystemTime,
         known: Option<i64>,
@@ -353,12 +373,12 @@ impl<D: Dialect> SqlStore<D> {
         let held = known.and_then(|g| self.watch_queries().listed(session.as_str(), g));
         let listed = match held {
             Some(list) => list,
-            None => self.list_live(session, now).await?,
+            None => self.list_live(c, session, now).await?,
         };
         let now = unix_millis(now);
         let mut live = Vec::with_capacity(listed.len());
         for w in listed.iter().filter(|w| w.expires_at > now) {
-            if let Some(queries) = self.queries_of(&w.id).await? {
+            if let Some(queries) = self.queries_of(c, &w.id).await? {
                 live.push(LiveWatch {
                     id: w.id,
                     margin: w.margin,
@@ -373,12 +393,12 @@ impl<D: Dialect> SqlStore<D> {
     /// two agree) and keeps them under it.
     async fn list_live(
         &self,
+        c: &impl ConnectionTrait,
         session: &SessionId,
         now: SystemTime,
     ) -> Result<Arc<Vec<Listed>>, StoreError> {
         let sql: &dyn Syntax = self.dialect();
-        let rows = self
-            .connection()
+        let rows = c
             .query_all_raw(sql.statement(
                 "SELECT (SELECT watches_generation FROM sessions WHERE session_id = $1), \
                  CAST(w.watch_id AS TEXT), w.margin, w.expires_at \
@@ -415,7 +435,11 @@ impl<D: Dialect> SqlStore<D> {
     }
 
     /// A watch's embeddings, read once; `None` when it ended meanwhile.
-    async fn queries_of(&self, id: &WatchId) -> Result<Option<Arc<Vec<Vec<f32>>>>, StoreError> {
+    async fn queries_of(
+        &self,
+        c: &impl ConnectionTrait,
+        id: &WatchId,
+    ) -> Result<Option<Arc<Vec<Vec<f32>>>>, StoreError> {
         if let Some(known) = self.watch_queries().get(id) {
             return Ok(Some(known));
         }
@@ -424,8 +448,7 @@ impl<D: Dialect> SqlStore<D> {
             "SELECT queries FROM watches WHERE watch_id = {}",
             sql.uuid_param(1)
         );
-        let Some(row) = self
-            .connection()
+        let Some(row) = c
             .query_one_raw(sql.statement(&select, vec![id.to_string().into()]))
             .await
             .map_err(store_error)?
@@ -436,6 +459,31 @@ impl<D: Dialect> SqlStore<D> {
         let queries = Arc::new(unblob(&bytes, self.space().dim)?);
         self.watch_queries().put(*id, queries.clone());
         Ok(Some(queries))
+    }
+
+    /// Inside the transaction that writes `photo` (whose faces `entry`'s index already holds,
+    /// under the writer's lock): its matches for the session's watches live now, as `rules`
+    /// decide them, written with it. `known`: the session's watch generation the write read.
+    pub(crate) async fn match_in(
+        &self,
+        txn: &DatabaseTransaction,
+        entry: &Entry,
+        session: &SessionId,
+        photo: &PhotoId,
+        known: i64,
+        rules: &MatchRules,
+    ) -> Result<(), StoreError> {
+        let now = SystemTime::now();
+        let live = self.live(txn, session, now, Some(known)).await?;
+        if live.is_empty() {
+            return Ok(());
+        }
+        let scored = match entry.read().as_ref() {
+            Some(index) => score_photo(index, photo.as_str(), live)?,
+            None => return Ok(()),
+        };
+        let found = rules.decide(scored, now);
+        insert_matches(txn, self.dialect(), &found, false).await
     }
 
     /// Writes one due watch's `watch.matched` webhook; `false` when it was not due any more
@@ -623,7 +671,7 @@ impl<D: Dialect> WatchStore for SqlStore<D> {
         session: &SessionId,
         now: SystemTime,
     ) -> Result<Vec<LiveWatch>, StoreError> {
-        self.live(session, now, None).await
+        self.live(self.connection(), session, now, None).await
     }
 
     async fn live_watch_count(
@@ -653,36 +701,13 @@ impl<D: Dialect> WatchStore for SqlStore<D> {
         let known = self
             .watch_queries()
             .take_write(session.as_str(), photo.as_str());
-        let live = self.live(session, now, known).await?;
+        let live = self.live(self.connection(), session, now, known).await?;
         if live.is_empty() {
             return Ok(Vec::new());
         }
         let photo = photo.as_str().to_owned();
-        let written = photo.clone();
-        let score = move |index: &SessionIndex| {
-            live.into_iter()
-                .map(|watch| {
-                    let queries: Vec<&[f32]> = watch.queries.iter().map(Vec::as_slice).collect();
-                    let found = index.photo_candidates(&photo, &queries);
-                    let scores = scores_of(index, &queries, found)?;
-                    Ok(WatchScores { watch, scores })
-                })
-                .collect::<Result<Vec<_>, StoreError>>()
-        };
-        // Right after this process wrote the photo, its index of the session holds it: scored
-        // as it stands (a write of another replica since is a race search has too), without
-        // a round trip to bring it current.
-        let entry = self.session_entry(session);
-        {
-            let guard = entry.read();
-            if let Some(index) = guard.as_ref()
-                && !index.photo(&written).is_empty()
-            {
-                return score(index);
-            }
-        }
         Ok(self
-            .read_index(session, score)
+            .read_index(session, move |index| score_photo(index, &photo, live))
             .await?
             .transpose()?
             .unwrap_or_default())

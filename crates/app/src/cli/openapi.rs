@@ -106,6 +106,16 @@ impl VectorStore for Offline {
         Err(StoreError::Unavailable(OFFLINE.into()))
     }
 
+    async fn replace_photo_watched(
+        &self,
+        _: &SessionId,
+        _: &PhotoId,
+        _: Vec<DetectedFace>,
+        _: &facepass_domain::use_cases::MatchRules,
+    ) -> Result<Vec<StoredFace>, StoreError> {
+        Err(StoreError::Unavailable(OFFLINE.into()))
+    }
+
     async fn scores(
         &self,
         _: &SessionId,

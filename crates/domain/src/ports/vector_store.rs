@@ -9,6 +9,7 @@ use crate::face::{BoundingBox, DetectedFace, Pixels};
 use crate::ids::{FaceId, PersonId, PhotoId, SessionId};
 use crate::lifecycle::{Actor, AuditEvent, AuditQuery, ExpiryUpdate, ForgetCounts, SessionDiff};
 use crate::people::SessionScores;
+use crate::use_cases::MatchRules;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StoreError {
@@ -150,6 +151,20 @@ pub trait VectorStore: Send + Sync + 'static {
         session: &SessionId,
         photo: &PhotoId,
         faces: Vec<DetectedFace>,
+    ) -> Result<Vec<StoredFace>, StoreError>;
+
+    /// [`Self::replace_photo`], and in the same transaction the photo's matches for the
+    /// session's live guest watches as `rules` decide them from the photo as written (its
+    /// faces, their persons, the session's size): the photo and its matches commit together.
+    ///
+    /// # Errors
+    /// As [`Self::replace_photo`]; nothing is written on error.
+    async fn replace_photo_watched(
+        &self,
+        session: &SessionId,
+        photo: &PhotoId,
+        faces: Vec<DetectedFace>,
+        rules: &MatchRules,
     ) -> Result<Vec<StoredFace>, StoreError>;
 
     /// The session's faces with cosine >= `floor` to any of `queries` (one to three

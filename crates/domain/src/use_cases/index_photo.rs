@@ -1,7 +1,6 @@
 //! Use case: index one photo (fetch → detect/embed → store), skipping photos already indexed.
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use crate::face::{ImageBytes, ImageKind};
 use crate::ids::{PhotoId, PhotoKey, SessionId};
@@ -85,16 +84,15 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> IndexPhoto<E, S, P> {
         }
     }
 
-    /// Matches every photo indexed (or found indexed) against its session's live watches.
+    /// Matches every photo written against its session's live watches.
     pub fn with_watches(mut self, watches: WatchMatcher) -> Self {
         self.watches = Some(watches);
         self
     }
 
-    /// Indexes the photo (unless it is indexed and `force` is false), then matches it against
-    /// the session's live watches. A photo found indexed is matched too: a call that stored
-    /// the photo but failed to record its matches is completed by the next (a photo is
-    /// matched once per watch).
+    /// Indexes the photo (unless it is indexed and `force` is false); with watches, the
+    /// store matches it against the session's live watches in the transaction that writes
+    /// it (a photo written before a watch existed is found by the watch's creation).
     pub async fn execute(
         &self,
         request: &IndexPhotoRequest,
@@ -105,7 +103,6 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> IndexPhoto<E, S, P> {
                 .indexed_faces(&request.session, &request.photo)
                 .await?
         {
-            self.match_watches(request, face_count).await?;
             return Ok(IndexedPhoto {
                 status: IndexStatus::Skipped,
                 faces: Vec::new(),
@@ -114,31 +111,28 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> IndexPhoto<E, S, P> {
         }
         let bytes: ImageBytes = self.photos.fetch(&request.key).await?;
         let analysis = self.embedder.analyze(bytes, ImageKind::Photo).await?;
-        let faces = self
-            .store
-            .replace_photo(&request.session, &request.photo, analysis.faces)
-            .await?;
-        self.match_watches(request, faces.len() as u64).await?;
+        let faces = match &self.watches {
+            Some(watches) => {
+                self.store
+                    .replace_photo_watched(
+                        &request.session,
+                        &request.photo,
+                        analysis.faces,
+                        watches.rules(),
+                    )
+                    .await?
+            }
+            None => {
+                self.store
+                    .replace_photo(&request.session, &request.photo, analysis.faces)
+                    .await?
+            }
+        };
         Ok(IndexedPhoto {
             status: IndexStatus::Indexed,
             face_count: faces.len() as u64,
             faces,
         })
-    }
-}
-
-impl<E, S, P> IndexPhoto<E, S, P> {
-    async fn match_watches(
-        &self,
-        request: &IndexPhotoRequest,
-        faces: u64,
-    ) -> Result<(), StoreError> {
-        if let Some(watches) = self.watches.as_ref().filter(|_| faces > 0) {
-            watches
-                .match_photo(&request.session, &request.photo, SystemTime::now())
-                .await?;
-        }
-        Ok(())
     }
 }
 

@@ -26,7 +26,9 @@ pub use search_by_selfie::{
 };
 pub use session_lifecycle::{AuditPage, MAX_DIFF_IDS, SessionLifecycle};
 pub use session_status::SessionStatus;
-pub use watch_guest::{CreatedWatch, WatchError, WatchGuest, WatchMatcher, WatchRequest};
+pub use watch_guest::{
+    CreatedWatch, MatchRules, WatchError, WatchGuest, WatchMatcher, WatchRequest,
+};
 
 #[cfg(test)]
 pub(crate) mod test_support {

@@ -17,7 +17,9 @@ use crate::ports::{Embedder, StoreError, VectorStore, WatchStore};
 use crate::use_cases::search_by_selfie::{
     PoorSelfieReason, QueryFace, SearchBySelfie, SearchSelfieError, SelfieMatch, best_per_photo,
 };
-use crate::watches::{MAX_WATCH_DURATION, NewWatch, Watch, WatchEnd, WatchId, WatchMatch};
+use crate::watches::{
+    MAX_WATCH_DURATION, NewWatch, Watch, WatchEnd, WatchId, WatchMatch, WatchScores,
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct WatchRequest {
@@ -57,13 +59,49 @@ impl From<StoreError> for WatchError {
     }
 }
 
+/// How a photo's faces are matched for watches: search's people rules and calibration. A
+/// store applies it inside the transaction that writes the photo
+/// ([`VectorStore::replace_photo_watched`]), so a photo and its matches commit together.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MatchRules {
+    calibration: SimilarityCalibration,
+    people: PeoplePolicy,
+}
+
+impl MatchRules {
+    pub fn new(calibration: SimilarityCalibration, people: PeoplePolicy) -> Self {
+        Self {
+            calibration,
+            people,
+        }
+    }
+
+    /// The matches of each watch among what `scored` reports of one photo: what a search
+    /// with the watch's selfies and threshold returns of that photo (its best face).
+    pub fn decide(&self, scored: Vec<WatchScores>, now: SystemTime) -> Vec<(WatchId, WatchMatch)> {
+        let mut found = Vec::new();
+        for scored in scored {
+            let matcher = Matcher {
+                policy: &self.people,
+                margin: scored.watch.margin,
+            };
+            let accepted = matcher.accept(&scored.scores, scored.watch.queries.len());
+            let best = best_per_photo(&self.calibration, scored.scores, &accepted);
+            found.extend(
+                best.into_iter()
+                    .map(|m| (scored.watch.id, watch_match(m, now))),
+            );
+        }
+        found
+    }
+}
+
 /// Matches indexed photos against the live watches of their session, and ends the watches of
 /// a guest who asked to be forgotten.
 #[derive(Clone)]
 pub struct WatchMatcher {
     watches: Arc<dyn WatchStore>,
-    calibration: SimilarityCalibration,
-    people: PeoplePolicy,
+    rules: MatchRules,
 }
 
 impl std::fmt::Debug for WatchMatcher {
@@ -81,14 +119,22 @@ impl WatchMatcher {
         let (calibration, _, people) = search.rules();
         Self {
             watches,
-            calibration,
-            people,
+            rules: MatchRules {
+                calibration,
+                people,
+            },
         }
     }
 
-    /// Records the matches of the photo's faces for each live watch of the session: what a
-    /// search with the watch's selfies and threshold returns of this photo now. Returns how
-    /// many watches it matched.
+    /// The rules a store applies when it writes a photo.
+    pub fn rules(&self) -> &MatchRules {
+        &self.rules
+    }
+
+    /// Records the matches of the photo's faces for each live watch of the session, as
+    /// [`MatchRules::decide`] picks them from the photo as stored now (for a photo found
+    /// indexed: a write that failed before its matches, or watches created since). Returns
+    /// how many watches it matched.
     ///
     /// # Errors
     /// The store's, when the watches cannot be read or the matches written (safe to call
@@ -99,19 +145,8 @@ impl WatchMatcher {
         photo: &PhotoId,
         now: SystemTime,
     ) -> Result<usize, StoreError> {
-        let mut found = Vec::new();
-        for scored in self.watches.photo_scores(session, photo, now).await? {
-            let matcher = Matcher {
-                policy: &self.people,
-                margin: scored.watch.margin,
-            };
-            let accepted = matcher.accept(&scored.scores, scored.watch.queries.len());
-            let best = best_per_photo(&self.calibration, scored.scores, &accepted);
-            found.extend(
-                best.into_iter()
-                    .map(|m| (scored.watch.id, watch_match(m, now))),
-            );
-        }
+        let scored = self.watches.photo_scores(session, photo, now).await?;
+        let found = self.rules.decide(scored, now);
         if !found.is_empty() {
             self.watches.record_matches(&found, false).await?;
         }
@@ -131,8 +166,8 @@ impl WatchMatcher {
         threshold: Threshold,
         actor: &Actor,
     ) -> Result<u64, StoreError> {
-        let at = |t: Threshold| self.calibration.cosine_at(t.value());
-        let needed = self.people.face_cosine(1) + (at(threshold) - at(Threshold::DEFAULT));
+        let at = |t: Threshold| self.rules.calibration.cosine_at(t.value());
+        let needed = self.rules.people.face_cosine(1) + (at(threshold) - at(Threshold::DEFAULT));
         let mut ended = 0;
         for watch in self
             .watches

@@ -427,6 +427,29 @@ async fn a_watch_without_consent_or_with_a_bad_expiry_is_refused_and_stores_noth
     .expect(201);
     assert_eq!(app.status("evt").await.expect(200)["watches_live"], 1);
     app.stop().await;
+
+    // A session new to FacePass gets the default retention first, as when it is indexed.
+    let app = crate::support::spawn_app(&[("FACEPASS__RETENTION__DEFAULT_DAYS", "1")]).await;
+    let form = Form::new()
+        .part("file", Part::bytes(selfie.clone()))
+        .text("guest_ref", "guest-1")
+        .text(
+            "expires_at",
+            (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339(),
+        )
+        .text("consent", "true");
+    let refused = app
+        .send(
+            app.client
+                .post(app.url("/api/v2/index/fresh/watches"))
+                .header("X-API-Key", API_KEY)
+                .multipart(form),
+        )
+        .await
+        .expect_error(400, "invalid_request");
+    assert_eq!(refused["error"]["details"]["field"], "expires_at");
+    assert!(app.status("fresh").await.expect(200)["expires_at"].is_string());
+    app.stop().await;
 }
 
 #[tokio::test]

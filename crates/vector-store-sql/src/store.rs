@@ -672,14 +672,14 @@ impl<D: Dialect> SqlStore<D> {
         };
         self.commit_write(txn, &entry, bumped.generation, held, apply, result)
             .await?;
-        self.watches
-            .note_write(session.as_str(), photo.as_str(), watches);
         if let Some(rules) = rules
             && !held
             && !faces.is_empty()
         {
             let now = SystemTime::now();
-            let scored = WatchStore::photo_scores(self, session, photo, now).await?;
+            let scored = self
+                .scores_of_photo(session, photo, now, Some(watches))
+                .await?;
             let found = rules.decide(scored, now);
             WatchStore::record_matches(self, &found, false).await?;
         }

@@ -42,15 +42,14 @@ const MATCH_COLUMNS: &str = "seq, photo_id, CAST(face_id AS TEXT), CAST(person_i
 /// What this process knows of watches. A watch's embeddings never change: they are read
 /// once. A session's live watches are kept with the session's `watches_generation` (migration
 /// 0006: a fresh generation taken by every creation or end of one of its watches, and by the
-/// session row's creation), and every photo write notes the value it read under the session's
-/// lock: matching a photo this process just wrote needs no query while the session's watches
-/// stay the same. A watch created after that write is not missed: its creation searches the
-/// session once it is live, and the photo is committed by then.
+/// session row's creation): a photo's write reads it under the session's lock, and while it is
+/// the one the list was kept at, matching the photo needs no query. A watch created after that
+/// read waits for the write's commit (it takes the same lock), and its creation searches the
+/// session once it is live: the photo is not missed.
 #[derive(Debug, Default)]
 pub(crate) struct WatchQueries {
     known: Mutex<HashMap<WatchId, Arc<Vec<Vec<f32>>>>>,
     sessions: Mutex<HashMap<String, Generation<Arc<Vec<Listed>>>>>,
-    written: Mutex<HashMap<(String, String), i64>>,
 }
 
 /// A value and the session's watch generation it holds at.
@@ -64,11 +63,10 @@ struct Listed {
     expires_at: i64,
 }
 
-/// Watches whose embeddings, sessions whose watch lists and photo writes whose watch
-/// generation are kept at most (about 6 KB per watch at 512-d and three selfies).
+/// Watches whose embeddings and sessions whose watch lists are kept at most (about 6 KB per
+/// watch at 512-d and three selfies).
 const KNOWN_WATCHES: usize = 20_000;
 const KNOWN_SESSIONS: usize = 4_096;
-const KNOWN_WRITES: usize = 4_096;
 
 fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -94,16 +92,6 @@ impl WatchQueries {
 
     fn forget(&self, id: &WatchId) {
         locked(&self.known).remove(id);
-    }
-
-    /// A photo write of `session` read `generation` as its watches' under the session's lock.
-    pub(crate) fn note_write(&self, session: &str, photo: &str, generation: i64) {
-        let key = (session.to_owned(), photo.to_owned());
-        insert_capped(&mut locked(&self.written), KNOWN_WRITES, key, generation);
-    }
-
-    fn take_write(&self, session: &str, photo: &str) -> Option<i64> {
-        locked(&self.written).remove(&(session.to_owned(), photo.to_owned()))
     }
 
     fn listed(&self, session: &str, generation: i64) -> Option<Arc<Vec<Listed>>> {
@@ -141,21 +129,44 @@ fn score_photo(
         .collect()
 }
 
-/// Takes a fresh generation as the session's watches' (inside a transaction that creates or
-/// ends one of its watches); a session without a row has none to change.
+/// Takes a fresh generation as the session's watches' inside a transaction that creates or
+/// ends one of its watches. A creation also creates the session's row if it has none (waiting,
+/// on Postgres, for a write that is creating it): every photo write of the session is then
+/// ordered with the creation by the row's lock.
 async fn bump_watches(
     txn: &DatabaseTransaction,
     sql: &dyn Syntax,
     session: &SessionId,
+    creating: bool,
 ) -> Result<(), StoreError> {
     if let Some(prelude) = sql.generation_prelude() {
         txn.execute_unprepared(prelude).await.map_err(store_error)?;
     }
-    let update = format!(
-        "UPDATE sessions SET watches_generation = {} WHERE session_id = $1",
-        sql.fresh_generation_value()
-    );
-    txn.execute_raw(sql.statement(&update, vec![session.as_str().into()]))
+    let (statement, values): (String, Vec<Value>) = if creating {
+        (
+            format!(
+                "INSERT INTO sessions (session_id, generation, removed_generation, created_at, \
+                 watches_generation) SELECT $1, g.v, g.v, {}, g.v FROM {} WHERE true \
+                 ON CONFLICT (session_id) DO UPDATE SET watches_generation = {}",
+                sql.millis_param(2),
+                sql.fresh_generation(),
+                sql.fresh_generation_value()
+            ),
+            vec![
+                session.as_str().into(),
+                unix_millis(SystemTime::now()).into(),
+            ],
+        )
+    } else {
+        (
+            format!(
+                "UPDATE sessions SET watches_generation = {} WHERE session_id = $1",
+                sql.fresh_generation_value()
+            ),
+            vec![session.as_str().into()],
+        )
+    };
+    txn.execute_raw(sql.statement(&statement, values))
         .await
         .map_err(store_error)?;
     Ok(())
@@ -461,6 +472,27 @@ impl<D: Dialect> SqlStore<D> {
         Ok(Some(queries))
     }
 
+    /// [`WatchStore::photo_scores`]; `known`: the session's watch generation a write of this
+    /// process read, whose list of live watches may be held already.
+    pub(crate) async fn scores_of_photo(
+        &self,
+        session: &SessionId,
+        photo: &PhotoId,
+        now: SystemTime,
+        known: Option<i64>,
+    ) -> Result<Vec<WatchScores>, StoreError> {
+        let live = self.live(self.connection(), session, now, known).await?;
+        if live.is_empty() {
+            return Ok(Vec::new());
+        }
+        let photo = photo.as_str().to_owned();
+        Ok(self
+            .read_index(session, move |index| score_photo(index, &photo, live))
+            .await?
+            .transpose()?
+            .unwrap_or_default())
+    }
+
     /// Inside the transaction that writes `photo` (whose faces `entry`'s index already holds,
     /// under the writer's lock): its matches for the session's watches live now, as `rules`
     /// decide them, written with it. `known`: the session's watch generation the write read.
@@ -585,7 +617,7 @@ impl<D: Dialect> WatchStore for SqlStore<D> {
         let queries: Vec<Vec<f32>> = new.queries.iter().map(|q| q.as_slice().to_vec()).collect();
         let w = &new.watch;
         let txn = self.connection().begin().await.map_err(store_error)?;
-        bump_watches(&txn, sql, &w.session).await?;
+        bump_watches(&txn, sql, &w.session, true).await?;
         let insert = format!(
             "INSERT INTO watches (watch_id, session_id, guest_ref, threshold, margin, \
              query_count, queries, key_id, created_at, expires_at) \
@@ -698,19 +730,7 @@ impl<D: Dialect> WatchStore for SqlStore<D> {
         photo: &PhotoId,
         now: SystemTime,
     ) -> Result<Vec<WatchScores>, StoreError> {
-        let known = self
-            .watch_queries()
-            .take_write(session.as_str(), photo.as_str());
-        let live = self.live(self.connection(), session, now, known).await?;
-        if live.is_empty() {
-            return Ok(Vec::new());
-        }
-        let photo = photo.as_str().to_owned();
-        Ok(self
-            .read_index(session, move |index| score_photo(index, &photo, live))
-            .await?
-            .transpose()?
-            .unwrap_or_default())
+        self.scores_of_photo(session, photo, now, None).await
     }
 
     async fn record_matches(
@@ -738,7 +758,7 @@ impl<D: Dialect> WatchStore for SqlStore<D> {
         let values: Vec<Value> = vec![id.to_string().into(), session.as_str().into()];
         let ended = end_returned(&txn, sql, &delete, values, reason, actor).await?;
         if !ended.is_empty() {
-            bump_watches(&txn, sql, session).await?;
+            bump_watches(&txn, sql, session, false).await?;
         }
         txn.commit().await.map_err(store_error)?;
         self.watch_queries().forget(id);
@@ -784,7 +804,7 @@ impl<D: Dialect> WatchStore for SqlStore<D> {
         let sessions: std::collections::BTreeSet<&SessionId> =
             ended.iter().map(|e| &e.session).collect();
         for session in sessions {
-            bump_watches(&txn, sql, session).await?;
+            bump_watches(&txn, sql, session, false).await?;
         }
         txn.commit().await.map_err(store_error)?;
         for e in &ended {

@@ -381,6 +381,12 @@ impl<E: Embedder, S: VectorStore, P: PhotoSource> WatchesApi<E, S, P> {
             consent: form.consent == Some(true),
             selfies: read_selfies(form.file, state.max_selfie_bytes).await?,
         };
+        // As indexing does: a session new to FacePass gets the default retention, which the
+        // watch's expiry may not pass.
+        state
+            .lifecycle
+            .before_indexing(&request.session, None)
+            .await?;
         let created = state
             .watch
             .create(request, &actor, SystemTime::now())

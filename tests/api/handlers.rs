@@ -237,9 +237,6 @@ fn job_queue() -> MockJobQueue {
 fn watch_store() -> MockWatchStore {
     let mut watches = MockWatchStore::new();
     watches
-        .expect_photo_scores()
-        .returning(|_, _, _| Ok(Vec::new()));
-    watches
         .expect_live_watches()
         .returning(|_, _| Ok(Vec::new()));
     watches.expect_live_watch_count().returning(|_, _| Ok(0));

@@ -89,7 +89,7 @@ macro_rules! vector_store_contract {
             cancel_drops_waiting_photos_and_lets_claimed_ones_finish,
             a_finished_job_leaves_one_webhook_delivered_until_an_outcome,
             concurrent_claimers_never_share_a_photo,
-            a_watch_scores_a_photos_faces_as_search_does_and_keeps_each_match_once,
+            a_photo_is_matched_as_search_scores_it_and_each_match_is_kept_once,
             every_end_of_a_watch_is_audited_and_takes_its_data,
             a_watch_is_announced_once_per_interval_by_one_replica,
             a_photo_written_with_its_watches_commits_with_their_matches

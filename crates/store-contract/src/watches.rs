@@ -1,6 +1,6 @@
-//! The `WatchStore` contract: a photo's faces scored for every live watch as search scores
-//! them, each match kept once and going with its face, every end of a watch audited (by
-//! delete, expiry, the session's deletion or purge), and each watch announced at most once per
+//! The `WatchStore` contract: a photo written with its watches matched as search scores it,
+//! with its write; each match kept once and going with its face; every end of a watch audited
+//! (by delete, expiry, the session's deletion or purge); each watch announced at most once per
 //! interval, by one replica.
 
 use std::time::{Duration, SystemTime};
@@ -40,7 +40,15 @@ fn new_watch(session: &str, queries: Vec<Embedding>, expires_in: Duration) -> Ne
     }
 }
 
-/// A match of `photo` for a watch, from what `photo_scores` reported.
+/// The people rules of the contract stores and the fixtures' calibration.
+fn rules() -> MatchRules {
+    MatchRules::new(
+        SimilarityCalibration::through(0.42, 0.7, 12.0).unwrap(),
+        crate::options().people,
+    )
+}
+
+/// A match of `photo` for a watch (as a store would decide it).
 fn a_match(
     photo: &PhotoId,
     face: facepass_domain::ports::StoredFace,
@@ -76,18 +84,11 @@ fn page(limit: usize, after: Option<i64>) -> MatchQuery {
     }
 }
 
-pub async fn a_watch_scores_a_photos_faces_as_search_does_and_keeps_each_match_once(
+pub async fn a_photo_is_matched_as_search_scores_it_and_each_match_is_kept_once(
     store: &(impl VectorStore + WatchStore),
 ) {
     let s = sid("event");
     let now = SystemTime::now();
-    assert!(
-        store
-            .photo_scores(&s, &pid("p0"), now)
-            .await
-            .unwrap()
-            .is_empty()
-    );
     let watch = new_watch("event", vec![axis(0), at_cosine(0.6, 3)], HOUR);
     let id = watch.watch.id;
     store.create_watch(watch.clone()).await.unwrap();
@@ -107,6 +108,56 @@ pub async fn a_watch_scores_a_photos_faces_as_search_does_and_keeps_each_match_o
         .await
         .unwrap();
     let stored = store
+        .replace_photo_watched(
+            &s,
+            &pid("p1"),
+            vec![face(at_cosine(0.9, 1), 0.0), face(axis(2), 50.0)],
+            &rules(),
+        )
+        .await
+        .unwrap();
+    // The photo's face that matches, at the cosine a scan of the session reports for it.
+    let scan = store
+        .scores(&s, &[axis(0), at_cosine(0.6, 3)], cosine(-1.0))
+        .await
+        .unwrap();
+    let scanned = scan
+        .candidates
+        .iter()
+        .find(|f| f.face.face_id == stored[0].face_id)
+        .unwrap();
+    let matched = store.watch_matches(&id, &page(10, None)).await.unwrap();
+    assert_eq!(matched.len(), 1, "{matched:?}");
+    assert_eq!(matched[0].face.face_id, stored[0].face_id);
+    assert!((matched[0].cosine - scanned.best_cosine()).abs() < 1e-5);
+    assert_eq!(
+        store
+            .delete_photo(&s, &pid("p1"), &admin())
+            .await
+            .unwrap()
+            .faces,
+        2
+    );
+
+    // A watch created since the session's last write is matched by the next one.
+    let second = new_watch("event", vec![axis(5)], HOUR);
+    store.create_watch(second.clone()).await.unwrap();
+    store
+        .replace_photo_watched(&s, &pid("p9"), vec![face(axis(5), 0.0)], &rules())
+        .await
+        .unwrap();
+    let late = store
+        .watch_matches(&second.watch.id, &page(10, None))
+        .await
+        .unwrap();
+    assert_eq!(late.len(), 1);
+    assert_eq!(late[0].photo_id, pid("p9"));
+    store
+        .end_watch(&s, &second.watch.id, WatchEnd::Deleted, &admin())
+        .await
+        .unwrap();
+    store.delete_photo(&s, &pid("p9"), &admin()).await.unwrap();
+    let stored = store
         .replace_photo(
             &s,
             &pid("p1"),
@@ -114,58 +165,6 @@ pub async fn a_watch_scores_a_photos_faces_as_search_does_and_keeps_each_match_o
         )
         .await
         .unwrap();
-    let scored = store.photo_scores(&s, &pid("p1"), now).await.unwrap();
-    assert_eq!(scored.len(), 1);
-    assert_eq!(scored[0].watch.id, id);
-    let scores = &scored[0].scores;
-    assert_eq!(
-        (scores.faces, scores.candidates.len()),
-        (3, 2),
-        "the photo's faces only"
-    );
-    // The same cosines a scan of the session reports for these faces.
-    let scan = store
-        .scores(&s, &[axis(0), at_cosine(0.6, 3)], cosine(-1.0))
-        .await
-        .unwrap();
-    for c in &scores.candidates {
-        assert_eq!(c.photo_id, pid("p1"));
-        let same = scan
-            .candidates
-            .iter()
-            .find(|f| f.face.face_id == c.face.face_id)
-            .unwrap();
-        for (a, b) in c.cosines.iter().zip(&same.cosines) {
-            assert!(
-                (a - b).abs() < 1e-5,
-                "{:?} vs {:?}",
-                c.cosines,
-                same.cosines
-            );
-        }
-    }
-
-    // The session's watches change between writes: each write scores the live ones.
-    let second = new_watch("event", vec![axis(5)], HOUR);
-    store.create_watch(second.clone()).await.unwrap();
-    store
-        .replace_photo(&s, &pid("p9"), vec![face(axis(5), 0.0)])
-        .await
-        .unwrap();
-    let both = store.photo_scores(&s, &pid("p9"), now).await.unwrap();
-    assert_eq!(both.len(), 2, "a watch created since the last write");
-    store
-        .end_watch(&s, &second.watch.id, WatchEnd::Deleted, &admin())
-        .await
-        .unwrap();
-    store
-        .replace_photo(&s, &pid("p9"), vec![face(axis(5), 0.0)])
-        .await
-        .unwrap();
-    let one = store.photo_scores(&s, &pid("p9"), now).await.unwrap();
-    assert_eq!(one.len(), 1, "a watch ended since the last write");
-    assert_eq!(one[0].watch.id, id);
-    store.delete_photo(&s, &pid("p9"), &admin()).await.unwrap();
 
     let first = a_match(&pid("p1"), stored[0].clone(), now);
     store
@@ -290,13 +289,7 @@ pub async fn every_end_of_a_watch_is_audited_and_takes_its_data(
             .unwrap()
             .is_empty()
     );
-    assert!(
-        store
-            .photo_scores(&s, &pid("p1"), now)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(store.live_watch_count(&s, now).await.unwrap(), 0);
 
     // Expiry: not live once past, ended (and audited) by the sweep.
     let expiring = new_watch("event", vec![axis(1)], Duration::from_secs(2));
@@ -304,13 +297,6 @@ pub async fn every_end_of_a_watch_is_audited_and_takes_its_data(
     store.create_watch(expiring).await.unwrap();
     let later = now + Duration::from_secs(3);
     assert_eq!(store.live_watch_count(&s, later).await.unwrap(), 0);
-    assert!(
-        store
-            .photo_scores(&s, &pid("p1"), later)
-            .await
-            .unwrap()
-            .is_empty()
-    );
     let expired = store.end_expired_watches(later, 10).await.unwrap();
     assert_eq!(expired.len(), 1);
     assert_eq!(
@@ -466,10 +452,7 @@ pub async fn a_photo_written_with_its_watches_commits_with_their_matches(
     store: &(impl VectorStore + WatchStore),
 ) {
     let s = sid("event");
-    let rules = MatchRules::new(
-        SimilarityCalibration::through(0.42, 0.7, 12.0).unwrap(),
-        crate::options().people,
-    );
+    let rules = rules();
     let watch = new_watch("event", vec![axis(0)], HOUR);
     let id = watch.watch.id;
     store.create_watch(watch).await.unwrap();

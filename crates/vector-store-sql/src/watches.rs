@@ -472,8 +472,9 @@ impl<D: Dialect> SqlStore<D> {
         Ok(Some(queries))
     }
 
-    /// [`WatchStore::photo_scores`]; `known`: the session's watch generation a write of this
-    /// process read, whose list of live watches may be held already.
+    /// For each watch of the session live at `now`, what the session (read as search reads
+    /// it) holds of `photo` for it; `known`: the session's watch generation the photo's write
+    /// read, whose list of live watches may be held already.
     pub(crate) async fn scores_of_photo(
         &self,
         session: &SessionId,
@@ -722,15 +723,6 @@ impl<D: Dialect> WatchStore for SqlStore<D> {
             .map_err(store_error)?
             .ok_or_else(|| StoreError::Unexpected("count returned no row".into()))?;
         Ok(row.try_get_by_index::<i64>(0).map_err(store_error)?.max(0) as u64)
-    }
-
-    async fn photo_scores(
-        &self,
-        session: &SessionId,
-        photo: &PhotoId,
-        now: SystemTime,
-    ) -> Result<Vec<WatchScores>, StoreError> {
-        self.scores_of_photo(session, photo, now, None).await
     }
 
     async fn record_matches(

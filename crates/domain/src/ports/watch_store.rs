@@ -5,12 +5,11 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 
-use crate::ids::{PhotoId, SessionId};
+use crate::ids::SessionId;
 use crate::lifecycle::Actor;
 use crate::ports::StoreError;
 use crate::watches::{
     EndedWatch, LiveWatch, MatchQuery, NewWatch, Watch, WatchEnd, WatchId, WatchMatch, WatchNotice,
-    WatchScores,
 };
 
 /// Renders the `data` of a `watch.matched` webhook (the store writes it to the outbox as is).
@@ -25,8 +24,8 @@ pub type NoticeRenderer = dyn Fn(&WatchNotice) -> String + Send + Sync;
 ///   and matches;
 /// - a photo has at most one match per watch; recording it again changes nothing; a match
 ///   goes with its face (the photo deleted, re-indexed or the face forgotten);
-/// - `photo_scores` reports the photo's faces as they are stored now, for every watch live
-///   at `now`;
+/// - a photo written with its watches (`VectorStore::replace_photo_watched`) is matched, in
+///   its transaction, against every watch live then;
 /// - `notify_due` writes one outbox row per due watch and marks its matches notified in the
 ///   same transaction, so a match is announced at most once, and a watch at most once per
 ///   `interval`.
@@ -76,18 +75,6 @@ pub trait WatchStore: Send + Sync + 'static {
         session: &SessionId,
         now: SystemTime,
     ) -> Result<u64, StoreError>;
-
-    /// For each watch of the session live at `now`: the photo's faces as search would score
-    /// them against the watch's selfies (empty when the session has no live watch).
-    ///
-    /// # Errors
-    /// [`StoreError::Unavailable`] / [`StoreError::Unexpected`] for database failures.
-    async fn photo_scores(
-        &self,
-        session: &SessionId,
-        photo: &PhotoId,
-        now: SystemTime,
-    ) -> Result<Vec<WatchScores>, StoreError>;
 
     /// Records new matches of watches (a match of a photo a watch has already, or of a face
     /// or watch no longer stored, is left out); `announced`: the platform has them already

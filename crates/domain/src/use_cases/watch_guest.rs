@@ -1,8 +1,9 @@
 //! Use case: guest watches. A watch is created from a consenting guest's selfies (chosen and
 //! judged as a search's; only their embeddings are kept) and answers the matches the session
 //! already has; afterwards every photo indexed into the session is matched against the
-//! session's live watches ([`WatchMatcher`]) by the rules search uses, on that photo's faces
-//! alone (no search over the session per watch), and each new match is recorded once.
+//! session's live watches by the rules search uses ([`MatchRules`], applied by the store in the
+//! transaction that writes the photo), on that photo's faces alone (no search over the session
+//! per watch), and each new match is recorded once.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -10,7 +11,7 @@ use std::time::SystemTime;
 use crate::calibration::SimilarityCalibration;
 use crate::embedding::Threshold;
 use crate::face::{ImageBytes, Pixels};
-use crate::ids::{GuestRef, PhotoId, SessionId};
+use crate::ids::{GuestRef, SessionId};
 use crate::lifecycle::Actor;
 use crate::people::{Matcher, PeoplePolicy};
 use crate::ports::{Embedder, StoreError, VectorStore, WatchStore};
@@ -96,7 +97,7 @@ impl MatchRules {
     }
 }
 
-/// Matches indexed photos against the live watches of their session, and ends the watches of
+/// The rules indexing matches photos with (see [`MatchRules`]), and the end of the watches of
 /// a guest who asked to be forgotten.
 #[derive(Clone)]
 pub struct WatchMatcher {
@@ -129,28 +130,6 @@ impl WatchMatcher {
     /// The rules a store applies when it writes a photo.
     pub fn rules(&self) -> &MatchRules {
         &self.rules
-    }
-
-    /// Records the matches of the photo's faces for each live watch of the session, as
-    /// [`MatchRules::decide`] picks them from the photo as stored now (for a photo found
-    /// indexed: a write that failed before its matches, or watches created since). Returns
-    /// how many watches it matched.
-    ///
-    /// # Errors
-    /// The store's, when the watches cannot be read or the matches written (safe to call
-    /// again: a photo is matched once per watch).
-    pub async fn match_photo(
-        &self,
-        session: &SessionId,
-        photo: &PhotoId,
-        now: SystemTime,
-    ) -> Result<usize, StoreError> {
-        let scored = self.watches.photo_scores(session, photo, now).await?;
-        let found = self.rules.decide(scored, now);
-        if !found.is_empty() {
-            self.watches.record_matches(&found, false).await?;
-        }
-        Ok(found.len())
     }
 
     /// Ends the session's watches of the guest whose selfies are `queries` (a `forget`):
@@ -343,7 +322,7 @@ mod tests {
 
     use super::*;
     use crate::face::BoundingBox;
-    use crate::ids::{FaceId, PersonId};
+    use crate::ids::{FaceId, PersonId, PhotoId};
     use crate::people::{Evidence, ScoredFace, ScoredPerson, SessionScores};
     use crate::ports::{MockEmbedder, MockVectorStore, MockWatchStore, SessionStats, StoredFace};
     use crate::use_cases::search_by_selfie::SelfiePolicy;
@@ -435,47 +414,29 @@ mod tests {
         );
         let guest_face = for_watch.candidates[0].face.face_id;
         let for_other = photo_scores(vec![scored("p1", None, 0.20)], Vec::new());
-        let mut watches = MockWatchStore::new();
-        watches
-            .expect_photo_scores()
-            .times(1)
-            .return_once(move |_, _, _| {
-                Ok(vec![
-                    WatchScores {
-                        watch: live(watch),
-                        scores: for_watch,
-                    },
-                    WatchScores {
-                        watch: live(other),
-                        scores: for_other,
-                    },
-                ])
-            });
-        watches
-            .expect_record_matches()
-            .withf(move |m, announced| {
-                !announced
-                    && m.len() == 1
-                    && m[0].0 == watch
-                    && m[0].1.face.face_id == guest_face
-                    && m[0].1.evidence == Evidence::Person
-                    && m[0].1.similarity >= 0.7
-            })
-            .times(1)
-            .returning(|_, _| Ok(()));
-        let (search, _) = search_over(MockVectorStore::new());
-        let matcher = WatchMatcher::new(Arc::new(watches), &search);
+        let rules = MatchRules::new(calibration(), people());
 
-        let matched = matcher
-            .match_photo(
-                &SessionId::parse("s1").unwrap(),
-                &PhotoId::parse("p1").unwrap(),
-                SystemTime::now(),
-            )
-            .await
-            .unwrap();
+        let found = rules.decide(
+            vec![
+                WatchScores {
+                    watch: live(watch),
+                    scores: for_watch,
+                },
+                WatchScores {
+                    watch: live(other),
+                    scores: for_other,
+                },
+            ],
+            SystemTime::now(),
+        );
 
-        assert_eq!(matched, 1);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let (id, m) = &found[0];
+        assert_eq!(
+            (*id, m.face.face_id, m.evidence),
+            (watch, guest_face, Evidence::Person)
+        );
+        assert!(m.similarity >= 0.7, "{m:?}");
     }
 
     #[tokio::test]
